@@ -1,0 +1,348 @@
+r"""Conversion between :mod:`networkx` directed graphs and :class:`torch_geometric.data.Data`.
+
+Unlike :func:`torch_geometric.utils.from_networkx`, :func:`from_networkx` accepts
+only directed graphs (the recurrent schedules follow edge direction), turns an
+edge attribute into the integer ``edge_type`` used by typed message passing, and
+names the offending node or edge in every error.
+"""
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping, Sequence
+from typing import Any, Dict, Hashable, List, Optional, Tuple, Union
+
+import networkx as nx
+import numpy as np
+import torch
+from torch import Tensor
+from torch_geometric.data import Data
+
+__all__ = ["from_networkx", "to_networkx"]
+
+EdgeTypes = Union[Sequence, Mapping]
+
+_RESERVED = ("edge_index", "num_nodes", "node_keys", "edge_type_names")
+
+
+# --------------------------------------------------------------------------- networkx -> Data
+
+
+def from_networkx(
+    G: nx.DiGraph,
+    edge_type_attr: Optional[str] = None,
+    edge_types: Optional[EdgeTypes] = None,
+    node_attrs: Optional[Union[str, Sequence[str]]] = None,
+    edge_attrs: Optional[Union[str, Sequence[str]]] = None,
+) -> Data:
+    r"""Converts a directed networkx graph into a :class:`~torch_geometric.data.Data`.
+
+    Nodes are numbered ``0..N-1`` in ``G.nodes`` order (insertion order); the
+    original node keys are kept in ``data.node_keys`` (a list, ``node_keys[i]`` is
+    the key of node ``i``). Edges are listed in ``G.edges`` order; every parallel
+    edge of a :class:`~networkx.MultiDiGraph` becomes its own edge.
+
+    Args:
+        G (nx.DiGraph or nx.MultiDiGraph): the graph; may be empty.
+        edge_type_attr (str, optional): name of the edge attribute that gives the
+            edge type, stored as ``data.edge_type`` (``LongTensor [E]``). Values are
+            non-negative ints used as they are, or hashable labels mapped to ids
+            through ``edge_types``.
+        edge_types (sequence or dict, optional): the label of each type id
+            (``edge_types[t]`` is the label of type ``t``) or a dict ``label -> id``.
+            When omitted and the values are not all ints, the ids follow the sorted
+            unique labels. Whenever labels are mapped, ``data.edge_type_names``
+            (list, ``names[t]`` = label of type ``t``) records the mapping.
+        node_attrs (str or list of str, optional): node attributes to stack into
+            tensors ``[N, ...]``, each stored under its own name (``"x"`` ->
+            ``data.x``).
+        edge_attrs (str or list of str, optional): edge attributes to stack into
+            tensors ``[E, ...]``, each stored under its own name (``"edge_attr"`` ->
+            ``data.edge_attr``).
+
+    Note:
+        PyG batching adds node offsets to every attribute whose name contains
+        ``"index"`` and concatenates the others unchanged; pick names accordingly.
+
+    Returns:
+        Data with ``edge_index`` (``LongTensor [2, E]``), ``num_nodes``,
+        ``node_keys``, and the requested ``edge_type`` / attributes.
+
+    Raises:
+        TypeError: if ``G`` is not a networkx graph.
+        ValueError: if ``G`` is undirected (call ``G.to_directed()``), an edge has
+            no ``edge_type_attr`` attribute or a label missing from ``edge_types``,
+            a node or edge lacks a requested attribute, or attribute values have
+            different shapes.
+    """
+    _check_directed(G)
+    node_attrs = _attr_names(node_attrs, "node_attrs")
+    edge_attrs = _attr_names(edge_attrs, "edge_attrs")
+    _check_attr_names(node_attrs, edge_attrs, edge_type_attr)
+
+    node_keys = list(G.nodes)
+    position = {key: i for i, key in enumerate(node_keys)}
+    edges = list(G.edges(data=True))
+    data = Data(edge_index=_edge_index(edges, position), num_nodes=len(node_keys), node_keys=node_keys)
+    if edge_type_attr is not None:
+        edge_type, names = _edge_types(edges, edge_type_attr, edge_types)
+        data.edge_type = edge_type
+        if names is not None:
+            data.edge_type_names = names
+    for name in node_attrs:
+        data[name] = _stack(name, [(repr(key), G.nodes[key]) for key in node_keys], "node", "node_attrs")
+    for name in edge_attrs:
+        items = [(f"({u!r}, {v!r})", attrs) for u, v, attrs in edges]
+        data[name] = _stack(name, items, "edge", "edge_attrs")
+    return data
+
+
+def _check_directed(G: Any) -> None:
+    if not isinstance(G, nx.Graph):
+        raise TypeError(f"G must be a networkx DiGraph or MultiDiGraph, got {type(G).__name__}")
+    if not G.is_directed():
+        raise ValueError(
+            f"from_networkx needs a directed graph, got an undirected {type(G).__name__}; call "
+            "G.to_directed() first (note: this adds both directions u -> v and v -> u of every "
+            "edge, which makes a cycle for the topological schedule), or build an nx.DiGraph "
+            "with the edge directions you mean"
+        )
+
+
+def _attr_names(names: Optional[Union[str, Sequence[str]]], argument: str) -> List[str]:
+    """``None`` -> ``[]``, ``"x"`` -> ``["x"]``, a sequence of str -> list."""
+    if names is None:
+        return []
+    if isinstance(names, str):
+        return [names]
+    names = list(names)
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(f"{argument} must be attribute names (str), got {name!r}")
+    return names
+
+
+def _check_attr_names(node_attrs: List[str], edge_attrs: List[str], edge_type_attr: Optional[str]) -> None:
+    reserved = set(_RESERVED) | ({"edge_type"} if edge_type_attr is not None else set())
+    seen = set()
+    for name in node_attrs + edge_attrs:
+        if name in reserved:
+            raise ValueError(
+                f"attribute name {name!r} is reserved by from_networkx (it stores {sorted(reserved)}); "
+                "rename the networkx attribute"
+            )
+        if name in seen:
+            raise ValueError(f"attribute {name!r} is requested twice in node_attrs/edge_attrs; request it once")
+        seen.add(name)
+
+
+def _edge_index(edges: List[Tuple], position: Dict[Hashable, int]) -> Tensor:
+    """``LongTensor [2, E]`` from networkx edges ``(u, v, attrs)``."""
+    src = [position[u] for u, _, _ in edges]
+    dst = [position[v] for _, v, _ in edges]
+    return torch.tensor([src, dst], dtype=torch.long).view(2, -1)
+
+
+def _as_int(value: Any) -> Optional[int]:
+    """``value`` as a python int when it is an integer (not a bool), else ``None``."""
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, Tensor) and value.dim() == 0 and not (
+        value.is_floating_point() or value.is_complex() or value.dtype == torch.bool
+    ):
+        return int(value)
+    return None
+
+
+def _edge_types(edges: List[Tuple], attr: str, edge_types: Optional[EdgeTypes]) -> Tuple[Tensor, Optional[list]]:
+    """``(edge_type LongTensor [E], names or None)`` from the ``attr`` attribute of every edge."""
+    values = [_edge_type_value(u, v, attrs, attr) for u, v, attrs in edges]
+    if edge_types is None:
+        ints = [_as_int(value) for value in values]
+        if all(i is not None for i in ints):
+            return _check_type_ids(ints, edges, attr), None
+        mapping = _mapping_from_labels(_sorted_labels(values, attr))
+    else:
+        mapping = _mapping_from_edge_types(edge_types)
+    ids = [_lookup(mapping, value, edge, attr) for value, edge in zip(values, edges)]
+    return torch.tensor(ids, dtype=torch.long), _names_by_id(mapping)
+
+
+def _edge_type_value(u: Any, v: Any, attrs: Mapping, attr: str) -> Any:
+    if attr not in attrs:
+        raise ValueError(
+            f"edge ({u!r}, {v!r}) has no {attr!r} attribute; give every edge an {attr!r} attribute "
+            "or pass edge_type_attr=None"
+        )
+    return attrs[attr]
+
+
+def _check_type_ids(ids: List[int], edges: List[Tuple], attr: str) -> Tensor:
+    for value, (u, v, _) in zip(ids, edges):
+        if value < 0:
+            raise ValueError(
+                f"edge ({u!r}, {v!r}) has {attr}={value}; integer edge types must be >= 0"
+            )
+    return torch.tensor(ids, dtype=torch.long)
+
+
+def _sorted_labels(values: List[Any], attr: str) -> List[Any]:
+    try:
+        return sorted(set(values))
+    except TypeError as err:
+        raise ValueError(
+            f"cannot order the {attr!r} labels ({err}); labels must be hashable and comparable to "
+            "be numbered automatically — pass edge_types=[label0, label1, ...] to fix the ids"
+        ) from err
+
+
+def _mapping_from_labels(labels: Sequence) -> Dict[Hashable, int]:
+    mapping = {}
+    for type_id, label in enumerate(labels):
+        if label in mapping:
+            raise ValueError(f"edge_types lists label {label!r} twice; list every label once")
+        mapping[label] = type_id
+    return mapping
+
+
+def _mapping_from_edge_types(edge_types: EdgeTypes) -> Dict[Hashable, int]:
+    if isinstance(edge_types, Mapping):
+        mapping = {label: _as_int(type_id) for label, type_id in edge_types.items()}
+        for label, type_id in mapping.items():
+            if type_id is None or type_id < 0:
+                raise ValueError(
+                    f"edge_types maps {label!r} to {edge_types[label]!r}; type ids must be ints >= 0"
+                )
+        return mapping
+    if isinstance(edge_types, (str, bytes)) or not isinstance(edge_types, Sequence):
+        raise TypeError(
+            "edge_types must be a sequence of labels (index = type id) or a dict label -> id, "
+            f"got {type(edge_types).__name__}"
+        )
+    return _mapping_from_labels(edge_types)
+
+
+def _lookup(mapping: Mapping, value: Any, edge: Tuple, attr: str) -> int:
+    try:
+        return mapping[value]
+    except (KeyError, TypeError):
+        u, v, _ = edge
+        raise ValueError(
+            f"edge ({u!r}, {v!r}) has {attr}={value!r}, which is not in edge_types "
+            f"{list(mapping)}; add it to edge_types"
+        ) from None
+
+
+def _names_by_id(mapping: Mapping) -> list:
+    """``names[t]`` = label of type ``t`` (``None`` for ids no label uses)."""
+    names = [None] * (max(mapping.values(), default=-1) + 1)
+    for label, type_id in mapping.items():
+        names[type_id] = label
+    return names
+
+
+def _stack(name: str, items: List[Tuple[str, Mapping]], kind: str, argument: str) -> Tensor:
+    """Stacks attribute ``name`` of every ``(description, attrs)`` item into ``[len(items), ...]``."""
+    rows = [_attr_tensor(name, attrs, description, kind, argument) for description, attrs in items]
+    if not rows:
+        return torch.empty(0)
+    for (description, _), row in zip(items, rows):
+        if row.shape != rows[0].shape:
+            raise ValueError(
+                f"attribute {name!r} has shape {list(row.shape)} on {kind} {description} but "
+                f"{list(rows[0].shape)} on {kind} {items[0][0]}; every {kind} needs the same shape"
+            )
+    return torch.stack(rows)
+
+
+def _attr_tensor(name: str, attrs: Mapping, description: str, kind: str, argument: str) -> Tensor:
+    if name not in attrs:
+        raise ValueError(
+            f"{kind} {description} has no {name!r} attribute; give every {kind} a {name!r} "
+            f"attribute or leave {name!r} out of {argument}"
+        )
+    try:
+        return torch.as_tensor(attrs[name])
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise ValueError(
+            f"attribute {name!r} of {kind} {description} is not numeric ({err}); map labels to ids first"
+        ) from err
+
+
+# --------------------------------------------------------------------------- Data -> networkx
+
+
+def to_networkx(
+    data: Data,
+    node_attrs: Optional[Union[str, Sequence[str]]] = None,
+    edge_attrs: Optional[Union[str, Sequence[str]]] = None,
+) -> nx.DiGraph:
+    r"""Converts a :class:`~torch_geometric.data.Data` into a directed networkx graph.
+
+    Nodes are ``0..N-1``; edges are added in ``edge_index`` order. The result is an
+    :class:`~networkx.MultiDiGraph` when ``edge_index`` has parallel edges and an
+    :class:`~networkx.DiGraph` otherwise. Tensor rows become python scalars (0-d
+    rows) or nested lists.
+
+    Args:
+        data (Data): graph with ``edge_index`` ``[2, E]`` and ``num_nodes``.
+        node_attrs (str or list of str, optional): per-node tensors (first dim
+            ``N``) to copy. Default: every tensor attribute with first dim ``N``
+            whose name does not start with ``"edge_"``.
+        edge_attrs (str or list of str, optional): per-edge tensors (first dim
+            ``E``) to copy. Default: ``edge_type`` and ``edge_attr`` where present.
+
+    Returns:
+        nx.DiGraph or nx.MultiDiGraph.
+
+    Raises:
+        ValueError: if ``data`` has no ``edge_index`` or ``num_nodes``, or a
+            requested attribute is missing or has the wrong first dimension.
+    """
+    from graphrnn.nn.levels import check_edge_index  # lazy: graphrnn.nn may import graphrnn.data
+
+    edge_index = getattr(data, "edge_index", None)
+    num_nodes = data.num_nodes
+    if edge_index is None or num_nodes is None:
+        raise ValueError("data needs edge_index and num_nodes; set data.num_nodes = N explicitly")
+    check_edge_index(edge_index, num_nodes)
+    num_edges = edge_index.size(1)
+    node_names = _default_node_attrs(data, num_nodes) if node_attrs is None else _attr_names(node_attrs, "node_attrs")
+    edge_names = _default_edge_attrs(data) if edge_attrs is None else _attr_names(edge_attrs, "edge_attrs")
+    node_rows = {name: _rows(data, name, num_nodes, "node") for name in node_names}
+    edge_rows = {name: _rows(data, name, num_edges, "edge") for name in edge_names}
+
+    G = nx.MultiDiGraph() if _has_parallel_edges(edge_index) else nx.DiGraph()
+    G.add_nodes_from((i, {name: rows[i] for name, rows in node_rows.items()}) for i in range(num_nodes))
+    pairs = edge_index.t().tolist()
+    G.add_edges_from((u, v, {name: rows[e] for name, rows in edge_rows.items()}) for e, (u, v) in enumerate(pairs))
+    return G
+
+
+def _default_node_attrs(data: Data, num_nodes: int) -> List[str]:
+    return [
+        key for key, value in data.items()
+        if isinstance(value, Tensor) and value.dim() > 0 and value.size(0) == num_nodes
+        and not key.startswith("edge_")
+    ]
+
+
+def _default_edge_attrs(data: Data) -> List[str]:
+    return [key for key in ("edge_type", "edge_attr") if isinstance(getattr(data, key, None), Tensor)]
+
+
+def _rows(data: Data, name: str, size: int, kind: str) -> list:
+    value = getattr(data, name, None)
+    if not isinstance(value, Tensor):
+        raise ValueError(f"data has no tensor attribute {name!r}; choose among {sorted(data.keys())}")
+    if value.dim() == 0 or value.size(0) != size:
+        raise ValueError(
+            f"{kind} attribute {name!r} has shape {list(value.shape)}, expected first dimension "
+            f"{size} (one row per {kind})"
+        )
+    return value.detach().cpu().tolist()
+
+
+def _has_parallel_edges(edge_index: Tensor) -> bool:
+    return edge_index.size(1) > 0 and torch.unique(edge_index, dim=1).size(1) < edge_index.size(1)

@@ -1,0 +1,17 @@
+"""Layers: the shared recurrent message-passing base and the models built on it."""
+from .cells import CELLS, make_cell
+from .chain import ChainRNN
+from .levels import topological_levels
+from .recurrent import RecurrentMessagePassing, SynchronousStep
+from .schedule import TopologicalPlan, build_topological_plan
+
+__all__ = [
+    "RecurrentMessagePassing",
+    "SynchronousStep",
+    "ChainRNN",
+    "topological_levels",
+    "TopologicalPlan",
+    "build_topological_plan",
+    "CELLS",
+    "make_cell",
+]

@@ -1,0 +1,73 @@
+"""Recurrent cells by name, and torch's fused kernels that run the same cells along chains."""
+from __future__ import annotations
+
+from typing import List, Optional, Tuple
+
+import torch
+from torch import Tensor, nn
+
+__all__ = ["CELLS", "make_cell", "cell_name", "cell_state_size", "fused_chain_kernel"]
+
+CELLS = ("lstm", "gru", "rnn")
+_CELL_CLASSES = {"lstm": nn.LSTMCell, "gru": nn.GRUCell, "rnn": nn.RNNCell}
+_TORCH_RNN_TO_CELL = {nn.LSTM: "lstm", nn.GRU: "gru", nn.RNN: "rnn"}
+
+
+def make_cell(cell: str, input_size: int, hidden_size: int, bias: bool = True,
+              nonlinearity: str = "tanh") -> nn.RNNCellBase:
+    """Builds ``nn.LSTMCell`` / ``nn.GRUCell`` / ``nn.RNNCell`` from its name."""
+    if cell not in _CELL_CLASSES:
+        raise ValueError(f"cell must be one of {CELLS}, got {cell!r}")
+    if input_size < 1 or hidden_size < 1:
+        raise ValueError(f"input and hidden sizes must be >= 1, got {input_size} and {hidden_size}")
+    if cell == "rnn":
+        return nn.RNNCell(input_size, hidden_size, bias=bias, nonlinearity=nonlinearity)
+    if nonlinearity != "tanh":
+        raise ValueError(f"nonlinearity applies to cell='rnn' only, got {nonlinearity!r} for cell={cell!r}")
+    return _CELL_CLASSES[cell](input_size, hidden_size, bias=bias)
+
+
+def cell_name(module: nn.Module) -> str:
+    """``"lstm"``, ``"gru"`` or ``"rnn"`` for a torch RNN module or cell."""
+    for cls, name in _TORCH_RNN_TO_CELL.items():
+        if type(module) is cls or type(module) is _CELL_CLASSES[name]:
+            return name
+    raise TypeError(f"expected torch.nn.LSTM/GRU/RNN (or their cells), got {type(module).__name__}")
+
+
+def cell_state_size(cell: str) -> int:
+    """Number of state tensors of a cell: 2 for LSTM (h, c), else 1."""
+    return 2 if cell == "lstm" else 1
+
+
+def fused_chain_kernel(cell_module: nn.RNNCellBase, packed_input: Tensor, batch_sizes: Tensor,
+                       initial: Tuple[Tensor, ...], training: bool) -> List[Tensor]:
+    """Runs ``cell_module`` along packed sequences with torch's fused RNN kernel.
+
+    Args:
+        packed_input: ``[N, D]`` time-major packed input (as in ``PackedSequence.data``).
+        batch_sizes: ``[T]`` CPU LongTensor, sequences alive at each step.
+        initial: state tensors ``[B, H]`` (``(h, c)`` for LSTM).
+
+    Returns:
+        torch's tuple ``(output [N, H], h_n [1, B, H])``, plus ``c_n`` for LSTM; per-node
+        LSTM cell states are not returned by the fused kernel.
+    """
+    name = cell_name(cell_module)
+    params = [cell_module.weight_ih, cell_module.weight_hh]
+    if cell_module.bias:
+        params += [cell_module.bias_ih, cell_module.bias_hh]
+    hx = [s.unsqueeze(0) for s in initial]
+    if name != "lstm":
+        hx = hx[0]
+    kernel = _KERNELS[name] if name != "rnn" else _KERNELS[f"rnn_{cell_module.nonlinearity}"]
+    settings = (params, cell_module.bias, 1, 0.0, training, False)
+    steps = batch_sizes.numel()
+    if steps > 0 and int(batch_sizes[0]) == int(batch_sizes[-1]):
+        # Equal lengths: the padded kernel on a [T, B, D] view is the same math, and faster.
+        output, *final = kernel(packed_input.view(steps, -1, packed_input.size(-1)), hx, *settings, False)
+        return (output.reshape(-1, output.size(-1)), *final)
+    return kernel(packed_input, batch_sizes, hx, *settings)
+
+
+_KERNELS = {"lstm": torch.lstm, "gru": torch.gru, "rnn_tanh": torch.rnn_tanh, "rnn_relu": torch.rnn_relu}
