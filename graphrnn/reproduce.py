@@ -1,0 +1,87 @@
+"""The main job: run every registered experiment and write ``results.md`` / ``results.json``.
+
+Each experiment is a function ``(quick: bool, seed: int) -> Section``; later parts of the
+library (the paper reproductions) add theirs to :data:`EXPERIMENTS`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Dict, List, NamedTuple
+
+import torch
+
+from graphrnn import bench
+
+__all__ = ["Section", "EXPERIMENTS", "run_all", "write_atomic"]
+
+
+class Section(NamedTuple):
+    title: str
+    markdown: str
+    data: dict
+
+
+def core_speed(quick: bool, seed: int) -> Section:
+    """The core layer against its anchors (torch.nn.LSTM, a node-by-node recursion)."""
+    chain = bench.chain_vs_torch(repeats=5 if quick else 20, seed=seed)
+    trees = bench.tree_vs_recursion(trees=64 if quick else 256, repeats=2 if quick else 5, seed=seed)
+    sizes = (125_000, 250_000) if quick else (125_000, 250_000, 500_000, 1_000_000, 2_000_000)
+    levels = bench.levels_scaling(sizes, repeats=1 if quick else 3, seed=seed)
+    text = "\n\n".join([
+        "ChainRNN vs torch.nn (B=64, T=50, D=64, H=128, forward+backward; goal for LSTM <= 1.25x):",
+        bench.markdown_table(*chain),
+        f"Topological pass over {64 if quick else 256} random trees of 10-30 nodes vs a node-by-node "
+        "recursion (goal >= 30x):",
+        bench.markdown_table(*trees),
+        "topological_levels (goal <= 2 s at 1M nodes, linear):",
+        bench.markdown_table(*levels),
+    ])
+    data = {name: [dict(zip(table[0], row)) for row in table[1]]
+            for name, table in (("chain", chain), ("trees", trees), ("levels", levels))}
+    return Section("Core: recurrent message passing vs its anchors", text, data)
+
+
+EXPERIMENTS: Dict[str, Callable[[bool, int], Section]] = {"core": core_speed}
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Writes ``text`` to ``path`` through a temporary file and a rename (never half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def run_all(out: Path, quick: bool, seed: int, only: List[str] = None, log=print) -> Dict[str, Section]:
+    """Runs the experiments (all, or those named in ``only``) and writes the results files."""
+    names = only or list(EXPERIMENTS)
+    unknown = [n for n in names if n not in EXPERIMENTS]
+    if unknown:
+        raise ValueError(f"unknown experiment(s) {unknown}; choose from {sorted(EXPERIMENTS)}")
+    sections, timings = {}, {}
+    for name in names:
+        log(f"[reproduce] {name} ({'quick' if quick else 'full'}) ...")
+        start = time.perf_counter()
+        sections[name] = EXPERIMENTS[name](quick, seed)
+        timings[name] = time.perf_counter() - start
+        log(f"[reproduce] {name} done in {timings[name]:.1f} s")
+    machine = f"{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}"
+    lines = [f"# graphrnn results ({'quick' if quick else 'full'} run, seed {seed})", "", f"Machine: {machine}", ""]
+    for name, section in sections.items():
+        lines += [f"## {section.title}", "", section.markdown, "", f"_({timings[name]:.1f} s)_", ""]
+    write_atomic(out / "results.md", "\n".join(lines))
+    payload = {"quick": quick, "seed": seed, "machine": machine,
+               "experiments": {n: {"title": s.title, "seconds": timings[n], "data": s.data}
+                               for n, s in sections.items()}}
+    write_atomic(out / "results.json", json.dumps(payload, indent=2))
+    return sections

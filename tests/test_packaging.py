@@ -1,0 +1,72 @@
+"""The README's two set-up commands, the CI script and the command line agree with each other."""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from graphrnn import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def readme_commands():
+    text = (ROOT / "README.md").read_text()
+    quick_start = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```(?:bash|sh)?\n(.*?)\n```", quick_start, flags=re.S)
+
+
+def test_readme_quick_start_has_exactly_two_commands():
+    commands = readme_commands()
+    assert len(commands) == 2, commands
+    assert all("\n" not in c for c in commands)
+    assert "graphrnn reproduce --quick" in commands[0]
+    assert "pytest" in commands[1]
+    assert all("-c constraints.txt" in c for c in commands), "torch must be pinned by the constraints file"
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert readme_commands()[1] in ci.splitlines()
+
+
+def test_constraints_pin_torch():
+    pins = (ROOT / "constraints.txt").read_text()
+    assert re.search(r"^torch==\d", pins, flags=re.M)
+
+
+def test_cli_help_lists_reproduce(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--help"])
+    assert exit_info.value.code == 0
+    assert "reproduce" in capsys.readouterr().out
+
+
+def test_cli_reproduce_help_explains_options(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["reproduce", "--help"])
+    out = capsys.readouterr().out
+    for option in ("--quick", "--out", "--seed", "--only"):
+        assert option in out
+
+
+def test_cli_rejects_unknown_experiment(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["reproduce", "--only", "nonsense"])
+    assert exit_info.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_python_dash_m_entry_point():
+    done = subprocess.run([sys.executable, "-m", "graphrnn", "--help"], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0 and "reproduce" in done.stdout
+
+
+def test_readme_python_example_runs():
+    text = (ROOT / "README.md").read_text()
+    example = re.findall(r"```python\n(.*?)```", text, flags=re.S)[0]
+    namespace = {}
+    exec(compile(example, "README.md", "exec"), namespace)
+    assert namespace["h"].shape == (4, 32)
+    assert namespace["data"].edge_type_names == ["x", "y"]
