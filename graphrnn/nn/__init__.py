@@ -4,6 +4,7 @@ from .chain import ChainRNN
 from .levels import topological_levels
 from .recurrent import RecurrentMessagePassing, SynchronousStep
 from .schedule import TopologicalPlan, build_topological_plan
+from .typed import TypedLinear
 
 __all__ = [
     "RecurrentMessagePassing",
@@ -12,6 +13,7 @@ __all__ = [
     "topological_levels",
     "TopologicalPlan",
     "build_topological_plan",
+    "TypedLinear",
     "CELLS",
     "make_cell",
 ]

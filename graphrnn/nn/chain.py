@@ -9,6 +9,7 @@ from torch import Tensor, nn
 from .cells import CELLS, cell_name, cell_state_size, fused_chain_kernel, make_cell
 from .levels import check_edge_index, forest_depth_and_root
 from .recurrent import RecurrentMessagePassing
+from .schedule import check_levels
 
 __all__ = ["ChainRNN"]
 
@@ -19,7 +20,7 @@ class ChainRNN(RecurrentMessagePassing):
     On a chain :math:`1 \to 2 \to \dots \to T` this is exactly ``torch.nn.RNN`` /
     ``GRU`` / ``LSTM``. On a general DAG every node :math:`v` runs the cell once, after
     its predecessors, on the *sum* of their states (child-sum; roots start from zeros
-    or from ``initial_state``):
+    or from ``initial_state``; a duplicated edge adds its source's state once per copy):
 
     .. math::
         \tilde{\mathbf{h}}_v = \sum_{u \to v} \mathbf{h}_u, \qquad
@@ -124,6 +125,8 @@ class ChainRNN(RecurrentMessagePassing):
             return (empty, empty.clone()) if return_state and self.cell_type == "lstm" else empty
         wants_cell_states = return_state and self.cell_type == "lstm"
         if self.fused and not wants_cell_states and self._is_chain_batch(edge_index, num_nodes):
+            if level is not None:
+                check_levels(level, self._oriented(edge_index), num_nodes)
             return self._fused_forward(x, self._oriented(edge_index), initial)
         inputs = {"x": x}
         if initial is not None:

@@ -108,14 +108,13 @@ def forest_depth_and_root(src: Tensor, dst: Tensor, num_nodes: int):
     depth = (parent != nodes).long()  # distance from a node to ``ancestor``
     ancestor = parent
     for _ in range(max(1, math.ceil(math.log2(max(num_nodes, 2)))) + 1):
-        grand = ancestor[ancestor]
-        if torch.equal(grand, ancestor):
+        if torch.equal(parent[ancestor], ancestor):  # every node points at a root
             return depth, ancestor
         depth = depth + depth[ancestor]
-        ancestor = grand
-    if torch.equal(ancestor[ancestor], ancestor):
+        ancestor = ancestor[ancestor]
+    if torch.equal(parent[ancestor], ancestor):
         return depth, ancestor
-    remaining = parent[ancestor] != ancestor  # nodes that never reach a root
+    remaining = parent[ancestor] != ancestor  # nodes that never reach a root: on or below a cycle
     _raise_cycle(src, dst, remaining)
 
 

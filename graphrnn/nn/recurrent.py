@@ -18,6 +18,8 @@ __all__ = ["RecurrentMessagePassing", "SynchronousStep", "State"]
 State = Union[Tensor, Tuple[Tensor, ...]]
 
 SCHEDULES = ("topological", "synchronous")
+#: Aggregations whose value on a single message is that message.
+_IDENTITY_ON_ONE = frozenset({"sum", "add", "mean", "max", "min", "mul"})
 
 
 class SynchronousStep(NamedTuple):
@@ -185,15 +187,15 @@ class RecurrentMessagePassing(MessagePassing):
             return None
         here = {k: v[start:end] for k, v in node_inputs.items()}
         edges = plan.level_edges[level_index]
-        if edges.end > edges.start:
+        if edges.end == edges.start:
+            aggr = self._initial(end - start, here)
+        else:
             aggr = self._aggregate_level(plan, edges, outputs, edge_type, node_inputs, edge_inputs,
                                          end - start, level_index)
-            if not bool(plan.has_predecessor[start:end].all()):
+            if not edges.all_have_predecessor:
                 initial = self._initial(end - start, here)
                 keep = plan.has_predecessor[start:end]
                 aggr = tuple(torch.where(keep.view(-1, *[1] * (a.dim() - 1)), a, b) for a, b in zip(aggr, initial))
-        else:
-            aggr = self._initial(end - start, here)
         new_state = self._call("update", aggr, step=level_index, **here)
         return as_tuple(new_state)
 
@@ -206,7 +208,21 @@ class RecurrentMessagePassing(MessagePassing):
         kwargs.update({k: v[window] for k, v in edge_inputs.items()})
         types = edge_type[window] if edge_type is not None else None
         messages = as_tuple(self._call("message", state_j=state_j, edge_type=types, step=level_index, **kwargs))
+        if edges.one_per_target and self._single_message_is_identity():
+            return self._place_single_messages(messages, plan.local_target[window], len(edges.sources))
         return self._aggregate_state(messages, plan.local_target[window], size, types)
+
+    def _single_message_is_identity(self) -> bool:
+        """Whether aggregating one message gives the message itself (so no scatter is needed)."""
+        return not self.aggregate_per_type and isinstance(self.aggr, str) and self.aggr in _IDENTITY_ON_ONE
+
+    @staticmethod
+    def _place_single_messages(messages: Tuple[Tensor, ...], target: Tensor, runs: int) -> Tuple[Tensor, ...]:
+        if runs == 1:  # edges are sorted by target inside a run: already in node order
+            return messages
+        inverse = torch.empty_like(target)
+        inverse[target] = torch.arange(target.numel(), device=target.device)
+        return tuple(m.index_select(0, inverse) for m in messages)
 
     def _gather_sources(self, plan: TopologicalPlan, edges, outputs) -> Tuple[Tensor, ...]:
         pieces = []

@@ -23,8 +23,13 @@ class LevelEdges(NamedTuple):
 
     start: int
     end: int
-    #: ``(source level, start, end)`` for each run of edges sharing a source level.
+    #: ``(source level, start, end)`` for each run of edges sharing a source level;
+    #: inside a run, edges are sorted by their target's position in the level.
     sources: List[Tuple[int, int, int]]
+    #: every node of the level has exactly one incoming edge (chains, parent edges).
+    one_per_target: bool
+    #: every node of the level has at least one incoming edge.
+    all_have_predecessor: bool
 
 
 class TopologicalPlan(NamedTuple):
@@ -35,7 +40,7 @@ class TopologicalPlan(NamedTuple):
         node_order: ``[N]`` node ids in level-major order (stable within a level).
         node_position: ``[N]`` position of node ``v`` in ``node_order``.
         level_ptr: ``L + 1`` offsets of each level in ``node_order``.
-        edge_order: ``[E]`` edge ids sorted by (target level, source level).
+        edge_order: ``[E]`` edge ids sorted by (target level, source level, target).
         local_source: ``[E]`` (sorted) position of each edge's source inside its level.
         local_target: ``[E]`` (sorted) position of each edge's target inside its level.
         level_edges: for each level, the edges that enter it (see :class:`LevelEdges`).
@@ -131,11 +136,14 @@ def build_topological_plan(edge_index: Tensor, num_nodes: Optional[int] = None,
     node_position[node_order] = torch.arange(num_nodes, device=device)
 
     src, dst = edge_index
+    local_target = position_in_level[dst]
+    by_target = torch.argsort(local_target, stable=True)
     key = level[dst] * max(num_levels, 1) + level[src]
-    edge_order = torch.argsort(key, stable=True)
-    sorted_key = key[edge_order]
+    edge_order = by_target[torch.argsort(key[by_target], stable=True)]
     has_predecessor = torch.zeros(num_nodes, dtype=torch.bool, device=device)
     has_predecessor[node_position[dst]] = True
+    in_level = torch.bincount(level[dst], minlength=num_levels)
+    with_predecessor = torch.bincount(level[dst.unique()], minlength=num_levels)
 
     return TopologicalPlan(
         num_nodes=num_nodes,
@@ -144,25 +152,28 @@ def build_topological_plan(edge_index: Tensor, num_nodes: Optional[int] = None,
         level_ptr=[0] + torch.cumsum(level_sizes, 0).tolist(),
         edge_order=edge_order,
         local_source=position_in_level[src[edge_order]],
-        local_target=position_in_level[dst[edge_order]],
-        level_edges=_group_edges_by_level(sorted_key, num_levels),
+        local_target=local_target[edge_order],
+        level_edges=_group_edges_by_level(key[edge_order], num_levels, level_sizes.tolist(),
+                                          in_level.tolist(), with_predecessor.tolist()),
         has_predecessor=has_predecessor,
     )
 
 
-def _group_edges_by_level(sorted_key: Tensor, num_levels: int) -> List[LevelEdges]:
+def _group_edges_by_level(sorted_key: Tensor, num_levels: int, level_sizes: List[int],
+                          edges_in: List[int], with_predecessor: List[int]) -> List[LevelEdges]:
     """Runs of equal (target level, source level) keys, grouped by target level."""
     keys, counts = torch.unique_consecutive(sorted_key, return_counts=True)
-    keys, counts = keys.tolist(), counts.tolist()
     width = max(num_levels, 1)
     runs: List[List[Tuple[int, int, int]]] = [[] for _ in range(num_levels)]
     start = 0
-    for key, count in zip(keys, counts):
+    for key, count in zip(keys.tolist(), counts.tolist()):
         runs[key // width].append((key % width, start, start + count))
         start += count
     groups = []
-    for sources in runs:
+    for level, sources in enumerate(runs):
         first = sources[0][1] if sources else 0
         last = sources[-1][2] if sources else 0
-        groups.append(LevelEdges(first, last, sources))
+        complete = with_predecessor[level] == level_sizes[level]
+        groups.append(LevelEdges(first, last, sources, one_per_target=complete and edges_in[level] == level_sizes[level],
+                                 all_have_predecessor=complete))
     return groups
