@@ -51,7 +51,7 @@ def chain_vs_torch(cells=("lstm", "gru", "rnn"), batch: int = 64, length: int = 
                    hidden: int = 128, repeats: int = 20, seed: int = 0) -> Table:
     """ChainRNN (fused and generic paths) vs ``torch.nn.LSTM/GRU/RNN``, forward + backward."""
     generator = torch.Generator().manual_seed(seed)
-    header = ["cell", "torch ms", "ChainRNN ms", "ratio", "generic path ms", "generic ratio", "max |diff|"]
+    header = ["cell", "torch ms", "ChainRNN ms", "ratio", "generic path ms", "generic ratio", "max abs diff"]
     rows = []
     for cell in cells:
         torch.manual_seed(seed)
@@ -119,7 +119,7 @@ def tree_vs_recursion(trees: int = 256, min_nodes: int = 10, max_nodes: int = 30
                 ("root -> leaves, PARENT + SIBLING edges (DRNN wavefronts)", True, False),
                 ("leaves -> root, child-sum over children", False, True)]
     header = ["setting", "nodes", "levels", "recursion fwd ms", "ours fwd ms", "speed-up fwd",
-              "recursion fwd+bwd ms", "ours fwd+bwd ms", "speed-up fwd+bwd", "max |diff|"]
+              "recursion fwd+bwd ms", "ours fwd+bwd ms", "speed-up fwd+bwd", "max abs diff"]
     rows = []
     for name, with_siblings, reverse in settings:
         torch.manual_seed(seed)
