@@ -1,0 +1,202 @@
+r"""Sequence models over chain graphs: classification, tagging and next-step prediction.
+
+A batch of sequences is a PyG batch of :func:`graphrnn.data.chain_graph`; every
+model runs stacked :class:`~graphrnn.nn.ChainRNN` layers over it (optionally also
+against the edges, for a bidirectional encoder) and puts a linear head on the states.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+from torch import Tensor, nn
+
+from graphrnn.models.inputs import SequenceInput
+from graphrnn.nn import ChainRNN
+
+__all__ = ["SequenceEncoder", "SequenceClassifier", "SequenceTagger", "NextStepPredictor", "chain_ends"]
+
+
+class SequenceEncoder(nn.Module):
+    r"""Stacked (optionally bidirectional) recurrent layers over chain graphs.
+
+    Layer :math:`\ell` runs a cell along the edges,
+    :math:`\mathbf{s}^{\ell}_t = \mathrm{cell}(\mathbf{s}^{\ell-1}_t, \mathbf{s}^{\ell}_{t-1})`,
+    and, when bidirectional, a second cell against them,
+    :math:`\overleftarrow{\mathbf{s}}^{\ell}_t = \mathrm{cell}'(\mathbf{s}^{\ell-1}_t,
+    \overleftarrow{\mathbf{s}}^{\ell}_{t+1})` (the reversed topological schedule);
+    the two are concatenated. :math:`\mathbf{s}^0_t` is :math:`\mathbf{x}_t`, or its
+    embedding when the inputs are tokens.
+
+    Args:
+        in_channels (int): features per node for real-valued inputs, or the number of
+            tokens (vocabulary size) when ``tokens=True``.
+        hidden_channels (int): state size :math:`H` of every layer and direction.
+        num_layers (int): stacked layers. (default: ``1``)
+        cell (str): ``"rnn"`` (Elman), ``"gru"`` or ``"lstm"``. (default: ``"lstm"``)
+        bidirectional (bool): add a reverse pass. (default: ``False``)
+        dropout (float): dropout on the inputs of layers above the first. (default: ``0``)
+        tokens (bool): inputs are token ids, embedded to ``embedding_dim``.
+        embedding_dim (int, optional): embedding size (default: ``hidden_channels``).
+
+    Shapes:
+        - **input:** :math:`(N, D)` floats or :math:`(N)` token ids; edges :math:`(2, E)`.
+        - **output:** :math:`(N, H \cdot \text{directions})`.
+    """
+
+    def __init__(self, in_channels: int, hidden_channels: int, num_layers: int = 1, cell: str = "lstm",
+                 bidirectional: bool = False, dropout: float = 0.0, tokens: bool = False,
+                 embedding_dim: Optional[int] = None) -> None:
+        super().__init__()
+        if num_layers < 1:
+            raise ValueError(f"num_layers must be >= 1, got {num_layers}")
+        self.hidden_channels = hidden_channels
+        self.bidirectional = bidirectional
+        self.inputs = SequenceInput(in_channels, tokens, embedding_dim or hidden_channels)
+        width = self.inputs.out_channels
+        directions = 2 if bidirectional else 1
+        self.forward_layers = nn.ModuleList()
+        self.backward_layers = nn.ModuleList() if bidirectional else None
+        for layer in range(num_layers):
+            size = width if layer == 0 else hidden_channels * directions
+            self.forward_layers.append(ChainRNN(size, hidden_channels, cell=cell))
+            if bidirectional:
+                self.backward_layers.append(ChainRNN(size, hidden_channels, cell=cell, flow="target_to_source"))
+        self.dropout = nn.Dropout(dropout)
+
+    @property
+    def out_channels(self) -> int:
+        return self.hidden_channels * (2 if self.bidirectional else 1)
+
+    def reset_parameters(self) -> None:
+        self.inputs.reset_parameters()
+        for layer in self.layers():
+            layer.reset_parameters()
+
+    def layers(self):
+        yield from self.forward_layers
+        if self.backward_layers is not None:
+            yield from self.backward_layers
+
+    def forward(self, x: Tensor, edge_index: Tensor, level: Optional[Tensor] = None,
+                reverse_level: Optional[Tensor] = None) -> Tensor:
+        h = self.inputs(x)
+        for index, forward_layer in enumerate(self.forward_layers):
+            if index > 0:
+                h = self.dropout(h)
+            out = forward_layer(h, edge_index, level=level)
+            if self.backward_layers is not None:
+                back = self.backward_layers[index](h, edge_index, level=reverse_level)
+                out = torch.cat([out, back], dim=-1)
+            h = out
+        return h
+
+
+def chain_ends(edge_index: Tensor, batch: Tensor, num_graphs: int) -> tuple:
+    """The first and last node of every chain: ``(first [B], last [B])``.
+
+    Raises:
+        ValueError: if a graph does not have exactly one first and one last node.
+    """
+    num_nodes = batch.numel()
+    has_in = torch.zeros(num_nodes, dtype=torch.bool, device=batch.device)
+    has_out = torch.zeros_like(has_in)
+    has_in[edge_index[1]] = True
+    has_out[edge_index[0]] = True
+    ends = []
+    for mask, name in ((~has_in, "first"), (~has_out, "last")):
+        nodes = mask.nonzero().view(-1)
+        counts = torch.bincount(batch[nodes], minlength=num_graphs)
+        if not bool((counts == 1).all()):
+            graph = int((counts != 1).nonzero()[0, 0])
+            raise ValueError(f"graph {graph} has {int(counts[graph])} {name} nodes; sequence models need one "
+                             "chain per graph (use graphrnn.data.chain_graph, and no empty sequences)")
+        position = torch.empty(num_graphs, dtype=torch.long, device=batch.device)
+        position[batch[nodes]] = nodes
+        ends.append(position)
+    return tuple(ends)
+
+
+class _SequenceModel(nn.Module):
+    """An encoder plus a linear head; subclasses choose where the head reads."""
+
+    def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, num_layers: int = 1,
+                 cell: str = "lstm", bidirectional: bool = False, dropout: float = 0.0, tokens: bool = False,
+                 embedding_dim: Optional[int] = None) -> None:
+        super().__init__()
+        self.encoder = SequenceEncoder(in_channels, hidden_channels, num_layers, cell, bidirectional, dropout,
+                                       tokens, embedding_dim)
+        self.head = nn.Linear(self.encoder.out_channels, out_channels)
+
+    def reset_parameters(self) -> None:
+        self.encoder.reset_parameters()
+        self.head.reset_parameters()
+
+
+class SequenceClassifier(_SequenceModel):
+    r"""One label per sequence, read from the final state(s).
+
+    Elman form (``cell="rnn"``): :math:`\mathbf{s}_t = \tanh(U \mathbf{x}_t + W \mathbf{s}_{t-1})`,
+    :math:`\mathbf{o} = \mathrm{softmax}(V \mathbf{s}_T)` (this module returns the logits
+    :math:`V \mathbf{s}_T + \mathbf{b}`). The LSTM form replaces the state update with the
+    gated one of :class:`~graphrnn.nn.ChainRNN`:
+    :math:`C_t = f_t \odot C_{t-1} + i_t \odot \tilde{C}_t`, :math:`h_t = o_t \odot \tanh(C_t)`.
+    Bidirectional: :math:`[\mathbf{s}_T ; \overleftarrow{\mathbf{s}}_1]`.
+
+    Args: as :class:`SequenceEncoder`, plus ``out_channels`` (number of classes).
+
+    Shapes: input as :class:`SequenceEncoder` plus ``batch`` :math:`(N)`; output :math:`(B, C)`.
+    """
+
+    def forward(self, x: Tensor, edge_index: Tensor, batch: Optional[Tensor] = None,
+                level: Optional[Tensor] = None, reverse_level: Optional[Tensor] = None) -> Tensor:
+        h = self.encoder(x, edge_index, level, reverse_level)
+        if batch is None:
+            batch = torch.zeros(h.size(0), dtype=torch.long, device=h.device)
+        num_graphs = int(batch.max()) + 1 if batch.numel() else 0
+        first, last = chain_ends(edge_index, batch, num_graphs)
+        hidden = self.encoder.hidden_channels
+        summary = h[last, :hidden]
+        if self.encoder.bidirectional:
+            summary = torch.cat([summary, h[first, hidden:]], dim=-1)
+        return self.head(summary)
+
+
+class SequenceTagger(_SequenceModel):
+    r"""One label per element: :math:`\mathbf{o}_t = \mathrm{softmax}(V \mathbf{s}_t)`
+    (logits returned), with :math:`\mathbf{s}_t` from :class:`SequenceEncoder`.
+
+    Shapes: input as :class:`SequenceEncoder`; output :math:`(N, C)`.
+    """
+
+    def forward(self, x: Tensor, edge_index: Tensor, level: Optional[Tensor] = None,
+                reverse_level: Optional[Tensor] = None) -> Tensor:
+        return self.head(self.encoder(x, edge_index, level, reverse_level))
+
+
+class NextStepPredictor(_SequenceModel):
+    r"""Predicts :math:`\mathbf{x}_{t+1}` from :math:`\mathbf{x}_{\le t}`; a language model
+    when the inputs are tokens: :math:`p(x_{t+1} \mid x_{\le t}) = \mathrm{softmax}(V \mathbf{s}_t)`.
+
+    Only the forward direction is allowed (a reverse pass would see the future).
+
+    Shapes: input as :class:`SequenceEncoder`; output :math:`(N, C)`, row :math:`t`
+    predicting the node after :math:`t` (the last node's row predicts what follows
+    the sequence, e.g. ``<eos>``).
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        if kwargs.get("bidirectional"):
+            raise ValueError("NextStepPredictor cannot be bidirectional: the reverse pass would see the "
+                             "element it has to predict")
+        super().__init__(*args, **kwargs)
+
+    def forward(self, x: Tensor, edge_index: Tensor, level: Optional[Tensor] = None) -> Tensor:
+        return self.head(self.encoder(x, edge_index, level))
+
+    @staticmethod
+    def next_targets(x: Tensor, edge_index: Tensor, ignore_index: int = -100) -> Tensor:
+        """Target of every node: the token of its successor (``ignore_index`` at chain ends)."""
+        target = torch.full((x.size(0),), ignore_index, dtype=torch.long, device=x.device)
+        target[edge_index[0]] = x[edge_index[1]]
+        return target
