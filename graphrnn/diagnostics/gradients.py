@@ -1,0 +1,53 @@
+r"""How far back gradients reach: :math:`\|\partial L_T / \partial \mathbf{h}_t\|` against the lag :math:`T - t`."""
+from __future__ import annotations
+
+from typing import Callable, List, Optional
+
+import torch
+from torch import Tensor, nn
+
+from graphrnn.nn.cells import cell_name
+
+__all__ = ["unroll", "gradient_norms_through_time"]
+
+
+def unroll(cell: nn.RNNCellBase, x: Tensor, state: Optional[tuple] = None) -> List[Tensor]:
+    """Runs ``cell`` step by step over one sequence ``x`` [T, D]; returns every hidden state [H].
+
+    Each returned :math:`\\mathbf{h}_t` is a node of the autograd graph through which the
+    later states were computed, so its gradient is the full
+    :math:`\\partial L / \\partial \\mathbf{h}_t` (direct and through the recurrence).
+    """
+    lstm = cell_name(cell) == "lstm"
+    if state is None:
+        zeros = x.new_zeros(1, cell.hidden_size)
+        state = (zeros, zeros) if lstm else (zeros,)
+    hidden = []
+    for t in range(x.size(0)):
+        out = cell(x[t:t + 1], state if lstm else state[0])
+        state = out if lstm else (out,)
+        state[0].retain_grad()
+        hidden.append(state[0])
+    return hidden
+
+
+def gradient_norms_through_time(cell: nn.RNNCellBase, x: Tensor,
+                                loss_fn: Optional[Callable[[Tensor], Tensor]] = None) -> Tensor:
+    r"""Norms :math:`\|\partial L_T / \partial \mathbf{h}_t\|_2` for :math:`t = 1..T`.
+
+    Args:
+        cell: the recurrent cell (e.g. ``ChainRNN(...).cell``).
+        x: one input sequence ``[T, D]``.
+        loss_fn: the loss of the final state, :math:`L_T = \ell(\mathbf{h}_T)`
+            (default: the sum of its entries).
+
+    Returns:
+        ``[T]``; entry ``T - 1 - k`` is the norm at lag :math:`k`. Vanishing gradients show
+        as norms falling geometrically with the lag (Elman RNN), an LSTM's as a slower decay.
+    """
+    if x.dim() != 2 or x.size(0) < 1:
+        raise ValueError(f"x must be one sequence [T >= 1, D], got {list(x.shape)}")
+    hidden = unroll(cell, x)
+    loss = (loss_fn or torch.sum)(hidden[-1])
+    loss.backward()
+    return torch.stack([h.grad.norm() for h in hidden]).detach()
