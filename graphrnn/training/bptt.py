@@ -71,7 +71,7 @@ def truncated_bptt(step: StepFn, x: Tensor, targets: Tensor, loss_fn: Callable[[
         boundary_states[end] = _detach(final)
         next_start = max(0, end - (k2 - k1))
         boundary_states = {b: s for b, s in boundary_states.items() if b >= next_start}
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
     return losses
 
 
