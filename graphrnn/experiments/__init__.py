@@ -1,0 +1,1 @@
+"""The experiments behind the examples and ``graphrnn reproduce``: one module per experiment."""

@@ -1,0 +1,242 @@
+"""Checkpoint files: written atomically, read with clear errors.
+
+A graphrnn checkpoint is one ``torch.save`` file holding a dict with the format
+marker ``format == "graphrnn.checkpoint"`` and ``version``, plus what the writer
+put in it. The :class:`~graphrnn.training.Trainer` writes
+
+=================  ==========================================================
+``model``          the (unwrapped) model's ``state_dict``
+``optimizer``      the optimizer's ``state_dict``
+``scheduler``      the LR scheduler's ``state_dict``, or ``None``
+``rng``            one :func:`~graphrnn.training.seeding.get_rng_state` per process
+``epoch``          number of epochs done
+``step``           number of optimizer steps done
+``history``        list of per-epoch metric dicts
+``early_stopping`` ``{"best", "best_epoch", "bad_epochs"}``
+``config``         :meth:`TrainConfig.to_dict <graphrnn.training.TrainConfig.to_dict>`
+``extra_state``    the task's own state (its settings, vocabulary, ...), or ``None``
+``world_size``     number of processes of the run
+=================  ==========================================================
+
+Everything in it is a tensor or a plain Python value, so it loads with
+``torch.load(path, weights_only=True)``: no arbitrary code runs when reading it.
+"""
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Mapping, Union
+
+import torch
+
+__all__ = [
+    "CheckpointError",
+    "CHECKPOINT_FORMAT",
+    "CHECKPOINT_VERSION",
+    "save_checkpoint",
+    "load_checkpoint",
+    "load_model_state",
+    "check_weights_only",
+]
+
+CHECKPOINT_FORMAT = "graphrnn.checkpoint"
+CHECKPOINT_VERSION = 1
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is missing, unreadable, not graphrnn's, or does not fit the model."""
+
+
+def save_checkpoint(path: PathLike, checkpoint: Mapping[str, Any]) -> Path:
+    """Writes ``checkpoint`` to ``path`` atomically, adding the format marker and version.
+
+    The file is written to a temporary file in the same directory, flushed and
+    fsynced, then renamed over ``path`` with ``os.replace``. A crash at any point
+    leaves either the previous file or the new one, never a partial file, and no
+    temporary file is left behind when the write fails with an exception.
+
+    Args:
+        path: the file to write (its directory is created if needed).
+        checkpoint: a dict of tensors and plain Python values.
+
+    Returns:
+        ``path`` as a ``Path``.
+
+    Raises:
+        OSError: if the file cannot be written (the previous file, if any, is kept).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, **checkpoint}
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            torch.save(payload, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        _remove_quietly(temporary)
+        raise
+    _fsync_directory(path.parent)
+    return path
+
+
+def load_checkpoint(path: PathLike, map_location: Any = "cpu") -> Dict[str, Any]:
+    """Reads a graphrnn checkpoint with ``weights_only=True`` and checks its marker.
+
+    Args:
+        path: the checkpoint file.
+        map_location: passed to ``torch.load`` (default: everything on CPU).
+
+    Returns:
+        The checkpoint dict (with ``format`` and ``version``).
+
+    Raises:
+        CheckpointError: if the file is missing, truncated or corrupted, holds
+            objects other than tensors and plain values, is not a graphrnn
+            checkpoint (e.g. a bare ``state_dict``), or has an unknown version.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(
+            f"no checkpoint at {path.resolve()}: resuming (--resume, TrainConfig.resume=True) "
+            f"needs the --out directory of a previous run, which holds {path.name}; "
+            "check the path, or start a fresh run without --resume"
+        )
+    checkpoint = _read(path, map_location)
+    _check_format(path, checkpoint)
+    return checkpoint
+
+
+def load_model_state(model: torch.nn.Module, state_dict: Mapping[str, Any], source: str = "checkpoint") -> None:
+    """Loads ``state_dict`` into ``model`` after checking that names and shapes match.
+
+    Nothing is loaded when they do not match, so ``model`` is never left half-loaded.
+
+    Args:
+        model: the model (not wrapped in ``DistributedDataParallel``).
+        state_dict: parameters and buffers, e.g. ``load_checkpoint(path)["model"]``.
+        source: where ``state_dict`` comes from, for the error message.
+
+    Raises:
+        CheckpointError: if a parameter or buffer is missing, unexpected, or of another shape.
+    """
+    problems = _state_dict_mismatches(model.state_dict(), state_dict)
+    if problems:
+        shown = "; ".join(problems[:6]) + ("; ..." if len(problems) > 6 else "")
+        raise CheckpointError(
+            f"{source} does not fit the model ({len(problems)} mismatches: {shown}); build the "
+            "model with the same settings as the run that wrote it (see the checkpoint's "
+            "'config' and 'extra_state'), or start a fresh run in a new --out directory"
+        )
+    model.load_state_dict(state_dict)
+
+
+def check_weights_only(value: Any, name: str) -> None:
+    """Checks that ``value`` survives ``torch.save`` + ``torch.load(weights_only=True)``.
+
+    Args:
+        value: what is about to be stored in a checkpoint.
+        name: how to call it in the error message.
+
+    Raises:
+        ValueError: if ``value`` holds something other than tensors and plain
+            Python values (dict, list, tuple, str, int, float, bool, None).
+    """
+    buffer = io.BytesIO()
+    try:
+        torch.save(value, buffer)
+        buffer.seek(0)
+        torch.load(buffer, weights_only=True)
+    except Exception as error:  # any pickling or unpickling failure means "not storable"
+        raise ValueError(
+            f"{name} must hold only tensors and plain Python values (dict, list, tuple, str, "
+            f"int, float, bool, None) so that checkpoints load with weights_only=True; convert "
+            f"objects first (e.g. a vocabulary to its list of tokens): {error}"
+        ) from error
+
+
+def _read(path: Path, map_location: Any) -> Any:
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise CheckpointError(
+            f"{path} holds objects other than tensors and plain Python values, so it is not a "
+            f"graphrnn checkpoint (or it is corrupted); it was not loaded: {_first_line(error)}"
+        ) from error
+    except Exception as error:  # a damaged file makes the unpickler fail in many ways (EOFError, IndexError, ...)
+        raise CheckpointError(
+            f"{path} is truncated or corrupted and cannot be read ({_first_line(error)}); "
+            "delete it and start again, or resume from a copy (best.pt holds the best epoch)"
+        ) from error
+
+
+def _check_format(path: Path, checkpoint: Any) -> None:
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
+        hint = _foreign_hint(checkpoint)
+        raise CheckpointError(
+            f"{path} is not a graphrnn checkpoint (no format marker {CHECKPOINT_FORMAT!r}){hint}; "
+            "pass a checkpoint.pt written by graphrnn's Trainer or save_checkpoint"
+        )
+    version = checkpoint.get("version")
+    if not isinstance(version, int) or not 1 <= version <= CHECKPOINT_VERSION:
+        raise CheckpointError(
+            f"{path} has checkpoint version {version!r}, but this graphrnn reads versions 1 to "
+            f"{CHECKPOINT_VERSION}; upgrade graphrnn to read it, or start a fresh run"
+        )
+
+
+def _foreign_hint(checkpoint: Any) -> str:
+    if isinstance(checkpoint, dict) and checkpoint and all(
+        isinstance(v, torch.Tensor) for v in checkpoint.values()
+    ):
+        return ": it looks like a bare state_dict, load it with model.load_state_dict(torch.load(path))"
+    return f" (it holds a {type(checkpoint).__name__})"
+
+
+def _state_dict_mismatches(expected: Mapping[str, Any], found: Mapping[str, Any]) -> List[str]:
+    if not isinstance(found, Mapping):
+        return [f"the model entry is a {type(found).__name__}, not a state_dict"]
+    problems = [f"missing {name!r}" for name in expected if name not in found]
+    problems += [f"unexpected {name!r}" for name in found if name not in expected]
+    problems += list(_shape_mismatches(expected, found, (n for n in expected if n in found)))
+    return problems
+
+
+def _shape_mismatches(expected: Mapping[str, Any], found: Mapping[str, Any], names: Iterable[str]) -> Iterable[str]:
+    for name in names:
+        want, have = expected[name], found[name]
+        if isinstance(want, torch.Tensor) and isinstance(have, torch.Tensor) and want.shape != have.shape:
+            yield f"{name!r} has shape {tuple(have.shape)} in the checkpoint, {tuple(want.shape)} in the model"
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Makes the rename durable where the platform allows it (best effort)."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)

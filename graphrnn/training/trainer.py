@@ -1,0 +1,616 @@
+"""The one training engine of graphrnn: :class:`Trainer` (single process or DDP)."""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import math
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+import torch
+from torch import Tensor, nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.optim.lr_scheduler import ReduceLROnPlateau
+from torch.utils.data.distributed import DistributedSampler
+from tqdm.auto import tqdm
+
+from .checkpoint import CheckpointError, check_weights_only, load_checkpoint, load_model_state, save_checkpoint
+from .config import TrainConfig
+from .device import batch_size_of, move_to, resolve_device
+from .distributed import (
+    all_gather_objects,
+    all_reduce_sums,
+    barrier,
+    broadcast_object,
+    cleanup_distributed,
+    is_distributed,
+    is_main_process,
+    rank,
+    setup_distributed,
+    world_size,
+)
+from .optim import build_optimizer, build_scheduler, current_lr
+from .seeding import epoch_generator, get_rng_state, seed_everything, set_rng_state
+
+__all__ = ["Trainer", "TrainConfig", "default_loader", "CHECKPOINT_NAME", "BEST_NAME", "METRICS_NAME"]
+
+logger = logging.getLogger(__name__)
+
+CHECKPOINT_NAME = "checkpoint.pt"
+BEST_NAME = "best.pt"
+METRICS_NAME = "metrics.jsonl"
+#: Keys of every epoch record; metric functions may not use these names.
+RESERVED_KEYS = ("epoch", "step", "train_loss", "lr", "seconds")
+#: Settings that change a run's trajectory: changing them on resume is warned about.
+TRAJECTORY_SETTINGS = ("batch_size", "lr", "momentum", "weight_decay", "lr_step_size", "lr_gamma",
+                       "lr_min", "lr_patience", "grad_clip", "seed", "shuffle", "monitor", "mode",
+                       "min_delta")
+#: Settings that must not change on resume (the saved optimizer/scheduler state depends on them).
+FIXED_SETTINGS = ("optimizer", "lr_schedule")
+_CHECKPOINT_KEYS = ("model", "optimizer", "scheduler", "rng", "epoch", "step", "history",
+                    "early_stopping", "config")
+
+LossFn = Callable[[nn.Module, Any], Tensor]
+MetricsFn = Callable[[nn.Module, Any], Mapping[str, Any]]
+EvaluateFn = Callable[[nn.Module], Mapping[str, Any]]
+LoaderFn = Callable[[Any, int, Optional[Iterable[int]], bool, torch.Generator], Iterable[Any]]
+
+
+def default_loader(dataset: Any, batch_size: int, sampler: Optional[Iterable[int]], shuffle: bool,
+                   generator: torch.Generator, num_workers: int = 0) -> Iterable[Any]:
+    """The default ``loader_fn``: a PyG ``DataLoader`` (batches graphs into a ``Batch``).
+
+    Args:
+        dataset: a sequence of items (PyG ``Data``, tensors, tuples, ...).
+        batch_size: items per batch.
+        sampler: the indices to visit (a ``DistributedSampler`` under DDP), or ``None``.
+        shuffle: shuffle with ``generator`` (only when ``sampler`` is ``None``).
+        generator: the generator of the shuffling order (and of the workers' seeds).
+        num_workers: worker processes.
+
+    Returns:
+        The data loader.
+    """
+    from torch_geometric.loader import DataLoader
+
+    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle and sampler is None,
+                      sampler=sampler, generator=generator, num_workers=num_workers)
+
+
+class _LossModule(nn.Module):
+    """Wraps ``model`` so that DDP's forward is the whole loss computation.
+
+    ``loss_fn`` then always receives the plain model and may call any of its
+    methods (e.g. ``model.encode``), while DDP still synchronises the gradients.
+    """
+
+    def __init__(self, model: nn.Module, loss_fn: LossFn) -> None:
+        super().__init__()
+        self.model = model
+        self.__dict__["loss_fn"] = loss_fn  # not a submodule: its parameters are not trained
+
+    def forward(self, batch: Any) -> Tensor:
+        return self.loss_fn(self.model, batch)
+
+
+@dataclass
+class EarlyStopping:
+    """Best value of the monitored metric so far, and epochs since it improved."""
+
+    best: Optional[float] = None
+    best_epoch: Optional[int] = None
+    bad_epochs: int = 0
+
+    def update(self, value: float, epoch: int, mode: str, min_delta: float) -> bool:
+        """Records the value of ``epoch``.
+
+        Args:
+            value: the monitored metric this epoch (NaN never improves).
+            epoch: the 1-based epoch number.
+            mode: ``"min"`` or ``"max"``.
+            min_delta: smallest change that counts as an improvement.
+
+        Returns:
+            Whether it improved on the best so far (always for the first finite value).
+        """
+        if self.best is None:
+            improved = not math.isnan(value)
+        elif mode == "min":
+            improved = value < self.best - min_delta
+        else:
+            improved = value > self.best + min_delta
+        if improved:
+            self.best, self.best_epoch, self.bad_epochs = value, epoch, 0
+        else:
+            self.bad_epochs += 1
+        return improved
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Returns the state as a dict of plain values (for checkpoints).
+
+        Returns:
+            ``{"best", "best_epoch", "bad_epochs"}``.
+        """
+        return {"best": self.best, "best_epoch": self.best_epoch, "bad_epochs": self.bad_epochs}
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> "EarlyStopping":
+        """Rebuilds the state from :meth:`to_dict`'s output.
+
+        Args:
+            values: a dict with ``best``, ``best_epoch`` and ``bad_epochs``.
+
+        Returns:
+            The state.
+
+        Raises:
+            KeyError: if a field is missing.
+        """
+        return cls(best=values["best"], best_epoch=values["best_epoch"], bad_epochs=int(values["bad_epochs"]))
+
+
+class Trainer:
+    r"""Trains a model: epochs, optimizer and schedule, clipping, evaluation, early
+    stopping, logs and checkpoints; a single process, or DDP under ``torchrun``.
+
+    Every epoch: shuffle (order from a generator seeded with ``(seed, epoch)``),
+    for each batch ``loss = loss_fn(model, batch)``, backward, clip the gradient norm
+    to ``grad_clip``, step; then evaluate (``metrics_fn`` over ``eval_data``, reduced
+    over batches and processes, and ``evaluate_fn`` on rank 0), step the LR
+    schedule, update early stopping, and, when ``config.out`` is set, write
+    ``checkpoint.pt`` (everything needed to resume exactly), ``best.pt`` (when the
+    monitored metric improved) and one JSON line in ``metrics.jsonl``.
+
+    :meth:`fit` seeds Python's, NumPy's and torch's global generators with
+    ``config.seed + rank`` (or, when resuming, restores their saved states): this is
+    deliberate, so that a run is reproducible (see :mod:`graphrnn.training.seeding`).
+    The model's initialisation happens before, under your control.
+
+    Distributed: under ``torchrun`` (``WORLD_SIZE`` > 1) :meth:`fit` joins the process
+    group (gloo on CPU, NCCL on CUDA), wraps the model in ``DistributedDataParallel``,
+    gives each process a ``DistributedSampler`` shard of ``train_data`` (padded so
+    every process has the same number of batches) and a disjoint shard of
+    ``eval_data``, sums metrics over processes, and lets only rank 0 log, show
+    progress and write files. ``config.batch_size`` is per process.
+
+    Args:
+        model: the model; it is moved to the device. ``trainer.model`` is always the
+            plain (unwrapped) model.
+        loss_fn: ``(model, batch) -> scalar tensor``, the *mean* loss over the batch's
+            items. It gets the plain model and may call any of its methods.
+        train_data: the training items (anything ``loader_fn`` accepts; a sequence
+            with ``len`` for DDP).
+        config: the settings (default ``TrainConfig()``).
+        metrics_fn: ``(model, batch) -> {name: sum over the batch's items}``; it must
+            include ``"count"``, the number of items. Sums are reduced over batches and
+            processes and divided by the count, giving per-item means. Default (when
+            ``eval_data`` is given): ``{"loss": loss_fn(model, batch) * n, "count": n}``.
+        eval_data: items evaluated with ``metrics_fn`` after every epoch (model in eval
+            mode, no gradients).
+        evaluate_fn: ``(model) -> {name: number}`` corpus-level metrics (e.g. BLEU),
+            run on rank 0 only in eval mode without gradients; every process gets
+            its result.
+        extra_state: the task's own state to store in checkpoints (its settings,
+            vocabulary as a list of str, ...): tensors and plain Python values only.
+        loader_fn: ``(dataset, batch_size, sampler, shuffle, generator) -> iterable of
+            batches``; default :func:`default_loader` (PyG ``DataLoader``).
+            ``sampler`` is ``None`` for a single process; ``shuffle`` is ``False``
+            when a sampler is given (the sampler shuffles).
+
+    Raises:
+        ValueError: for an argument that cannot work (see the message).
+        TypeError: if a function argument is not callable.
+    """
+
+    def __init__(self, model: nn.Module, loss_fn: LossFn, train_data: Any,
+                 config: Optional[TrainConfig] = None, metrics_fn: Optional[MetricsFn] = None,
+                 eval_data: Any = None, evaluate_fn: Optional[EvaluateFn] = None,
+                 extra_state: Optional[Mapping[str, Any]] = None,
+                 loader_fn: Optional[LoaderFn] = None) -> None:
+        self.config = config if config is not None else TrainConfig()
+        _check_arguments(model, loss_fn, train_data, metrics_fn, eval_data, evaluate_fn, loader_fn)
+        if extra_state is not None:
+            if not isinstance(extra_state, Mapping):
+                raise TypeError(f"extra_state must be a dict, got {type(extra_state).__name__}")
+            check_weights_only(dict(extra_state), "extra_state")
+        self.device = resolve_device(self.config.device)
+        self.model = model.to(self.device)
+        self.loss_fn = loss_fn
+        self.train_data = train_data
+        self.eval_data = eval_data
+        self.metrics_fn = metrics_fn if metrics_fn is not None else self._default_metrics
+        self.evaluate_fn = evaluate_fn
+        self.extra_state = dict(extra_state) if extra_state is not None else None
+        self.loader_fn = loader_fn or functools.partial(default_loader, num_workers=self.config.num_workers)
+        self.out = Path(self.config.out) if self.config.out is not None else None
+        self.monitor = self._resolve_monitor()
+        self.optimizer = build_optimizer(self.model.parameters(), self.config)
+        self.scheduler = build_scheduler(self.optimizer, self.config)
+        self.history: List[Dict[str, Any]] = []
+        self.epoch = 0
+        self.step = 0
+        self.early_stopping = EarlyStopping()
+        self._fitted = False
+
+    # ------------------------------------------------------------------ public
+    def fit(self) -> List[Dict[str, Any]]:
+        """Trains until ``config.epochs`` epochs are done or early stopping stops.
+
+        Returns:
+            The history: one dict per epoch (including epochs of a resumed run) with
+            ``epoch`` (1-based), ``step`` (optimizer steps so far), ``train_loss``,
+            ``lr`` (used during the epoch), the evaluation metrics and ``seconds``.
+
+        Raises:
+            RuntimeError: if called a second time (make a new Trainer, with
+                ``resume=True`` to continue).
+            CheckpointError: when resuming from a missing, unreadable or
+                non-matching checkpoint.
+        """
+        if self._fitted:
+            raise RuntimeError("Trainer.fit() runs once; to continue, make a new Trainer with resume=True")
+        self._fitted = True
+        owns_group = setup_distributed(self.device)
+        try:
+            self._begin()
+            self._train_epochs(self._training_module())
+        finally:
+            if owns_group:
+                cleanup_distributed()
+        return self.history
+
+    def evaluate(self) -> Dict[str, float]:
+        """Evaluates the model now (``metrics_fn`` on ``eval_data``, then ``evaluate_fn``).
+
+        Returns:
+            Metric name -> value (empty when there is nothing to evaluate).
+
+        Raises:
+            ValueError: if ``metrics_fn`` misbehaves or evaluation sees no items.
+        """
+        if self.eval_data is None and self.evaluate_fn is None:
+            return {}
+        self.model.eval()
+        try:
+            with torch.no_grad():
+                record = self._eval_metrics() if self.eval_data is not None else {}
+                if self.evaluate_fn is not None:
+                    _merge_metrics(record, self._corpus_metrics(), "evaluate_fn")
+        finally:
+            self.model.train()
+        return record
+
+    # ------------------------------------------------------------ start / resume
+    def _begin(self) -> None:
+        if self.config.resume:
+            self._resume()
+        else:
+            self._fresh_start()
+
+    def _fresh_start(self) -> None:
+        seed_everything(self.config.seed + rank())
+        if self.out is None or not is_main_process():
+            return
+        self.out.mkdir(parents=True, exist_ok=True)
+        if (self.out / CHECKPOINT_NAME).exists():
+            logger.warning("%s holds a previous run; it is overwritten (use resume=True to continue it)",
+                           self.out)
+        (self.out / BEST_NAME).unlink(missing_ok=True)  # a stale best.pt would outlive this run's best
+        (self.out / METRICS_NAME).write_text("")
+
+    def _resume(self) -> None:
+        path = self.out / CHECKPOINT_NAME
+        checkpoint = load_checkpoint(path, map_location="cpu")
+        self._restore(checkpoint, path)
+        if is_main_process():
+            _write_jsonl(self.out / METRICS_NAME, self.history)
+        logger.info("resumed %s at epoch %d, step %d", path, self.epoch, self.step)
+
+    def _restore(self, checkpoint: Mapping[str, Any], path: Path) -> None:
+        missing = [key for key in _CHECKPOINT_KEYS if key not in checkpoint]
+        if missing:
+            raise CheckpointError(f"{path} lacks {missing}: it was not written by Trainer, so it cannot be resumed")
+        _check_resumable(checkpoint["config"], self.config, path)
+        load_model_state(self.model, checkpoint["model"], source=str(path))
+        self._restore_optimizer(checkpoint, path)
+        self.history = [dict(record) for record in checkpoint["history"]]
+        self.epoch, self.step = int(checkpoint["epoch"]), int(checkpoint["step"])
+        self.early_stopping = EarlyStopping.from_dict(checkpoint["early_stopping"])
+        self._restore_rng(checkpoint["rng"])
+
+    def _restore_optimizer(self, checkpoint: Mapping[str, Any], path: Path) -> None:
+        try:
+            self.optimizer.load_state_dict(checkpoint["optimizer"])
+            if self.scheduler is not None:
+                self.scheduler.load_state_dict(checkpoint["scheduler"])
+        except (ValueError, KeyError, TypeError, RuntimeError) as error:
+            raise CheckpointError(
+                f"the optimizer state in {path} does not fit this model's parameters ({error}); "
+                "resume with the same model and optimizer, or start a fresh run in a new --out"
+            ) from error
+
+    def _restore_rng(self, states: Sequence[Mapping[str, Any]]) -> None:
+        if len(states) == world_size():
+            set_rng_state(states[rank()])
+            return
+        warnings.warn(
+            f"the checkpoint was written by {len(states)} process(es), this run has {world_size()}: "
+            "random generators are re-seeded, so the run will not repeat an uninterrupted one",
+            stacklevel=3,
+        )
+        seed_everything((self.config.seed * 1_000_003 + self.epoch * 1009 + rank()) % 2**32)
+
+    # ------------------------------------------------------------------ epochs
+    def _training_module(self) -> nn.Module:
+        module: nn.Module = _LossModule(self.model, self.loss_fn)
+        if is_distributed():
+            device_ids = [self.device.index] if self.device.type == "cuda" else None
+            module = DistributedDataParallel(module, device_ids=device_ids,
+                                             find_unused_parameters=self.config.find_unused_parameters)
+        return module
+
+    def _train_epochs(self, module: nn.Module) -> None:
+        epochs = tqdm(range(self.epoch, self.config.epochs), total=self.config.epochs, initial=self.epoch,
+                      desc="epochs", unit="epoch", disable=not self._show_progress())
+        for epoch in epochs:
+            if self._should_stop():
+                logger.info("early stopping: %s did not improve for %d epochs", self.monitor,
+                            self.early_stopping.bad_epochs)
+                break
+            record = self._run_epoch(module, epoch)
+            epochs.set_postfix({key: _short(value) for key, value in record.items() if key != "epoch"})
+        epochs.close()
+
+    def _should_stop(self) -> bool:
+        patience = self.config.patience
+        return patience is not None and self.early_stopping.bad_epochs >= patience
+
+    def _run_epoch(self, module: nn.Module, epoch: int) -> Dict[str, Any]:
+        started = time.perf_counter()
+        lr = current_lr(self.optimizer)
+        train_loss = self._train_epoch(module, epoch)
+        record: Dict[str, Any] = {"epoch": epoch + 1, "step": self.step, "train_loss": train_loss, "lr": lr}
+        _merge_metrics(record, self.evaluate(), "evaluation")
+        record["seconds"] = time.perf_counter() - started
+        self._end_epoch(record)
+        return record
+
+    def _train_epoch(self, module: nn.Module, epoch: int) -> float:
+        module.train()
+        total = torch.zeros((), dtype=torch.float64, device=self.device)
+        items = 0
+        batches = tqdm(self._train_loader(epoch), desc=f"epoch {epoch + 1}/{self.config.epochs}",
+                       unit="batch", leave=False, disable=not self._show_progress())
+        for batch in batches:
+            loss, count = self._train_step(module, batch)
+            total += loss.double() * count
+            items += count
+            if not batches.disable:
+                batches.set_postfix(loss=f"{loss.item():.4g}", refresh=False)
+        batches.close()
+        sums = all_reduce_sums({"loss": total, "items": items})
+        if sums["items"] == 0:
+            raise ValueError("train_data gave no items this epoch; pass a non-empty dataset")
+        return sums["loss"] / sums["items"]
+
+    def _train_step(self, module: nn.Module, batch: Any) -> Tuple[Tensor, int]:
+        batch = move_to(batch, self.device)
+        loss = module(batch)
+        _check_loss(loss)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.config.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+        self.optimizer.step()
+        self.step += 1
+        return loss.detach(), batch_size_of(batch)
+
+    def _train_loader(self, epoch: int) -> Iterable[Any]:
+        sampler, shuffle = None, self.config.shuffle
+        if is_distributed():
+            sampler = DistributedSampler(self.train_data, num_replicas=world_size(), rank=rank(),
+                                         shuffle=self.config.shuffle, seed=self.config.seed, drop_last=False)
+            sampler.set_epoch(epoch)
+            shuffle = False
+        return self.loader_fn(self.train_data, self.config.batch_size, sampler, shuffle,
+                              epoch_generator(self.config.seed, epoch))
+
+    def _end_epoch(self, record: Dict[str, Any]) -> None:
+        self.history.append(record)
+        value = self._monitored_value(record)
+        improved = self.early_stopping.update(value, record["epoch"], self.config.mode, self.config.min_delta)
+        self._step_scheduler(value)
+        self.epoch = record["epoch"]
+        self._write_epoch_files(record, improved)
+
+    def _monitored_value(self, record: Mapping[str, Any]) -> float:
+        if self.monitor not in record:
+            metrics = sorted(k for k in record if k not in ("epoch", "step", "lr", "seconds"))
+            raise ValueError(
+                f"TrainConfig.monitor={self.monitor!r} is not among this epoch's metrics {metrics}; "
+                "set monitor to one of them, or pass eval_data/metrics_fn/evaluate_fn that report it"
+            )
+        return float(record[self.monitor])
+
+    def _step_scheduler(self, value: float) -> None:
+        if isinstance(self.scheduler, ReduceLROnPlateau):
+            self.scheduler.step(value)
+        elif self.scheduler is not None:
+            self.scheduler.step()
+
+    # -------------------------------------------------------------- evaluation
+    def _default_metrics(self, model: nn.Module, batch: Any) -> Dict[str, Any]:
+        count = batch_size_of(batch)
+        return {"loss": self.loss_fn(model, batch).detach() * count, "count": count}
+
+    def _eval_metrics(self) -> Dict[str, float]:
+        sums: Dict[str, Any] = {}
+        for batch in self._eval_loader():
+            values = self.metrics_fn(self.model, move_to(batch, self.device))
+            for name, value in _check_metric_sums(values).items():
+                sums[name] = sums.get(name, 0.0) + value
+        totals = all_reduce_sums(sums)
+        count = totals.pop("count", 0.0)
+        if count <= 0:
+            raise ValueError("evaluation saw no items: eval_data is empty or metrics_fn reported count 0")
+        return {name: total / count for name, total in totals.items()}
+
+    def _eval_loader(self) -> Iterable[Any]:
+        sampler = range(rank(), len(self.eval_data), world_size()) if is_distributed() else None
+        return self.loader_fn(self.eval_data, self.config.batch_size, sampler, False,
+                              epoch_generator(self.config.seed, 0))
+
+    def _corpus_metrics(self) -> Dict[str, float]:
+        outcome: Any = None
+        if is_main_process():
+            try:
+                outcome = ("ok", _as_metric_dict(self.evaluate_fn(self.model)))
+            except Exception as error:
+                broadcast_object(("error", f"{type(error).__name__}: {error}"))
+                raise
+        status, value = broadcast_object(outcome)
+        if status == "error":
+            raise RuntimeError(f"evaluate_fn failed on rank 0: {value}")
+        return value
+
+    # ------------------------------------------------------------------- files
+    def _write_epoch_files(self, record: Mapping[str, Any], improved: bool) -> None:
+        if self.out is None:
+            return
+        rng = all_gather_objects(get_rng_state())
+        if is_main_process():
+            checkpoint = self._checkpoint(rng)
+            save_checkpoint(self.out / CHECKPOINT_NAME, checkpoint)
+            if improved:
+                save_checkpoint(self.out / BEST_NAME, checkpoint)
+            _append_jsonl(self.out / METRICS_NAME, record)
+        barrier()
+
+    def _checkpoint(self, rng: List[Dict[str, Any]]) -> Dict[str, Any]:
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
+            "rng": rng,
+            "epoch": self.epoch,
+            "step": self.step,
+            "history": [dict(record) for record in self.history],
+            "early_stopping": self.early_stopping.to_dict(),
+            "config": self.config.to_dict(),
+            "extra_state": self.extra_state,
+            "world_size": world_size(),
+        }
+
+    # ------------------------------------------------------------------ helpers
+    def _resolve_monitor(self) -> str:
+        has_evaluation = self.eval_data is not None or self.evaluate_fn is not None
+        if not has_evaluation and self.config.monitor == "loss":
+            return "train_loss"
+        return self.config.monitor
+
+    def _show_progress(self) -> bool:
+        return self.config.progress and is_main_process()
+
+
+# ---------------------------------------------------------------------- checks
+def _check_arguments(model: Any, loss_fn: Any, train_data: Any, metrics_fn: Any, eval_data: Any,
+                     evaluate_fn: Any, loader_fn: Any) -> None:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    for name, function in (("loss_fn", loss_fn), ("metrics_fn", metrics_fn),
+                           ("evaluate_fn", evaluate_fn), ("loader_fn", loader_fn)):
+        if function is not None and not callable(function):
+            raise TypeError(f"{name} must be callable, got {type(function).__name__}")
+    if loss_fn is None:
+        raise TypeError("loss_fn is required: (model, batch) -> mean loss over the batch")
+    if train_data is None:
+        raise ValueError("train_data is required")
+    if hasattr(train_data, "__len__") and len(train_data) == 0:
+        raise ValueError("train_data is empty; pass at least one training item")
+    if metrics_fn is not None and eval_data is None:
+        raise ValueError("metrics_fn is applied to eval_data, which is None; pass eval_data=... too")
+
+
+def _check_resumable(saved: Mapping[str, Any], config: TrainConfig, path: Path) -> None:
+    for name in FIXED_SETTINGS:
+        if saved.get(name) != getattr(config, name):
+            raise CheckpointError(
+                f"{path} was written with {name}={saved.get(name)!r} but this run has "
+                f"{name}={getattr(config, name)!r}; resume with the same {name}, or start a fresh run"
+            )
+    changed = [f"{name} {saved.get(name)!r} -> {getattr(config, name)!r}" for name in TRAJECTORY_SETTINGS
+               if name in saved and saved[name] != getattr(config, name)]
+    if changed:
+        warnings.warn(
+            f"resuming {path} with changed settings ({', '.join(changed)}); the optimizer and "
+            "schedule state come from the checkpoint, and the run will not repeat an uninterrupted one",
+            stacklevel=4,
+        )
+
+
+def _check_loss(loss: Any) -> None:
+    if not isinstance(loss, Tensor) or loss.dim() != 0:
+        shape = tuple(loss.shape) if isinstance(loss, Tensor) else type(loss).__name__
+        raise ValueError(f"loss_fn must return a scalar tensor (the mean loss over the batch), got {shape}")
+
+
+def _check_metric_sums(values: Any) -> Dict[str, Any]:
+    if not isinstance(values, Mapping) or "count" not in values:
+        keys = sorted(values) if isinstance(values, Mapping) else type(values).__name__
+        raise ValueError(
+            f"metrics_fn must return a dict of sums over the batch that includes 'count' (the number "
+            f"of items), got {keys}"
+        )
+    return {name: _detached_sum(name, value) for name, value in values.items()}
+
+
+def _detached_sum(name: str, value: Any) -> Any:
+    if isinstance(value, Tensor):
+        if value.numel() != 1:
+            raise ValueError(f"metrics_fn value {name!r} must be a number or one-element tensor, "
+                             f"got shape {tuple(value.shape)}; sum it over the batch")
+        return value.detach().reshape(()).to(torch.float64)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    raise ValueError(f"metrics_fn value {name!r} must be a number, got {type(value).__name__}")
+
+
+def _as_metric_dict(values: Any) -> Dict[str, float]:
+    if not isinstance(values, Mapping):
+        raise ValueError(f"evaluate_fn must return a dict name -> number, got {type(values).__name__}")
+    result = {}
+    for name, value in values.items():
+        if isinstance(value, Tensor) and value.numel() == 1:
+            value = value.item()
+        if not isinstance(name, str) or isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"evaluate_fn must return a dict name -> number, got {name!r}: {value!r}")
+        result[name] = float(value)
+    return result
+
+
+def _merge_metrics(record: Dict[str, Any], metrics: Mapping[str, float], source: str) -> None:
+    for name, value in metrics.items():
+        if name in RESERVED_KEYS or name in record:
+            raise ValueError(
+                f"{source} reports a metric named {name!r}, which is already taken (reserved names: "
+                f"{list(RESERVED_KEYS)}); rename it"
+            )
+        record[name] = value
+
+
+# ----------------------------------------------------------------------- logs
+def _append_jsonl(path: Path, record: Mapping[str, Any]) -> None:
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(dict(record)) + "\n")
+
+
+def _write_jsonl(path: Path, records: Sequence[Mapping[str, Any]]) -> None:
+    path.write_text("".join(json.dumps(dict(record)) + "\n" for record in records), encoding="utf-8")
+
+
+def _short(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
