@@ -1,0 +1,5 @@
+"""Datasets and seeded generators: each returns graphs built with :mod:`graphrnn.data`."""
+from graphrnn.datasets.digits import digit_sequences, split_digit_sequences
+from graphrnn.datasets.memory import remember_first_dataset
+
+__all__ = ["digit_sequences", "split_digit_sequences", "remember_first_dataset"]
