@@ -9,16 +9,13 @@ once. 1,348 training and 449 test images (seeded split).
 import argparse
 from pathlib import Path
 
-from graphrnn.bench import markdown_table
-from graphrnn.experiments.digits import MODELS, run
+from graphrnn.experiments.digits import MODELS, results_table, run
 
 
 def main(args):
     rows = run(args.epochs, args.hidden, args.seed, args.models, args.out, progress=not args.no_progress,
                device=args.device)
-    print(markdown_table(["model", "test accuracy %", "best epoch accuracy %", "parameters", "s / epoch"],
-                         [[r["model"], f"{r['test_accuracy']:.1f}", f"{r['best_test_accuracy']:.1f}",
-                           r["parameters"], f"{r['seconds_per_epoch']:.2f}"] for r in rows]))
+    print(results_table(rows))
 
 
 if __name__ == "__main__":

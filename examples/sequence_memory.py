@@ -3,31 +3,24 @@
     python examples/sequence_memory.py [--delays 5 20 50 100] [--epochs 10] [--seed 0] [--plot runs/memory/gradient_vs_lag.png]
 
 Prints test accuracy per cell and delay (chance: 25%), then the gradient norm
-||dL_T/dh_t|| against the lag T - t of the models trained at the longest delay, and
+||dL_T/dx_t|| against the lag T - t of the models trained at the longest delay, and
 saves it as a plot (needs matplotlib, the `examples` extra).
 """
 import argparse
 from pathlib import Path
 
-from graphrnn.bench import markdown_table
-from graphrnn.experiments.memory import CELLS, gradient_vs_lag, plot_gradient_vs_lag, run
+from graphrnn.experiments.memory import CELLS, accuracy_table, gradient_table, gradient_vs_lag, plot_gradient_vs_lag, run
 
 
 def main(args):
     rows = run(args.delays, args.cells, args.train_size, args.test_size, args.epochs, args.hidden, args.seed,
                args.device)
-    table = {}
-    for row in rows:
-        table.setdefault(row["delay"], {})[row["cell"]] = f"{row['test_accuracy']:.1f}"
-    print(markdown_table(["delay"] + [f"{c} accuracy %" for c in args.cells],
-                         [[d] + [v[c] for c in args.cells] for d, v in table.items()]))
+    print(accuracy_table(rows))
     longest = max(args.delays)
     norms = gradient_vs_lag({r["cell"]: r["model"] for r in rows if r["delay"] == longest}, length=longest + 1,
                             seed=args.seed)
-    lags = [lag for lag in (0, 1, 5, 10, 20, 50, 100) if lag <= longest]
-    print(f"\ngradient norm ||dL_T/dh_t|| at lag T - t (models trained with delay {longest}):")
-    print(markdown_table(["cell"] + [f"lag {lag}" for lag in lags],
-                         [[name] + [f"{float(values[lag]):.1e}" for lag in lags] for name, values in norms.items()]))
+    print(f"\ngradient norm ||dL_T/dx_t|| at lag T - t (models trained with delay {longest}):")
+    print(gradient_table(norms))
     if args.plot is not None:
         saved = plot_gradient_vs_lag(norms, args.plot)
         print(f"\nplot: {saved}" if saved else "\n(matplotlib not installed: no plot)")

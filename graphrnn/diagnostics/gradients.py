@@ -32,22 +32,32 @@ def unroll(cell: nn.RNNCellBase, x: Tensor, state: Optional[tuple] = None) -> Li
 
 
 def gradient_norms_through_time(cell: nn.RNNCellBase, x: Tensor,
-                                loss_fn: Optional[Callable[[Tensor], Tensor]] = None) -> Tensor:
-    r"""Norms :math:`\|\partial L_T / \partial \mathbf{h}_t\|_2` for :math:`t = 1..T`.
+                                loss_fn: Optional[Callable[[Tensor], Tensor]] = None,
+                                wrt: str = "hidden") -> Tensor:
+    r"""Norms :math:`\|\partial L_T / \partial \mathbf{h}_t\|_2` (or :math:`\partial L_T / \partial \mathbf{x}_t`).
 
     Args:
         cell: the recurrent cell (e.g. ``ChainRNN(...).cell``).
         x: one input sequence ``[T, D]``.
-        loss_fn: the loss of the final state, :math:`L_T = \ell(\mathbf{h}_T)`
+        loss_fn: the loss of the final hidden state, :math:`L_T = \ell(\mathbf{h}_T)`
             (default: the sum of its entries).
+        wrt: ``"hidden"`` for :math:`\mathbf{h}_t`, or ``"input"`` for :math:`\mathbf{x}_t`:
+            how much the input at step :math:`t` can still change the loss at :math:`T`,
+            comparable across cells (an LSTM carries memory in its cell state
+            :math:`C_t`, which :math:`\partial / \partial \mathbf{h}_t` does not see).
 
     Returns:
         ``[T]``; entry ``T - 1 - k`` is the norm at lag :math:`k`. Vanishing gradients show
-        as norms falling geometrically with the lag (Elman RNN), an LSTM's as a slower decay.
+        as norms falling geometrically with the lag.
     """
     if x.dim() != 2 or x.size(0) < 1:
         raise ValueError(f"x must be one sequence [T >= 1, D], got {list(x.shape)}")
+    if wrt not in ("hidden", "input"):
+        raise ValueError(f"wrt must be 'hidden' or 'input', got {wrt!r}")
+    x = x.detach().clone().requires_grad_(wrt == "input")
     hidden = unroll(cell, x)
     loss = (loss_fn or torch.sum)(hidden[-1])
     loss.backward()
+    if wrt == "input":
+        return x.grad.norm(dim=1).detach()
     return torch.stack([h.grad.norm() for h in hidden]).detach()

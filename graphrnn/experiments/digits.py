@@ -12,11 +12,12 @@ from typing import Dict, List, Optional
 import torch
 from torch import nn
 
+from graphrnn.bench import markdown_table
 from graphrnn.datasets.digits import split_digit_sequences
 from graphrnn.models import FeedForward, SequenceClassifier
 from graphrnn.training import TrainConfig, Trainer
 
-__all__ = ["MODELS", "build_model", "train_one", "run"]
+__all__ = ["MODELS", "build_model", "train_one", "run", "results_table"]
 
 MODELS = ("feedforward", "rnn", "gru", "lstm")
 
@@ -71,3 +72,10 @@ def run(epochs: int = 30, hidden: int = 64, seed: int = 0, models=MODELS, out: O
     """Trains every model on the same seeded split; returns one result row per model."""
     train, test = split_digit_sequences(seed)
     return [train_one(name, train, test, epochs, hidden, seed, out, progress, device) for name in models]
+
+
+def results_table(rows: List[Dict[str, float]]) -> str:
+    """The rows of :func:`run` as a markdown table."""
+    return markdown_table(["model", "test accuracy %", "best epoch %", "parameters", "s / epoch"],
+                          [[r["model"], f"{r['test_accuracy']:.1f}", f"{r['best_test_accuracy']:.1f}",
+                            r["parameters"], f"{r['seconds_per_epoch']:.2f}"] for r in rows])

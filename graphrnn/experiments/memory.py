@@ -2,7 +2,7 @@
 
 For each delay, an Elman RNN, a GRU and an LSTM classifier are trained on
 :func:`graphrnn.datasets.memory.remember_first_dataset`; test accuracy is reported
-beside chance. The gradient norm :math:`\\|\\partial L_T / \\partial h_t\\|` against the
+beside chance. The gradient norm :math:`\\|\\partial L_T / \\partial x_t\\|` against the
 lag shows why (vanishing for the Elman RNN).
 """
 from __future__ import annotations
@@ -14,12 +14,13 @@ from typing import Dict, List, Optional, Sequence
 import torch
 from torch import nn
 
+from graphrnn.bench import markdown_table
 from graphrnn.datasets.memory import remember_first_dataset
 from graphrnn.diagnostics import gradient_norms_through_time
 from graphrnn.models import SequenceClassifier
 from graphrnn.training import TrainConfig, Trainer
 
-__all__ = ["run", "gradient_vs_lag", "plot_gradient_vs_lag"]
+__all__ = ["run", "gradient_vs_lag", "plot_gradient_vs_lag", "accuracy_table", "gradient_table"]
 
 CELLS = ("rnn", "gru", "lstm")
 
@@ -59,13 +60,24 @@ def run(delays: Sequence[int] = (5, 20, 50, 100), cells: Sequence[str] = CELLS, 
 
 
 def gradient_vs_lag(models: Dict[str, SequenceClassifier], length: int = 100, seed: int = 0) -> Dict[str, torch.Tensor]:
-    """:math:`\\|\\partial L_T / \\partial h_t\\|` against the lag ``T - t`` for each model's first layer."""
+    """:math:`\\|\\partial L_T / \\partial x_t\\|` against the lag ``T - t`` for each trained model.
+
+    :math:`L_T` is the model's cross-entropy on one test sequence of ``length`` steps (a
+    single-layer, forward-only classifier): how strongly the input ``t`` steps back, the
+    symbol to remember included, can still move the prediction.
+    """
     generator = torch.Generator().manual_seed(seed)
-    x = remember_first_dataset(1, length - 1, generator)[0].x
+    sequence = remember_first_dataset(1, length - 1, generator)[0]
     norms = {}
     for name, model in models.items():
         cell = model.encoder.forward_layers[0].cell
-        norms[name] = gradient_norms_through_time(cell, x.to(cell.weight_hh.device)).flip(0).cpu()
+        device = cell.weight_hh.device
+        target = sequence.y.view(1).to(device)
+
+        def loss(h_last, model=model, target=target):
+            return nn.functional.cross_entropy(model.head(h_last), target)
+
+        norms[name] = gradient_norms_through_time(cell, sequence.x.to(device), loss, wrt="input").flip(0).cpu()
     return norms
 
 
@@ -81,7 +93,7 @@ def plot_gradient_vs_lag(norms: Dict[str, torch.Tensor], path: Path) -> Optional
     for name, values in norms.items():
         axis.semilogy(range(len(values)), values.clamp(min=1e-30).numpy(), label=name)
     axis.set_xlabel("lag T - t")
-    axis.set_ylabel("||dL_T / dh_t||")
+    axis.set_ylabel("||dL_T / dx_t||")
     axis.set_title("Gradient norm through time (trained models)")
     axis.legend()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -89,3 +101,21 @@ def plot_gradient_vs_lag(norms: Dict[str, torch.Tensor], path: Path) -> Optional
     figure.savefig(path, dpi=120)
     plt.close(figure)
     return path
+
+
+def accuracy_table(rows: List[Dict[str, float]]) -> str:
+    """Test accuracy of :func:`run`'s rows, one line per delay, one column per cell."""
+    cells = [c for c in CELLS if any(r["cell"] == c for r in rows)]
+    by_delay: Dict[int, Dict[str, float]] = {}
+    for r in rows:
+        by_delay.setdefault(r["delay"], {})[r["cell"]] = r["test_accuracy"]
+    return markdown_table(["delay"] + [f"{c} accuracy %" for c in cells],
+                          [[d] + [f"{v[c]:.1f}" for c in cells] for d, v in by_delay.items()])
+
+
+def gradient_table(norms: Dict[str, torch.Tensor]) -> str:
+    """Gradient norms of :func:`gradient_vs_lag` at a few lags."""
+    longest = min(len(v) for v in norms.values()) - 1
+    lags = [lag for lag in (0, 1, 5, 10, 20, 50, 100) if lag <= longest]
+    return markdown_table(["cell"] + [f"lag {lag}" for lag in lags],
+                          [[n] + [f"{float(v[lag]):.1e}" for lag in lags] for n, v in norms.items()])

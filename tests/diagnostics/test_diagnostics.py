@@ -54,3 +54,19 @@ def test_bad_input():
         spectral_radius(torch.zeros(2, 3))
     with pytest.raises(ValueError, match=r"one sequence \[T >= 1, D\]"):
         gradient_norms_through_time(ChainRNN(2, 3).cell, torch.zeros(0, 2))
+
+
+def test_input_gradient_norms_equal_autograd_through_torch_lstm():
+    torch.manual_seed(0)
+    layer = ChainRNN(3, 4, cell="lstm").double()
+    reference = torch.nn.LSTM(3, 4).double()
+    with torch.no_grad():
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            getattr(reference, f"{name}_l0").copy_(getattr(layer.cell, name))
+    x = torch.randn(6, 3, dtype=torch.float64, requires_grad=True)
+    out, _ = reference(x.unsqueeze(1))
+    (grad,) = torch.autograd.grad(out[-1, 0].pow(2).sum(), x)
+    norms = gradient_norms_through_time(layer.cell, x.detach(), lambda h: h.pow(2).sum(), wrt="input")
+    torch.testing.assert_close(norms, grad.norm(dim=1), rtol=1e-10, atol=1e-14)
+    with pytest.raises(ValueError, match="wrt must be"):
+        gradient_norms_through_time(layer.cell, x.detach(), wrt="weights")
