@@ -75,10 +75,38 @@ def sequence_memory(quick: bool, seed: int) -> Section:
     return Section("Long-range memory: remember the first symbol", text, data)
 
 
+def sequence_hmm_tagging(quick: bool, seed: int) -> Section:
+    """Labelling HMM-sampled sequences: Bayes-optimal vs EM-learned HMM vs RNN vs LSTM taggers."""
+    from graphrnn.experiments.hmm_tagging import results_table, run
+
+    settings = dict(train_size=400, test_size=200, em_iterations=25, epochs=4) if quick else {}
+    rows = run(seed=seed, **settings)
+    text = ("Data sampled from a known 4-state, 8-symbol sticky HMM with overlapping emissions; lengths 20-60. "
+            "Goal: the learned HMM within 2 points of Bayes-optimal.\n\n" + results_table(rows))
+    return Section("Sequence labelling on HMM data", text, {"rows": rows})
+
+
+def sequence_language_model(quick: bool, seed: int) -> Section:
+    """Perplexity of a 4-gram window model, an Elman RNN and an LSTM on Multi30k English."""
+    from graphrnn.experiments.language_model import results_table, run
+
+    try:
+        result = run(train_limit=3000 if quick else None, test_limit=300 if quick else None,
+                     epochs=2 if quick else 5, hidden=128 if quick else 256, seed=seed)
+    except FileNotFoundError as error:
+        return Section("Language model: Multi30k English", f"Skipped: {error}", {"skipped": str(error)})
+    text = (f"Vocabulary {result['vocab_size']} tokens (training words seen twice or more); "
+            f"{result['train_sentences']} train / {result['test_sentences']} test sentences.\n\n"
+            + results_table(result))
+    return Section("Language model: Multi30k English", text, result)
+
+
 EXPERIMENTS: Dict[str, Callable[[bool, int], Section]] = {
     "core": core_speed,
     "digits": sequence_digits,
     "memory": sequence_memory,
+    "hmm": sequence_hmm_tagging,
+    "lm": sequence_language_model,
 }
 
 

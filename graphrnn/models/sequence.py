@@ -6,7 +6,7 @@ against the edges, for a bidirectional encoder) and puts a linear head on the st
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 from torch import Tensor, nn
@@ -193,6 +193,28 @@ class NextStepPredictor(_SequenceModel):
 
     def forward(self, x: Tensor, edge_index: Tensor, level: Optional[Tensor] = None) -> Tensor:
         return self.head(self.encoder(x, edge_index, level))
+
+    def step(self, tokens: Tensor, state: Optional[Tuple[Tensor, ...]] = None) -> Tuple[Tensor, Tuple[Tensor, ...]]:
+        """One step of generation: ``(log_probs [B, V], state)`` after reading ``tokens``.
+
+        ``state`` is ``(h,)`` or ``(h, c)`` with ``h``/``c`` of shape ``[B, layers, H]``
+        (batch first, as :mod:`graphrnn.decoding` expects); ``None`` is the zero state.
+        Running it over a sequence gives the rows of :meth:`forward` (in eval mode).
+        """
+        h = self.encoder.inputs(tokens)
+        hidden, cells = [], []
+        for index, layer in enumerate(self.encoder.forward_layers):
+            if index > 0:
+                h = self.encoder.dropout(h)
+            previous = None if state is None else tuple(s[:, index] for s in state)
+            if layer.cell_type == "lstm":
+                h, c = layer.cell(h, previous)
+                cells.append(c)
+            else:
+                h = layer.cell(h, None if previous is None else previous[0])
+            hidden.append(h)
+        new_state = (torch.stack(hidden, 1),) + ((torch.stack(cells, 1),) if cells else ())
+        return torch.log_softmax(self.head(h), dim=-1), new_state
 
     @staticmethod
     def next_targets(x: Tensor, edge_index: Tensor, ignore_index: int = -100) -> Tensor:

@@ -1,6 +1,7 @@
 """Layers: the shared recurrent message-passing base and the models built on it."""
 from .cells import CELLS, make_cell
 from .chain import ChainRNN
+from .hmm import HMM
 from .levels import topological_levels
 from .recurrent import RecurrentMessagePassing, SynchronousStep
 from .schedule import TopologicalPlan, build_topological_plan
@@ -10,6 +11,7 @@ __all__ = [
     "RecurrentMessagePassing",
     "SynchronousStep",
     "ChainRNN",
+    "HMM",
     "topological_levels",
     "TopologicalPlan",
     "build_topological_plan",

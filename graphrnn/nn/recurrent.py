@@ -112,6 +112,10 @@ class RecurrentMessagePassing(MessagePassing):
         self._hook_params = {name: _accepted_params(getattr(self, name))
                              for name in ("message", "update", "edge_update", "initial_message")}
 
+    def _set_jittable_templates(self, raise_on_error: bool = False) -> None:
+        """Skipped: the schedules never call PyG's one-shot ``propagate``, whose code template
+        PyG would otherwise regenerate (parsing this class's source) for every new layer."""
+
     # ------------------------------------------------------------------ hooks
     def message(self, state_j: Tuple[Tensor, ...]) -> State:
         r"""Message along each edge :math:`u \to v` from the source state (default: the state)."""

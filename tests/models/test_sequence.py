@@ -146,3 +146,18 @@ def test_bad_inputs():
         FeedForward(3, 4, 2, window=0)
     with pytest.raises(ValueError, match="readout"):
         FeedForward(3, 4, 2, window=2)(torch.randn(2, 3), torch.tensor([[0], [1]]), readout="mean")
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_next_step_predictor_step_equals_forward(cell):
+    torch.manual_seed(0)
+    model = NextStepPredictor(9, 6, 9, num_layers=2, tokens=True, cell=cell).double().eval()
+    tokens = torch.tensor([1, 4, 2, 7, 3])
+    batch = batch_of([tokens])
+    expected = torch.log_softmax(model(batch.x, batch.edge_index), dim=-1)
+    state, rows = None, []
+    for token in tokens:
+        log_probs, state = model.step(token.view(1), state)
+        rows.append(log_probs[0])
+    torch.testing.assert_close(torch.stack(rows), expected, rtol=0, atol=1e-12)
+    assert state[0].shape == (1, 2, 6)

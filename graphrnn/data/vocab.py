@@ -1,0 +1,81 @@
+"""Token vocabularies with the special tokens ``<pad> <bos> <eos> <unk>`` and a count cut-off."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Dict, Iterable, List, Sequence
+
+import torch
+from torch import Tensor
+
+__all__ = ["Vocab", "tokenize", "PAD", "BOS", "EOS", "UNK"]
+
+PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
+SPECIALS = (PAD, BOS, EOS, UNK)
+_TOKEN = re.compile(r"\w+(?:'\w+)?|[^\w\s]", re.UNICODE)
+
+
+def tokenize(text: str, lowercase: bool = True) -> List[str]:
+    """Words and punctuation marks of ``text`` (``"Two young, White"`` -> ``two young , white``)."""
+    return _TOKEN.findall(text.lower() if lowercase else text)
+
+
+class Vocab:
+    """A mapping between tokens and ids; ids 0-3 are ``<pad> <bos> <eos> <unk>``.
+
+    Args:
+        tokens: the non-special tokens, in id order (ids start at 4).
+    """
+
+    def __init__(self, tokens: Sequence[str] = ()) -> None:
+        self.itos: List[str] = list(SPECIALS)
+        for token in tokens:
+            if token in SPECIALS:
+                raise ValueError(f"{token!r} is a special token; do not list it")
+        self.itos += list(dict.fromkeys(tokens))
+        self.stoi: Dict[str, int] = {token: i for i, token in enumerate(self.itos)}
+
+    pad, bos, eos, unk = 0, 1, 2, 3
+
+    @classmethod
+    def build(cls, sentences: Iterable[Sequence[str]], min_count: int = 1, max_size: int = None) -> "Vocab":
+        """Tokens seen at least ``min_count`` times, most frequent first (ties alphabetical)."""
+        if min_count < 1:
+            raise ValueError(f"min_count must be >= 1, got {min_count}")
+        counts = Counter(token for sentence in sentences for token in sentence)
+        kept = sorted((t for t, c in counts.items() if c >= min_count and t not in SPECIALS),
+                      key=lambda t: (-counts[t], t))
+        return cls(kept[:max_size] if max_size else kept)
+
+    def __len__(self) -> int:
+        return len(self.itos)
+
+    def encode(self, tokens: Sequence[str], bos: bool = False, eos: bool = False) -> Tensor:
+        """Ids of ``tokens`` (unknown ones -> ``<unk>``), optionally framed by ``<bos>``/``<eos>``."""
+        ids = [self.stoi.get(token, self.unk) for token in tokens]
+        return torch.tensor(([self.bos] if bos else []) + ids + ([self.eos] if eos else []), dtype=torch.long)
+
+    def decode(self, ids: Iterable[int], strip_specials: bool = True) -> List[str]:
+        """Tokens of ``ids``; stops at ``<eos>`` and drops ``<pad>``/``<bos>`` when ``strip_specials``."""
+        tokens = []
+        for i in (int(i) for i in ids):
+            if not 0 <= i < len(self.itos):
+                raise ValueError(f"id {i} is outside the vocabulary of {len(self.itos)} tokens")
+            if strip_specials and i == self.eos:
+                break
+            if not (strip_specials and i in (self.pad, self.bos)):
+                tokens.append(self.itos[i])
+        return tokens
+
+    def to_list(self) -> List[str]:
+        """The tokens in id order, for checkpoints (:meth:`from_list` restores it)."""
+        return list(self.itos)
+
+    @classmethod
+    def from_list(cls, itos: Sequence[str]) -> "Vocab":
+        if list(itos[:4]) != list(SPECIALS):
+            raise ValueError(f"a saved vocabulary starts with {list(SPECIALS)}, got {list(itos[:4])}")
+        return cls(itos[4:])
+
+    def __repr__(self) -> str:
+        return f"Vocab({len(self)} tokens)"
