@@ -79,7 +79,7 @@ def sequence_hmm_tagging(quick: bool, seed: int) -> Section:
     """Labelling HMM-sampled sequences: Bayes-optimal vs EM-learned HMM vs RNN vs LSTM taggers."""
     from graphrnn.experiments.hmm_tagging import results_table, run
 
-    settings = dict(train_size=400, test_size=200, em_iterations=25, epochs=4) if quick else {}
+    settings = dict(train_size=400, test_size=200, em_iterations=150, epochs=4) if quick else {}
     rows = run(seed=seed, **settings)
     text = ("Data sampled from a known 4-state, 8-symbol sticky HMM with overlapping emissions; lengths 20-60. "
             "Goal: the learned HMM within 2 points of Bayes-optimal.\n\n" + results_table(rows))
