@@ -75,11 +75,12 @@ def train_tagger(cell: str, train, test, epochs: int, hidden: int, seed: int, de
 
 
 def fit_em_restarts(num_states: int, num_symbols: int, train, iterations: int, restarts: int, seed: int):
-    """Baum-Welch from ``restarts`` seeded random starts; the fit with the best likelihood wins."""
+    """Baum-Welch from ``restarts`` seeded random starts, ``iterations`` each (no early stop: EM on HMMs
+    crawls across long plateaus); the fit with the best likelihood wins."""
     best, best_history = None, None
     for restart in range(restarts):
         model = HMM(num_states, num_symbols, generator=torch.Generator().manual_seed(seed * 100 + restart)).double()
-        history = model.fit_em(_batches(train), num_iterations=iterations, progress=False)
+        history = model.fit_em(_batches(train, 2000), num_iterations=iterations, tol=None, progress=False)
         if best is None or history[-1] > best_history[-1]:
             best, best_history = model, history
     return best, best_history
