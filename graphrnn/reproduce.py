@@ -50,7 +50,7 @@ def sequence_digits(quick: bool, seed: int) -> Section:
     """FeedForward vs Elman RNN vs GRU vs LSTM on digits read row by row."""
     from graphrnn.experiments.digits import results_table, run
 
-    epochs = 8 if quick else 30
+    epochs = 15 if quick else 30
     rows = run(epochs=epochs, seed=seed)
     text = (f"scikit-learn digits, 8 rows of 8 pixels per image as a chain graph; 1,348 train / 449 test; "
             f"{epochs} epochs, hidden 64, Adam 5e-3 with cosine decay.\n\n{results_table(rows)}")
@@ -61,9 +61,9 @@ def sequence_memory(quick: bool, seed: int) -> Section:
     """Remember the first symbol across growing delays: Elman RNN vs GRU vs LSTM."""
     from graphrnn.experiments.memory import accuracy_table, gradient_table, gradient_vs_lag, run
 
-    delays = (5, 20) if quick else (5, 20, 50, 100)
-    rows = run(delays=delays, train_size=500 if quick else 2000, test_size=200 if quick else 500,
-               epochs=6 if quick else 15, seed=seed)
+    delays = (5, 20, 50) if quick else (5, 20, 50, 100)
+    rows = run(delays=delays, train_size=1000 if quick else 2000, test_size=300 if quick else 500,
+               epochs=15, seed=seed)
     longest = max(delays)
     norms = gradient_vs_lag({r["cell"]: r["model"] for r in rows if r["delay"] == longest}, length=longest + 1,
                             seed=seed)
@@ -79,7 +79,7 @@ def sequence_hmm_tagging(quick: bool, seed: int) -> Section:
     """Labelling HMM-sampled sequences: Bayes-optimal vs EM-learned HMM vs RNN vs LSTM taggers."""
     from graphrnn.experiments.hmm_tagging import results_table, run
 
-    settings = dict(train_size=400, test_size=200, em_iterations=150, epochs=4) if quick else {}
+    settings = dict(train_size=600, test_size=300, em_iterations=300, epochs=6) if quick else {}
     rows = run(seed=seed, **settings)
     text = ("Data sampled from a known 4-state, 8-symbol sticky HMM with overlapping emissions; lengths 20-60. "
             "Goal: the learned HMM within 2 points of Bayes-optimal.\n\n" + results_table(rows))
@@ -91,8 +91,8 @@ def sequence_language_model(quick: bool, seed: int) -> Section:
     from graphrnn.experiments.language_model import results_table, run
 
     try:
-        result = run(train_limit=3000 if quick else None, test_limit=300 if quick else None,
-                     epochs=2 if quick else 5, hidden=128 if quick else 256, seed=seed)
+        result = run(train_limit=8000 if quick else None, test_limit=500 if quick else None,
+                     epochs=3 if quick else 5, hidden=128 if quick else 256, seed=seed)
     except FileNotFoundError as error:
         return Section("Language model: Multi30k English", f"Skipped: {error}", {"skipped": str(error)})
     text = (f"Vocabulary {result['vocab_size']} tokens (training words seen twice or more); "
