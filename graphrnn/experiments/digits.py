@@ -14,6 +14,7 @@ from torch import nn
 
 from graphrnn.bench import markdown_table
 from graphrnn.datasets.digits import split_digit_sequences
+from graphrnn.experiments.objectives import classification_objectives
 from graphrnn.models import FeedForward, SequenceClassifier
 from graphrnn.training import TrainConfig, Trainer
 
@@ -36,15 +37,7 @@ def logits(model: nn.Module, batch) -> torch.Tensor:
     return model(batch.x, batch.edge_index, batch.batch)
 
 
-def loss_fn(model: nn.Module, batch) -> torch.Tensor:
-    return nn.functional.cross_entropy(logits(model, batch), batch.y)
-
-
-def metrics_fn(model: nn.Module, batch) -> Dict[str, torch.Tensor]:
-    out = logits(model, batch)
-    return {"loss": nn.functional.cross_entropy(out, batch.y, reduction="sum"),
-            "accuracy": (out.argmax(-1) == batch.y).sum().float(),
-            "count": torch.tensor(float(batch.y.numel()))}
+loss_fn, metrics_fn = classification_objectives(logits)
 
 
 def train_one(name: str, train, test, epochs: int, hidden: int, seed: int, out: Optional[Path] = None,

@@ -11,11 +11,11 @@ import time
 from typing import Dict, List, Sequence
 
 import torch
-from torch import nn
 
 from graphrnn.bench import markdown_table
 from graphrnn.data import DataLoader
 from graphrnn.datasets.hmm import sample_hmm_dataset, sequence_labelling_hmm
+from graphrnn.experiments.objectives import classification_objectives
 from graphrnn.models import SequenceTagger
 from graphrnn.nn.hmm import HMM
 from graphrnn.training import TrainConfig, Trainer
@@ -56,13 +56,7 @@ def match_states(hmm: HMM, data) -> torch.Tensor:
     return permutation
 
 
-def _tagger_loss(model, batch):
-    return nn.functional.cross_entropy(model(batch.x, batch.edge_index), batch.y)
-
-
-def _tagger_metrics(model, batch):
-    out = model(batch.x, batch.edge_index)
-    return {"accuracy": (out.argmax(-1) == batch.y).sum().float(), "count": torch.tensor(float(batch.y.numel()))}
+_tagger_loss, _tagger_metrics = classification_objectives(lambda model, batch: model(batch.x, batch.edge_index))
 
 
 def train_tagger(cell: str, train, test, epochs: int, hidden: int, seed: int, device: str = "auto") -> float:

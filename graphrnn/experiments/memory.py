@@ -17,6 +17,7 @@ from torch import nn
 from graphrnn.bench import markdown_table
 from graphrnn.datasets.memory import remember_first_dataset
 from graphrnn.diagnostics import gradient_norms_through_time
+from graphrnn.experiments.objectives import classification_objectives
 from graphrnn.models import SequenceClassifier
 from graphrnn.training import TrainConfig, Trainer
 
@@ -25,13 +26,7 @@ __all__ = ["run", "gradient_vs_lag", "plot_gradient_vs_lag", "accuracy_table", "
 CELLS = ("rnn", "gru", "lstm")
 
 
-def _loss(model, batch):
-    return nn.functional.cross_entropy(model(batch.x, batch.edge_index, batch.batch), batch.y)
-
-
-def _metrics(model, batch):
-    out = model(batch.x, batch.edge_index, batch.batch)
-    return {"accuracy": (out.argmax(-1) == batch.y).sum().float(), "count": torch.tensor(float(batch.y.numel()))}
+_loss, _metrics = classification_objectives(lambda model, batch: model(batch.x, batch.edge_index, batch.batch))
 
 
 def train_cell(cell: str, delay: int, train, test, epochs: int, hidden: int, seed: int,

@@ -1,7 +1,7 @@
 """Recurrent cells by name, and torch's fused kernels that run the same cells along chains."""
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+from typing import List, Tuple
 
 import torch
 from torch import Tensor, nn

@@ -6,7 +6,7 @@ from typing import Optional, Tuple, Union
 import torch
 from torch import Tensor, nn
 
-from .cells import CELLS, cell_name, cell_state_size, fused_chain_kernel, make_cell
+from .cells import cell_name, cell_state_size, fused_chain_kernel, make_cell
 from .levels import check_edge_index, forest_depth_and_root
 from .recurrent import RecurrentMessagePassing
 from .schedule import check_levels

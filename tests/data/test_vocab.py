@@ -1,6 +1,5 @@
 """Vocabulary: special tokens, count cut-off, encode/decode, save/restore."""
 import pytest
-import torch
 
 from graphrnn.data.vocab import BOS, EOS, PAD, UNK, Vocab, tokenize
 
