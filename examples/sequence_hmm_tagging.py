@@ -13,7 +13,7 @@ from graphrnn.experiments.hmm_tagging import results_table, run
 
 def main(args):
     rows = run(args.train_size, args.test_size, (args.min_length, args.max_length), args.em_iterations, args.epochs,
-               args.hidden, args.seed, args.device, args.em_restarts)
+               args.hidden, args.seed, args.device, args.em_restarts, progress=not args.no_progress)
     print(results_table(rows))
 
 
@@ -29,4 +29,5 @@ if __name__ == "__main__":
     parser.add_argument("--hidden", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--no-progress", action="store_true")
     main(parser.parse_args())

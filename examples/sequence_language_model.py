@@ -14,7 +14,7 @@ from graphrnn.experiments.language_model import MODELS, results_table, run
 
 def main(args):
     result = run(args.data, args.models, args.train_limit, args.test_limit, args.epochs, args.hidden, args.seed,
-                 args.device)
+                 args.device, progress=not args.no_progress)
     print(f"vocabulary {result['vocab_size']} tokens; {result['train_sentences']} train / "
           f"{result['test_sentences']} test sentences")
     print(results_table(result))
@@ -31,4 +31,5 @@ if __name__ == "__main__":
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--no-progress", action="store_true")
     main(parser.parse_args())

@@ -14,7 +14,7 @@ from graphrnn.experiments.memory import CELLS, accuracy_table, gradient_table, g
 
 def main(args):
     rows = run(args.delays, args.cells, args.train_size, args.test_size, args.epochs, args.hidden, args.seed,
-               args.device)
+               args.device, progress=not args.no_progress)
     print(accuracy_table(rows))
     longest = max(args.delays)
     norms = gradient_vs_lag({r["cell"]: r["model"] for r in rows if r["delay"] == longest}, length=longest + 1,
@@ -36,5 +36,6 @@ if __name__ == "__main__":
     parser.add_argument("--hidden", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--plot", type=Path, default=Path("runs/memory/gradient_vs_lag.png"))
     main(parser.parse_args())

@@ -59,22 +59,24 @@ def match_states(hmm: HMM, data) -> torch.Tensor:
 _tagger_loss, _tagger_metrics = classification_objectives(lambda model, batch: model(batch.x, batch.edge_index))
 
 
-def train_tagger(cell: str, train, test, epochs: int, hidden: int, seed: int, device: str = "auto") -> float:
+def train_tagger(cell: str, train, test, epochs: int, hidden: int, seed: int, device: str = "auto",
+                 progress: bool = False) -> float:
     torch.manual_seed(seed)
     model = SequenceTagger(8, hidden, 4, cell=cell, bidirectional=True, tokens=True, embedding_dim=16)
     config = TrainConfig(epochs=epochs, batch_size=32, lr=3e-3, grad_clip=5.0, monitor="accuracy", mode="max",
-                         seed=seed, device=device, progress=False)
+                         seed=seed, device=device, progress=progress)
     history = Trainer(model, _tagger_loss, train, config, metrics_fn=_tagger_metrics, eval_data=test).fit()
     return 100.0 * history[-1]["accuracy"]
 
 
-def fit_em_restarts(num_states: int, num_symbols: int, train, iterations: int, restarts: int, seed: int):
+def fit_em_restarts(num_states: int, num_symbols: int, train, iterations: int, restarts: int, seed: int,
+                    progress: bool = False):
     """Baum-Welch from ``restarts`` seeded random starts, ``iterations`` each (no early stop: EM on HMMs
     crawls across long plateaus); the fit with the best likelihood wins."""
     best, best_history = None, None
     for restart in range(restarts):
         model = HMM(num_states, num_symbols, generator=torch.Generator().manual_seed(seed * 100 + restart)).double()
-        history = model.fit_em(_batches(train, 2000), num_iterations=iterations, tol=None, progress=False)
+        history = model.fit_em(_batches(train, 2000), num_iterations=iterations, tol=None, progress=progress)
         if best is None or history[-1] > best_history[-1]:
             best, best_history = model, history
     return best, best_history
@@ -82,7 +84,7 @@ def fit_em_restarts(num_states: int, num_symbols: int, train, iterations: int, r
 
 def run(train_size: int = 2000, test_size: int = 500, lengths: Sequence[int] = (20, 60), em_iterations: int = 300,
         epochs: int = 10, hidden: int = 32, seed: int = 0, device: str = "auto",
-        em_restarts: int = 3) -> List[Dict[str, object]]:
+        em_restarts: int = 3, progress: bool = False) -> List[Dict[str, object]]:
     """Accuracy (%) on the test set of every tagger; returns one row per tagger."""
     truth = sequence_labelling_hmm()
     generator = torch.Generator().manual_seed(seed)
@@ -91,7 +93,8 @@ def run(train_size: int = 2000, test_size: int = 500, lengths: Sequence[int] = (
     rows = [{"model": "Bayes-optimal (true HMM posterior)", "accuracy": hmm_accuracy(truth, test), "seconds": 0.0}]
 
     start = time.perf_counter()
-    learned, history = fit_em_restarts(truth.num_states, truth.num_symbols, train, em_iterations, em_restarts, seed)
+    learned, history = fit_em_restarts(truth.num_states, truth.num_symbols, train, em_iterations, em_restarts, seed,
+                                       progress)
     permutation = match_states(learned, train)
     rows.append({"model": f"HMM learned by EM (best of {em_restarts} starts, {len(history) - 1} iterations, "
                           "symbols only)",
@@ -104,7 +107,7 @@ def run(train_size: int = 2000, test_size: int = 500, lengths: Sequence[int] = (
 
     for cell, name in (("rnn", "Elman RNN tagger (bidirectional)"), ("lstm", "LSTM tagger (bidirectional)")):
         start = time.perf_counter()
-        accuracy = train_tagger(cell, train, test, epochs, hidden, seed, device)
+        accuracy = train_tagger(cell, train, test, epochs, hidden, seed, device, progress)
         rows.append({"model": name, "accuracy": accuracy, "seconds": time.perf_counter() - start})
     bayes = rows[0]["accuracy"]
     for row in rows:

@@ -81,7 +81,7 @@ def sample_sentences(model: NextStepPredictor, vocab: Vocab, count: int, generat
 
 def run(directory=None, models: Sequence[str] = MODELS, train_limit: Optional[int] = None,
         test_limit: Optional[int] = None, epochs: int = 5, hidden: int = 256, seed: int = 0,
-        device: str = "auto", samples: int = 3) -> Dict[str, object]:
+        device: str = "auto", samples: int = 3, progress: bool = False) -> Dict[str, object]:
     """Test perplexity of every model, and sentences sampled from the recurrent ones."""
     train, test, vocab = load_corpus(directory, train_limit, test_limit)
     rows, texts = [], {}
@@ -89,7 +89,7 @@ def run(directory=None, models: Sequence[str] = MODELS, train_limit: Optional[in
         torch.manual_seed(seed)
         model = build_model(name, len(vocab), hidden)
         config = TrainConfig(epochs=epochs, batch_size=64, lr=2e-3, grad_clip=1.0, monitor="nll", mode="min",
-                             seed=seed, device=device, progress=False)
+                             seed=seed, device=device, progress=progress)
         start = time.perf_counter()
         history = Trainer(model, _loss, train, config, metrics_fn=_metrics, eval_data=test,
                           extra_state={"vocab": vocab.to_list()}).fit()

@@ -30,11 +30,11 @@ _loss, _metrics = classification_objectives(lambda model, batch: model(batch.x, 
 
 
 def train_cell(cell: str, delay: int, train, test, epochs: int, hidden: int, seed: int,
-               device: str = "auto") -> Dict[str, float]:
+               device: str = "auto", progress: bool = False) -> Dict[str, float]:
     torch.manual_seed(seed)
     model = SequenceClassifier(train[0].x.size(1), hidden, 4, cell=cell)
     config = TrainConfig(epochs=epochs, batch_size=32, lr=3e-3, grad_clip=1.0, monitor="accuracy", mode="max",
-                         seed=seed, device=device, progress=False)
+                         seed=seed, device=device, progress=progress)
     start = time.perf_counter()
     history = Trainer(model, _loss, train, config, metrics_fn=_metrics, eval_data=test).fit()
     return {"cell": cell, "delay": delay, "test_accuracy": 100.0 * history[-1]["accuracy"],
@@ -43,14 +43,14 @@ def train_cell(cell: str, delay: int, train, test, epochs: int, hidden: int, see
 
 def run(delays: Sequence[int] = (5, 20, 50, 100), cells: Sequence[str] = CELLS, train_size: int = 1000,
         test_size: int = 500, epochs: int = 10, hidden: int = 32, seed: int = 0,
-        device: str = "auto") -> List[Dict[str, float]]:
-    """Test accuracy of every cell at every delay (chance: 25%)."""
+        device: str = "auto", progress: bool = False) -> List[Dict[str, float]]:
+    """Test accuracy of every cell at every delay (chance: 25%); ``progress`` shows tqdm bars."""
     rows = []
     for delay in delays:
         generator = torch.Generator().manual_seed(seed * 1000 + delay)
         train = remember_first_dataset(train_size, delay, generator)
         test = remember_first_dataset(test_size, delay, generator)
-        rows += [train_cell(cell, delay, train, test, epochs, hidden, seed, device) for cell in cells]
+        rows += [train_cell(cell, delay, train, test, epochs, hidden, seed, device, progress) for cell in cells]
     return rows
 
 
