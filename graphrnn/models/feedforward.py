@@ -83,10 +83,7 @@ class FeedForward(nn.Module):
             return logits
         if readout != "last":
             raise ValueError(f"readout must be 'node' or 'last', got {readout!r}")
-        if batch is None:
-            batch = torch.zeros(features.size(0), dtype=torch.long, device=features.device)
-        num_graphs = int(batch.max()) + 1 if batch.numel() else 0
-        return logits[chain_ends(edge_index, batch, num_graphs)[1]]
+        return logits[chain_ends(edge_index, features.size(0), batch)[1]]
 
     def extra_repr(self) -> str:
         return f"window={self.window}"

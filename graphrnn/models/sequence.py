@@ -92,13 +92,17 @@ class SequenceEncoder(nn.Module):
         return h
 
 
-def chain_ends(edge_index: Tensor, batch: Tensor, num_graphs: int) -> tuple:
+def chain_ends(edge_index: Tensor, num_nodes: int, batch: Optional[Tensor] = None) -> tuple:
     """The first and last node of every chain: ``(first [B], last [B])``.
+
+    ``batch`` (``[N]``, graph of every node) defaults to one graph.
 
     Raises:
         ValueError: if a graph does not have exactly one first and one last node.
     """
-    num_nodes = batch.numel()
+    if batch is None:
+        batch = torch.zeros(num_nodes, dtype=torch.long, device=edge_index.device)
+    num_graphs = int(batch.max()) + 1 if batch.numel() else 0
     has_in = torch.zeros(num_nodes, dtype=torch.bool, device=batch.device)
     has_out = torch.zeros_like(has_in)
     has_in[edge_index[1]] = True
@@ -151,10 +155,7 @@ class SequenceClassifier(_SequenceModel):
     def forward(self, x: Tensor, edge_index: Tensor, batch: Optional[Tensor] = None,
                 level: Optional[Tensor] = None, reverse_level: Optional[Tensor] = None) -> Tensor:
         h = self.encoder(x, edge_index, level, reverse_level)
-        if batch is None:
-            batch = torch.zeros(h.size(0), dtype=torch.long, device=h.device)
-        num_graphs = int(batch.max()) + 1 if batch.numel() else 0
-        first, last = chain_ends(edge_index, batch, num_graphs)
+        first, last = chain_ends(edge_index, h.size(0), batch)
         hidden = self.encoder.hidden_channels
         summary = h[last, :hidden]
         if self.encoder.bidirectional:
