@@ -1,6 +1,6 @@
 """graphrnn: recurrent models as message passing over graphs (PyTorch Geometric)."""
-from . import data, diagnostics, models, nn, training
+from . import data, datasets, decoding, diagnostics, metrics, models, nn, training
 
 __version__ = "0.1.0"
 
-__all__ = ["data", "nn", "models", "training", "diagnostics", "__version__"]
+__all__ = ["data", "datasets", "nn", "models", "decoding", "training", "metrics", "diagnostics", "__version__"]

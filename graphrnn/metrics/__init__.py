@@ -1,0 +1,1 @@
+"""Metrics and rewards: BLEU, ROUGE-n, tree retrieval."""
