@@ -1,5 +1,8 @@
 """Long-range memory: remember the first symbol across growing delays (Elman RNN vs GRU vs LSTM).
 
+Models: rnn, gru, lstm (torch's initialisation) and lstm-fb5 (forget-gate bias 5, see
+graphrnn.nn.set_forget_bias).
+
     python examples/sequence_memory.py [--delays 5 20 50 100] [--epochs 10] [--seed 0] [--plot runs/memory/gradient_vs_lag.png]
 
 Prints test accuracy per cell and delay (chance: 25%), then the gradient norm
