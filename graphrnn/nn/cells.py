@@ -1,6 +1,7 @@
 """Recurrent cells by name, and torch's fused kernels that run the same cells along chains."""
 from __future__ import annotations
 
+import warnings
 from typing import List, Tuple
 
 import torch
@@ -91,6 +92,16 @@ def fused_chain_kernel(cell_module: nn.RNNCellBase, packed_input: Tensor, batch_
         hx = hx[0]
     kernel = _KERNELS[name] if name != "rnn" else _KERNELS[f"rnn_{cell_module.nonlinearity}"]
     settings = (params, cell_module.bias, 1, 0.0, training, False)
+    if not packed_input.is_cuda:
+        return _run_kernel(kernel, packed_input, batch_sizes, hx, settings)
+    with warnings.catch_warnings():
+        # cuDNN copies a cell's separate weight tensors into one buffer on every call and warns
+        # each time; the copy is O(parameters), small next to the recurrence, and intended here.
+        warnings.filterwarnings("ignore", message="RNN module weights are not part of single contiguous")
+        return _run_kernel(kernel, packed_input, batch_sizes, hx, settings)
+
+
+def _run_kernel(kernel, packed_input: Tensor, batch_sizes: Tensor, hx, settings: tuple) -> List[Tensor]:
     steps = batch_sizes.numel()
     if steps > 0 and int(batch_sizes[0]) == int(batch_sizes[-1]):
         # Equal lengths: the padded kernel on a [T, B, D] view is the same math, and faster.
