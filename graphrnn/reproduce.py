@@ -5,6 +5,7 @@ library (the paper reproductions) add theirs to :data:`EXPERIMENTS`.
 """
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import platform
@@ -61,9 +62,9 @@ def sequence_memory(quick: bool, seed: int) -> Section:
     """Remember the first symbol across growing delays: Elman RNN vs GRU vs LSTM."""
     from graphrnn.experiments.memory import accuracy_table, gradient_table, gradient_vs_lag, run
 
-    delays = (5, 20, 50) if quick else (5, 20, 50, 100)
+    delays = (5, 20) if quick else (5, 20, 50, 100)
     rows = run(delays=delays, train_size=1000 if quick else 2000, test_size=300 if quick else 500,
-               epochs=15, seed=seed)
+               epochs=10 if quick else 20, seed=seed)
     longest = max(delays)
     norms = gradient_vs_lag({r["cell"]: r["model"] for r in rows if r["delay"] == longest}, length=longest + 1,
                             seed=seed)
@@ -101,12 +102,25 @@ def sequence_language_model(quick: bool, seed: int) -> Section:
     return Section("Language model: Multi30k English", text, result)
 
 
+def paper_section(module: str) -> Callable[[bool, int], Section]:
+    """The ``section(quick, seed)`` of ``graphrnn.experiments.<module>`` (imported when run)."""
+
+    def section(quick: bool, seed: int) -> Section:
+        return importlib.import_module(f"graphrnn.experiments.{module}").section(quick, seed)
+
+    section.__name__ = f"{module}_section"
+    return section
+
+
 EXPERIMENTS: Dict[str, Callable[[bool, int], Section]] = {
     "core": core_speed,
     "digits": sequence_digits,
     "memory": sequence_memory,
     "hmm": sequence_hmm_tagging,
     "lm": sequence_language_model,
+    "mixer": paper_section("mixer"),
+    "drnn": paper_section("drnn"),
+    "sim": paper_section("sim"),
 }
 
 

@@ -7,6 +7,7 @@ register theirs in :data:`TASKS`.
 from __future__ import annotations
 
 import argparse
+import importlib
 from typing import Callable, Dict, NamedTuple
 
 
@@ -36,7 +37,25 @@ def _run_rnn(args: argparse.Namespace) -> str:
             f"{row['epochs']} epochs ({row['seconds_per_epoch']:.2f} s/epoch)")
 
 
+def _experiment_task(help: str, module: str) -> Task:
+    """A task whose options and run live in ``graphrnn.experiments.<module>`` (imported when used)."""
+
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        importlib.import_module(f"graphrnn.experiments.{module}").add_arguments(parser)
+
+    def run(args: argparse.Namespace) -> str:
+        return importlib.import_module(f"graphrnn.experiments.{module}").run_task(args)
+
+    return Task(help, add_arguments, run)
+
+
 TASKS: Dict[str, Task] = {
     "rnn": Task("sequence models over chain graphs: digits read row by row (FeedForward/RNN/GRU/LSTM)",
                 _rnn_arguments, _run_rnn),
+    "mixer": _experiment_task("sequence-level training (Ranzato et al. 2016): encoder-decoder trained with "
+                              "XENT, DAD, E2E and MIXER; captioning, translation or summarization", "mixer"),
+    "drnn": _experiment_task("doubly-recurrent tree decoder (Alvarez-Melis & Jaakkola 2017): synthetic tree "
+                             "recovery, or any directory in the authors' s.toks/t.toks/t.parents layout", "drnn"),
+    "sim": _experiment_task("Structure Inference Machine (Deng et al. 2016): group activity on person/scene "
+                            "graphs with gated messages", "sim"),
 }

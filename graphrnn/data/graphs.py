@@ -125,7 +125,7 @@ def _check_sequence_target(y: Tensor, num_steps: int) -> Tensor:
 # --------------------------------------------------------------------------- tree
 
 
-def tree_graph(labels: Any, parents: Any) -> Data:
+def tree_graph(labels: Any, parents: Any, num_labels: Optional[int] = None, ordered: bool = False) -> Data:
     r"""An ordered tree with ``PARENT`` and ``SIBLING`` edges (the DRNN graph).
 
     ``parents[i]`` is the index of the parent of node ``i`` and ``-1`` for the root.
@@ -140,6 +140,10 @@ def tree_graph(labels: Any, parents: Any) -> Data:
     Args:
         labels: integer node labels ``[N]`` (list, numpy array or tensor).
         parents: integer parent indices ``[N]``, ``-1`` for the root.
+        num_labels (int, optional): size of the label vocabulary; labels must lie in
+            ``0..num_labels-1``.
+        ordered (bool): require ``parents[i] < i`` for every non-root node (so node 0
+            is the root), the order a top-down decoder produces. (default: ``False``)
 
     Returns:
         Data with
@@ -157,8 +161,9 @@ def tree_graph(labels: Any, parents: Any) -> Data:
     Raises:
         ValueError: if the lengths differ, labels or parents are not integers (map
             string labels to ids with a vocabulary first), a parent index is out of
-            range or a node is its own parent, there is not exactly one root, or the
-            parents form a cycle.
+            range or a node is its own parent, there is not exactly one root (a forest),
+            the parents form a cycle, a label lies outside ``num_labels``, or (with
+            ``ordered``) a parent comes after its child.
     """
     labels = to_index_vector(labels, "labels")
     parents = to_index_vector(parents, "parents")
@@ -168,6 +173,10 @@ def tree_graph(labels: Any, parents: Any) -> Data:
             f"and {parents.numel()} parents"
         )
     _check_parents(parents)
+    if num_labels is not None:
+        _check_label_range(labels, num_labels)
+    if ordered:
+        _check_parent_order(parents)
     parent_edges = _parent_edges(parents)
     sibling_edges = _sibling_edges(parents)
     edge_index = torch.cat([parent_edges, sibling_edges], dim=1)
@@ -213,6 +222,29 @@ def _check_parents(parents: Tensor) -> None:
         raise ValueError(
             f"a tree needs exactly one root (parent -1), found {found}; for a forest build "
             "one tree_graph per tree and batch them with DataLoader"
+        )
+
+
+def _check_label_range(labels: Tensor, num_labels: int) -> None:
+    """Labels must be ids of a vocabulary of ``num_labels`` labels."""
+    outside = (labels < 0) | (labels >= num_labels)
+    if outside.any():
+        node = int(outside.nonzero()[0, 0])
+        raise ValueError(
+            f"labels[{node}] = {int(labels[node])} is outside the vocabulary of {num_labels} labels "
+            f"(valid ids 0..{num_labels - 1}); map unknown labels to <unk> first"
+        )
+
+
+def _check_parent_order(parents: Tensor) -> None:
+    """Top-down order: the root is node 0 and every parent index is smaller than its child's."""
+    nodes = torch.arange(parents.numel(), device=parents.device)
+    late = (parents >= nodes) | ((parents < 0) & (nodes > 0))
+    if late.any():
+        node = int(late.nonzero()[0, 0])
+        raise ValueError(
+            f"parents[{node}] = {int(parents[node])} is not an earlier node: in top-down order the root "
+            "is node 0 and every parent index is smaller than its child's (list parents before children)"
         )
 
 

@@ -1,16 +1,20 @@
 """Layers: the shared recurrent message-passing base and the models built on it."""
-from .cells import CELLS, make_cell
+from .cells import CELLS, make_cell, set_forget_bias
 from .chain import ChainRNN
+from .drnn import DRNN, DRNNOutput
 from .hmm import HMM
 from .levels import topological_levels
 from .recurrent import RecurrentMessagePassing, SynchronousStep
 from .schedule import TopologicalPlan, build_topological_plan
+from .sim import SceneUnary, StructureInferenceMachine
 from .typed import TypedLinear
 
 __all__ = [
     "RecurrentMessagePassing",
     "SynchronousStep",
     "ChainRNN",
+    "DRNN",
+    "DRNNOutput",
     "HMM",
     "topological_levels",
     "TopologicalPlan",
@@ -18,4 +22,7 @@ __all__ = [
     "TypedLinear",
     "CELLS",
     "make_cell",
+    "set_forget_bias",
+    "StructureInferenceMachine",
+    "SceneUnary",
 ]

@@ -31,10 +31,32 @@ from .distributed import (
 )
 from .optim import build_optimizer, build_scheduler
 from .seeding import epoch_generator, get_rng_state, seed_everything, set_rng_state
+from .sequence_level import (
+    AnnealedProbability,
+    EndToEnd,
+    Mixer,
+    MixerSchedule,
+    ScheduledSampling,
+    SequenceObjective,
+    Xent,
+    mixed_loss,
+    reinforce_terms,
+    xent_loss,
+)
 from .trainer import BEST_NAME, CHECKPOINT_NAME, METRICS_NAME, EarlyStopping, Trainer, default_loader
 
 __all__ = [
     "truncated_bptt",
+    "xent_loss",
+    "Xent",
+    "ScheduledSampling",
+    "EndToEnd",
+    "AnnealedProbability",
+    "mixed_loss",
+    "reinforce_terms",
+    "MixerSchedule",
+    "Mixer",
+    "SequenceObjective",
     "ChainRNNStep",
     "Trainer",
     "TrainConfig",

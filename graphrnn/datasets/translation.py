@@ -1,0 +1,42 @@
+"""Parallel corpora for translation: line-aligned ``<split>.<lang>[.gz]`` files in one directory.
+
+Multi30k (Elliott et al. 2016; ``$GRAPHRNN_DATA/multi30k``, splits ``train``, ``val``,
+``test_2016_flickr``) is the default; any parallel corpus in the same layout works. Lines are
+returned as they are (no tokenisation, no lower-casing): pair ``i`` is line ``i`` of the
+source file and line ``i`` of the target file.
+"""
+from __future__ import annotations
+
+import os
+
+from graphrnn.datasets.multi30k import data_directory, read_lines
+
+__all__ = ["read_parallel"]
+
+
+def read_parallel(directory: os.PathLike | None, split: str, source: str = "de", target: str = "en",
+                  limit: int | None = None) -> list[tuple[str, str]]:
+    """The ``(source sentence, target sentence)`` pairs of one split.
+
+    Args:
+        directory: folder holding ``<split>.<source>[.gz]`` and ``<split>.<target>[.gz]``;
+            ``None`` means ``$GRAPHRNN_DATA/multi30k``.
+        split: file stem, e.g. ``"train"``, ``"val"`` or ``"test_2016_flickr"``.
+        source, target: language suffixes of the two files.
+        limit: read at most this many pairs (the first ones).
+
+    Raises:
+        FileNotFoundError: a file or the directory is missing.
+        ValueError: the two files do not have the same number of lines, or ``limit < 1``.
+    """
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ValueError(f"limit must be None or a positive integer, got {limit!r}")
+    if source == target:
+        raise ValueError(f"source and target must be different languages, got {source!r} twice")
+    folder = data_directory("multi30k", directory)
+    sources = read_lines(folder, split, source, limit)
+    targets = read_lines(folder, split, target, limit)
+    if len(sources) != len(targets):
+        raise ValueError(f"{split}.{source} has {len(sources)} lines but {split}.{target} has {len(targets)} in "
+                         f"{folder}: a parallel corpus needs line-aligned files (one sentence pair per line number)")
+    return list(zip(sources, targets))

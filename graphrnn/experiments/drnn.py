@@ -1,0 +1,339 @@
+"""Tree recovery with a doubly-recurrent decoder (Alvarez-Melis & Jaakkola, 2017, Sec. 5.1).
+
+An RNN encoder reads the depth-first pre-order string of a tree's letters; a DRNN-LSTM
+decoder rebuilds the tree. Scores are node and edge retrieval (precision, recall, F1)
+on the test split, leaving out the constant ``ROOT`` node and its edges. Data: any
+directory in the authors' layout (``--data``), or the seeded synthetic generator.
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+
+import torch
+
+from graphrnn.bench import markdown_table
+from graphrnn.data import DataLoader
+from graphrnn.data.vocab import Vocab
+from graphrnn.datasets.synthetic_trees import ROOT, TreeExample, generate_dataset, read_dataset, write_dataset
+from graphrnn.metrics.trees import tree_retrieval
+from graphrnn.models.seq2tree import Seq2Tree, tree_pair
+from graphrnn.training import TrainConfig, Trainer
+
+__all__ = ["PAPER", "Caps", "decoding_caps", "vocabularies", "pairs", "decode_trees", "retrieval", "train_seq2tree",
+           "run", "f1_vs_size", "results_table", "size_table", "plot_f1_vs_size", "section", "add_arguments",
+           "run_task", "score_trees", "run_django", "train_linearised_baseline", "django_table"]
+
+#: The paper's synthetic-task numbers (Sec. 5.1, Fig. 3: about 75% node F1, edge F1 slightly lower).
+PAPER = {"node_f1": 75.0, "edge_f1": None}
+METRIC_KEYS = ("node_precision", "node_recall", "node_f1", "edge_precision", "edge_recall", "edge_f1")
+
+
+class Caps(NamedTuple):
+    """Decoding caps, read off the training trees by :func:`decoding_caps`."""
+
+    max_depth: int
+    max_children: int
+    max_nodes: int
+
+
+def decoding_caps(examples: Sequence[TreeExample], slack_nodes: int = 2) -> Caps:
+    """The deepest and widest training tree, and ``slack_nodes`` times the largest one's size."""
+    depth = children = nodes = 0
+    for e in examples:
+        d: List[int] = []
+        for p in e.parents:
+            d.append(0 if p < 0 else d[p] + 1)
+        depth = max(depth, max(d))
+        children = max(children, max(e.parents.count(v) for v in range(len(e.parents))))
+        nodes = max(nodes, len(e.labels))
+    return Caps(depth, children, nodes * slack_nodes)
+
+
+def vocabularies(train: Sequence[TreeExample], min_count: int = 1) -> Tuple[Vocab, Vocab]:
+    """(source vocabulary, label vocabulary) of the training examples; rarer labels become ``<unk>``."""
+    return Vocab.build((e.source for e in train), min_count=min_count), \
+        Vocab.build((e.labels for e in train), min_count=min_count)
+
+
+def pairs(examples: Sequence[TreeExample], source_vocab: Vocab, label_vocab: Vocab) -> list:
+    """One :class:`~graphrnn.models.seq2tree.TreePair` per example (unknown tokens -> ``<unk>``)."""
+    return [tree_pair(source_vocab.encode(e.source or [ROOT]), label_vocab.encode(e.labels), e.parents,
+                      num_labels=len(label_vocab)) for e in examples]
+
+
+def decode_trees(model: Seq2Tree, data: Sequence, label_vocab: Vocab, caps: Caps, root: Optional[str] = ROOT,
+                 batch_size: int = 500) -> List[Tuple[List[str], List[int]]]:
+    """Greedy trees for every pair of ``data`` (labels as strings), batched; the root is fixed to ``root``."""
+    model.eval()
+    device = next(model.parameters()).device
+    root_label = None if root is None else label_vocab.stoi[root]
+    out = []
+    for batch in DataLoader(list(data), batch_size=batch_size):
+        trees = model.generate(batch.to(device), caps.max_depth, caps.max_children, max_nodes=caps.max_nodes,
+                               root_label=root_label)
+        out += [([label_vocab.itos[i] for i in labels], parents) for labels, parents in trees]
+    return out
+
+
+def score_trees(predicted: Sequence[Tuple[List[str], List[int]]], examples: Sequence,
+                skip_root: bool = True) -> Dict[str, float]:
+    """Node/edge precision, recall and F1 (in %), and exact match (%) of the source code when the
+    examples carry ``code`` (a tree that does not turn back into code never matches)."""
+    result = tree_retrieval(predicted, [(e.labels, e.parents) for e in examples], skip_root=skip_root)
+    scores = {key: 100.0 * result[key] for key in METRIC_KEYS}
+    if examples and hasattr(examples[0], "code"):
+        from graphrnn.datasets.django import tree_to_code
+
+        scores["exact_match"] = 100.0 * sum(_code_or_none(tree_to_code, t) == e.code
+                                            for t, e in zip(predicted, examples)) / len(examples)
+    return scores
+
+
+def _code_or_none(convert, tree) -> Optional[str]:
+    try:
+        return convert(*tree)
+    except (ValueError, RecursionError):
+        return None
+
+
+def retrieval(model: Seq2Tree, data: Sequence, examples: Sequence[TreeExample], label_vocab: Vocab,
+              caps: Caps, root: Optional[str] = ROOT) -> Dict[str, float]:
+    """:func:`score_trees` of the greedy trees; without the fixed ``root`` node when there is one."""
+    return score_trees(decode_trees(model, data, label_vocab, caps, root), examples, skip_root=root is not None)
+
+
+def train_seq2tree(splits: Dict[str, List[TreeExample]], epochs: int = 30, hidden: int = 128, seed: int = 0,
+                   out: Optional[Path] = None, resume: bool = False, device: str = "auto", progress: bool = False,
+                   batch_size: int = 32, lr: float = 2e-3, root: Optional[str] = ROOT,
+                   min_count: int = 1) -> Dict[str, object]:
+    """Trains a :class:`Seq2Tree` on ``splits["train"]`` with the Trainer (dev F1 every epoch)
+    and scores the last epoch on ``splits["test"]``. ``root``: the fixed root label (``None``
+    when the root is predicted too, and then scored)."""
+    source_vocab, label_vocab = vocabularies(splits["train"], min_count)
+    caps = decoding_caps(splits["train"])
+    train, dev, test = (pairs(splits[name], source_vocab, label_vocab) for name in ("train", "dev", "test"))
+    torch.manual_seed(seed)
+    model = Seq2Tree(len(source_vocab), len(label_vocab), hidden, cell="lstm")
+    config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, lr_schedule="cosine", lr_min=lr / 20,
+                         grad_clip=5.0, monitor="dev_edge_f1", mode="max", seed=seed, device=device, out=out,
+                         resume=resume, progress=progress)
+
+    def dev_scores(model_):
+        scores = retrieval(model_, dev, splits["dev"], label_vocab, caps, root)
+        return {f"dev_{k}": v for k, v in scores.items() if k.endswith("f1")}
+
+    trainer = Trainer(model, lambda m, b: m.loss(b), train, config, evaluate_fn=dev_scores,
+                      extra_state={"task": "drnn", "hidden": hidden, "source_vocab": source_vocab.to_list(),
+                                   "label_vocab": label_vocab.to_list()})
+    start = time.perf_counter()
+    history = trainer.fit()
+    seconds = time.perf_counter() - start
+    test_scores = retrieval(model, test, splits["test"], label_vocab, caps, root)
+    return {"model_name": "DRNN", "train_trees": len(train), "test_trees": len(test), "epochs": len(history),
+            "hidden": hidden, "seconds": seconds, "caps": list(caps), "labels": len(label_vocab), **test_scores,
+            "best_dev_edge_f1": max(h["dev_edge_f1"] for h in history), "model": model}
+
+
+def _splits(data: Optional[Path], seed: int, train_size: Optional[int] = None) -> Dict[str, List[TreeExample]]:
+    splits = read_dataset(data) if data is not None else generate_dataset(seed)
+    if train_size is not None:
+        splits = {**splits, "train": splits["train"][:train_size]}
+    return splits
+
+
+def run(data: Optional[Path] = None, seed: int = 0, train_size: Optional[int] = None, **settings) -> Dict[str, object]:
+    """Trains and scores one model on ``data`` (or the seeded synthetic set); returns its result row."""
+    row = train_seq2tree(_splits(data, seed, train_size), seed=seed, **settings)
+    row.pop("model")
+    return row
+
+
+def f1_vs_size(sizes: Sequence[int], data: Optional[Path] = None, seed: int = 0, **settings) -> List[Dict[str, object]]:
+    """Test F1 after training on the first ``n`` training trees, for every ``n`` in ``sizes`` (the paper's Fig. 3)."""
+    splits = _splits(data, seed)
+    rows = []
+    for size in sizes:
+        row = train_seq2tree({**splits, "train": splits["train"][:size]}, seed=seed, **settings)
+        row.pop("model")
+        rows.append(row)
+    return rows
+
+
+def results_table(row: Dict[str, object]) -> str:
+    """Test retrieval (%) beside the paper's numbers."""
+    lines = []
+    for kind in ("node", "edge"):
+        paper = PAPER[f"{kind}_f1"]
+        lines.append([kind, f"{row[f'{kind}_precision']:.1f}", f"{row[f'{kind}_recall']:.1f}",
+                      f"{row[f'{kind}_f1']:.1f}", "~75" if paper else "slightly below node F1"])
+    return markdown_table(["retrieval", "precision %", "recall %", "F1 %", "paper F1 %"], lines)
+
+
+def size_table(rows: Sequence[Dict[str, object]]) -> str:
+    return markdown_table(["training trees", "node F1 %", "edge F1 %", "epochs", "seconds"],
+                          [[r["train_trees"], f"{r['node_f1']:.1f}", f"{r['edge_f1']:.1f}", r["epochs"],
+                            f"{r['seconds']:.0f}"] for r in rows])
+
+
+def plot_f1_vs_size(rows: Sequence[Dict[str, object]], path: Path) -> Path:
+    """Node and edge F1 against the training-set size (log scale), saved to ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = [r["train_trees"] for r in rows]
+    figure, axis = plt.subplots(figsize=(4.5, 3.2))
+    for kind, marker in (("node", "o"), ("edge", "s")):
+        axis.plot(sizes, [r[f"{kind}_f1"] for r in rows], marker=marker, label=f"{kind} F1")
+    axis.set_xscale("log")
+    axis.set_xticks(sizes)
+    axis.set_xticklabels([str(n) for n in sizes])
+    axis.minorticks_off()
+    axis.set_xlabel("training trees")
+    axis.set_ylabel("test F1 (%)")
+    axis.set_title("DRNN tree recovery vs training size")
+    axis.grid(alpha=0.3)
+    axis.legend()
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path
+
+
+def section(quick: bool, seed: int):
+    """The DRNN section of ``graphrnn reproduce``: synthetic recovery, F1 vs size (full), Django."""
+    from graphrnn.reproduce import Section
+
+    settings = dict(epochs=10, hidden=96) if quick else dict(epochs=20, hidden=128)
+    row = run(seed=seed, train_size=2000 if quick else None, **settings)
+    text = [f"Synthetic trees (seed {seed}): {row['train_trees']} training trees, {row['test_trees']} test trees; "
+            f"encoder BiLSTM -> DRNN-LSTM, hidden {row['hidden']}, {row['epochs']} epochs "
+            f"({row['seconds']:.0f} s). Retrieval without the constant ROOT node; goal node F1 >= 75, "
+            f"edge F1 >= 71.", "", results_table(row)]
+    data = {"synthetic": row}
+    if not quick:
+        rows = f1_vs_size((250, 500, 1000, 2000), seed=seed, **settings) + [row]
+        text += ["", "F1 against training-set size (paper Fig. 3):", "", size_table(rows)]
+        data["f1_vs_size"] = rows
+    text += ["", _django_part(quick, seed, data)]
+    return Section("Tree decoding: DRNN (Alvarez-Melis & Jaakkola 2017)", "\n".join(text), data)
+
+
+def _django_part(quick: bool, seed: int, data: dict) -> str:
+    settings = dict(limits=(1000, 200, 200), epochs=2, hidden=64) if quick else \
+        dict(limits=(5000, 300, None), epochs=4, hidden=128)
+    try:
+        result = run_django(seed=seed, **settings)
+    except FileNotFoundError as error:
+        data["django"] = {"skipped": str(error)}
+        return f"Django NL -> AST: skipped ({error})."
+    data["django"] = result
+    return "Django NL -> AST (one line of Python as an AST; scores on the whole tree):\n\n" + django_table(result)
+
+
+# ------------------------------------------------------------------ Django: DRNN vs a sequence baseline
+def run_django(directory=None, limits=(None, None, None), sizes=None, max_train_nodes: int = 60, epochs: int = 4,
+               hidden: int = 128, seed: int = 0, device: str = "auto", progress: bool = False,
+               min_count: int = 3) -> Dict[str, object]:
+    """DRNN against Seq2Seq over the linearised tree on Django (``$GRAPHRNN_DATA/django``): node/edge
+    F1 and exact match of the code on the test split. Training trees above ``max_train_nodes`` nodes
+    are left out (for speed); labels and words seen fewer than ``min_count`` times become ``<unk>``."""
+    from graphrnn.datasets.django import SPLIT_SIZES, load_django
+
+    splits, dropped = load_django(directory, sizes=sizes or SPLIT_SIZES, limits=limits)
+    splits["train"] = [e for e in splits["train"] if len(e.labels) <= max_train_nodes]
+    settings = dict(epochs=epochs, hidden=hidden, seed=seed, device=device, progress=progress, min_count=min_count)
+    drnn = train_seq2tree(splits, root=None, lr=2e-3, **settings)
+    drnn.pop("model")
+    baseline = train_linearised_baseline(splits, **settings)
+    return {"rows": [drnn, baseline], "dropped_lines": dropped, "max_train_nodes": max_train_nodes,
+            **{f"{name}_examples": len(examples) for name, examples in splits.items()}}
+
+
+def train_linearised_baseline(splits: Dict[str, list], epochs: int = 4, hidden: int = 128, seed: int = 0,
+                              device: str = "auto", progress: bool = False, min_count: int = 3,
+                              batch_size: int = 32, lr: float = 2e-3) -> Dict[str, object]:
+    """Seq2Seq (BiLSTM encoder, LSTM decoder, no attention, like the DRNN) trained on the bracketed
+    pre-order of the trees, decoded greedily and read back into trees."""
+    from graphrnn.datasets.django import linearise
+    from graphrnn.models.seq2seq import Seq2Seq, seq2seq_pair
+
+    targets = {name: [linearise(e.labels, e.parents) for e in examples] for name, examples in splits.items()}
+    source_vocab = Vocab.build((e.source for e in splits["train"]), min_count=min_count)
+    target_vocab = Vocab.build(targets["train"], min_count=min_count)
+    train = [seq2seq_pair(source_vocab.encode(e.source), target_vocab.encode(t, eos=True))
+             for e, t in zip(splits["train"], targets["train"])]
+    torch.manual_seed(seed)
+    model = Seq2Seq(len(source_vocab), len(target_vocab), hidden, bidirectional=True)
+    config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, lr_schedule="cosine", lr_min=lr / 20,
+                         grad_clip=5.0, seed=seed, device=device, progress=progress)
+    start = time.perf_counter()
+    history = Trainer(model, lambda m, b: torch.nn.functional.cross_entropy(m(b), b.tgt), train, config).fit()
+    seconds = time.perf_counter() - start
+    max_len = max(len(t) for t in targets["train"]) + 10
+    test = [seq2seq_pair(source_vocab.encode(e.source), torch.tensor([Vocab.eos])) for e in splits["test"]]
+    predicted = _decode_linearised(model, test, target_vocab, max_len)
+    return {"model_name": "Seq2Seq, linearised tree", "train_trees": len(train), "test_trees": len(test),
+            "epochs": len(history), "hidden": hidden, "seconds": seconds, "labels": len(target_vocab),
+            **score_trees(predicted, splits["test"], skip_root=False)}
+
+
+def _decode_linearised(model, data: Sequence, vocab: Vocab, max_len: int, batch_size: int = 500):
+    from graphrnn.datasets.django import delinearise
+    from graphrnn.decoding import greedy
+
+    model.eval()
+    device = next(model.parameters()).device
+    trees = []
+    with torch.no_grad():
+        for batch in DataLoader(list(data), batch_size=batch_size):
+            hypotheses = greedy(model.step, model.encode(batch.to(device)), Vocab.bos, Vocab.eos, max_len)
+            trees += [delinearise(vocab.decode(tokens)) for tokens, _ in hypotheses]
+    return trees
+
+
+def django_table(result: Dict[str, object]) -> str:
+    """DRNN vs the sequence baseline on the Django test split."""
+    header = ["model", "node F1 %", "edge F1 %", "exact match %", "train trees", "epochs", "seconds"]
+    rows = [[r["model_name"], f"{r['node_f1']:.1f}", f"{r['edge_f1']:.1f}", f"{r['exact_match']:.1f}",
+             r["train_trees"], r["epochs"], f"{r['seconds']:.0f}"] for r in result["rows"]]
+    note = (f"\n\n{result['train_examples']} training trees (lines that parse as one statement, at most "
+            f"{result['max_train_nodes']} nodes), {result['dev_examples']} dev and {result['test_examples']} test "
+            f"lines (all sizes); {result['dropped_lines']} lines dropped as unparseable.")
+    return markdown_table(header, rows) + note
+
+
+# ------------------------------------------------------------------ CLI
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``graphrnn train drnn`` (besides the shared ``--quick --epochs --data --out --resume
+    --device --seed``)."""
+    parser.add_argument("--hidden", type=int, default=128, help="hidden size of encoder and decoder (default: 128)")
+    parser.add_argument("--train-size", type=int, default=None, help="use only the first N training trees")
+    parser.add_argument("--batch-size", type=int, default=32, help="trees per batch (default: 32)")
+    parser.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate, cosine decay (default: 2e-3)")
+
+
+def run_task(args: argparse.Namespace) -> str:
+    """``graphrnn train drnn``: trains on ``--data DIR`` (authors' layout) or on freshly generated
+    synthetic trees (written to ``<out>/data`` or a temporary folder), and reports test retrieval."""
+    epochs = args.epochs if args.epochs is not None else (5 if args.quick else 20)
+    out = Path(args.out) if args.out is not None else None
+    data = Path(args.data) if args.data is not None else None
+    with tempfile.TemporaryDirectory() as scratch:
+        if data is None:
+            data = (out if out is not None else Path(scratch)) / "data"
+            if not (data / "train" / "t.toks").exists():
+                write_dataset(data, generate_dataset(args.seed))
+        train_size = getattr(args, "train_size", None) or (1000 if args.quick else None)
+        row = run(data, seed=args.seed, train_size=train_size, epochs=epochs, hidden=getattr(args, "hidden", 128),
+                  out=None if out is None else out / "model", resume=args.resume, device=args.device, progress=True,
+                  batch_size=getattr(args, "batch_size", 32), lr=getattr(args, "lr", 2e-3))
+    return (f"DRNN on {data}: test node F1 {row['node_f1']:.1f}% (P {row['node_precision']:.1f}, "
+            f"R {row['node_recall']:.1f}), edge F1 {row['edge_f1']:.1f}% (P {row['edge_precision']:.1f}, "
+            f"R {row['edge_recall']:.1f}) after {row['epochs']} epochs on {row['train_trees']} trees")

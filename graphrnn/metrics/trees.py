@@ -1,0 +1,91 @@
+r"""Tree retrieval: how many nodes and parent-child edges of the gold trees a decoder recovers.
+
+As in Alvarez-Melis & Jaakkola (2017), Sec. 5.1: for every tree, *node* retrieval
+compares the multisets of labels and *edge* retrieval the multisets of
+``(parent label, child label)`` pairs of prediction :math:`P` and gold :math:`G`,
+
+.. math::
+    \mathrm{precision} = \frac{|P \cap G|}{|P|}, \qquad \mathrm{recall} = \frac{|P \cap G|}{|G|},
+
+(multiset intersection; 0/0 counts as 1, so two empty sets agree and an empty
+prediction of a non-empty gold scores 0). Precision and recall are averaged over the
+trees, and F1 is the harmonic mean of the two averages.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Hashable, Sequence
+
+__all__ = ["edge_multiset", "node_multiset", "tree_retrieval"]
+
+Tree = tuple[Sequence[Hashable], Sequence[int]]
+
+
+def node_multiset(tree: Tree, skip_root: bool = False) -> Counter:
+    """The multiset of labels of ``(labels, parents)`` (without the root's with ``skip_root``)."""
+    labels, parents = _checked(tree)
+    return Counter(label for label, parent in zip(labels, parents) if not (skip_root and parent < 0))
+
+
+def edge_multiset(tree: Tree, skip_root: bool = False) -> Counter:
+    """The multiset of ``(parent label, child label)`` pairs (without the root's edges with ``skip_root``)."""
+    labels, parents = _checked(tree)
+    return Counter((labels[p], label) for label, p in zip(labels, parents)
+                   if p >= 0 and not (skip_root and parents[p] < 0))
+
+
+def _checked(tree: Tree) -> tuple[Sequence[Hashable], Sequence[int]]:
+    if not isinstance(tree, (tuple, list)) or len(tree) != 2:
+        raise ValueError(f"a tree is a pair (labels, parents), got {type(tree).__name__}")
+    labels, parents = tree
+    parents = [int(p) for p in parents]
+    if len(labels) != len(parents):
+        raise ValueError(f"a tree needs one parent per label, got {len(labels)} labels and {len(parents)} parents")
+    bad = [p for p in parents if not -1 <= p < len(parents)]
+    if bad:
+        raise ValueError(f"parent index {bad[0]} is out of range for a tree of {len(parents)} nodes "
+                         "(use -1 for the root)")
+    return labels, parents
+
+
+def _precision_recall(predicted: Counter, gold: Counter) -> tuple[float, float]:
+    common = sum((predicted & gold).values())
+    size_p, size_g = sum(predicted.values()), sum(gold.values())
+    precision = common / size_p if size_p else float(size_g == 0)
+    recall = common / size_g if size_g else float(size_p == 0)
+    return precision, recall
+
+
+def _f1(precision: float, recall: float) -> float:
+    return 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+
+
+def tree_retrieval(preds: Sequence[Tree], golds: Sequence[Tree], skip_root: bool = False) -> dict[str, float]:
+    """Node and edge retrieval of predicted trees against gold trees (see the module docstring).
+
+    Args:
+        preds: predicted trees ``(labels, parents)``, ``parents[i] = -1`` for the root.
+        golds: the gold trees, in the same order.
+        skip_root (bool): leave out the root node and its edges (for trees whose root is a
+            fixed symbol such as ``ROOT``, which would otherwise always count as found).
+
+    Returns:
+        ``node_precision``, ``node_recall``, ``node_f1``, ``edge_precision``, ``edge_recall``,
+        ``edge_f1`` (fractions in [0, 1]) and ``count`` (the number of trees).
+
+    Raises:
+        ValueError: if the lists differ in length or are empty, or a tree is malformed.
+    """
+    if len(preds) != len(golds):
+        raise ValueError(f"need one prediction per gold tree, got {len(preds)} predictions and {len(golds)} golds")
+    if not golds:
+        raise ValueError("tree_retrieval needs at least one tree")
+    result: dict[str, float] = {}
+    for name, multiset in (("node", node_multiset), ("edge", edge_multiset)):
+        scores: list[tuple[float, float]] = [_precision_recall(multiset(p, skip_root), multiset(g, skip_root))
+                                             for p, g in zip(preds, golds)]
+        precision = sum(s[0] for s in scores) / len(scores)
+        recall = sum(s[1] for s in scores) / len(scores)
+        result.update({f"{name}_precision": precision, f"{name}_recall": recall, f"{name}_f1": _f1(precision, recall)})
+    result["count"] = float(len(golds))
+    return result

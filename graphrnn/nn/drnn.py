@@ -1,0 +1,363 @@
+r"""DRNN: the doubly-recurrent tree decoder (Alvarez-Melis & Jaakkola, ICLR 2017)."""
+from __future__ import annotations
+
+from typing import List, NamedTuple, Optional, Tuple, Union
+
+import torch
+from torch import Tensor, nn
+
+from graphrnn.data.graphs import NUM_TREE_EDGE_TYPES, PARENT, SIBLING
+
+from .cells import cell_state_size, make_cell
+from .recurrent import RecurrentMessagePassing
+
+__all__ = ["DRNN", "DRNNOutput"]
+
+RootState = Union[Tensor, Tuple[Tensor, ...]]
+
+
+class DRNNOutput(NamedTuple):
+    """Teacher-forced predictions of :class:`DRNN`, one row per node."""
+
+    label_logits: Tensor  #: ``[N, V]``
+    has_children_logits: Tensor  #: ``[N]``, logit of :math:`p^a_i`
+    has_next_sibling_logits: Tensor  #: ``[N]``, logit of :math:`p^f_i`
+
+
+class _Frontier(NamedTuple):
+    """Nodes of the current generation wavefront (one row per node, across all trees)."""
+
+    tree: Tensor
+    depth: Tensor
+    position: Tensor  # index among its siblings
+    parent: Tensor  # local id of the parent in its tree (-1 for a root)
+    ancestral: Tuple[Tensor, ...]
+    fraternal: Tuple[Tensor, ...]
+
+
+class DRNN(RecurrentMessagePassing):
+    r"""Doubly-recurrent tree decoder over ``PARENT`` and ``SIBLING`` edges.
+
+    Every node :math:`i` of an ordered tree keeps an *ancestral* state, passed down
+    the ``PARENT`` edge from its parent :math:`p(i)`, and a *fraternal* state, passed
+    along the ``SIBLING`` edge from its previous sibling :math:`s(i)`:
+
+    .. math::
+        \mathbf{h}^a_i = g^a\big(\mathbf{h}^a_{p(i)}, \mathbf{x}_{p(i)}\big), \qquad
+        \mathbf{h}^f_i = g^f\big(\mathbf{h}^f_{s(i)}, \mathbf{x}_{s(i)}\big),
+
+    where :math:`\mathbf{x}` is the label embedding, :math:`g^a, g^f` are LSTM (or
+    GRU / Elman) cells, the root's ancestral state is ``root_state`` (e.g. an
+    encoder's summary) and a first child's fraternal state is zero. Both are combined
+    into the predictive state, which decides the topology and the label:
+
+    .. math::
+        \mathbf{h}^{pred}_i &= \tanh\big(U^f \mathbf{h}^f_i + U^a \mathbf{h}^a_i\big), \\
+        p^a_i &= \sigma\big(\mathbf{u}^a \cdot \mathbf{h}^{pred}_i\big) \ \text{(has children)}, \qquad
+        p^f_i = \sigma\big(\mathbf{u}^f \cdot \mathbf{h}^{pred}_i\big) \ \text{(has a next sibling)}, \\
+        \mathbf{o}_i &= \mathrm{softmax}\big(W \mathbf{h}^{pred}_i + \alpha_i \mathbf{v}^a
+        + \varphi_i \mathbf{v}^f\big),
+
+    with :math:`\alpha_i, \varphi_i \in \{0, 1\}` the gold topology in training
+    (teacher forcing) and the model's own decisions in :meth:`generate`.
+
+    :meth:`forward` runs the shared topological schedule: every wavefront (nodes
+    whose parent and previous sibling are done), across all trees of a batch, is one
+    batched call per cell. The graph is a (batch of) :func:`graphrnn.data.tree_graph`.
+    Parameters are initialised as torch's cells and ``nn.Linear`` do; the offsets
+    :math:`\mathbf{v}^a, \mathbf{v}^f` start at zero.
+
+    Args:
+        num_labels (int): label vocabulary size :math:`V`.
+        hidden_channels (int): state size :math:`H`.
+        cell (str): ``"lstm"``, ``"gru"`` or ``"rnn"`` for :math:`g^a` and :math:`g^f`.
+            (default: ``"lstm"``)
+        embedding_dim (int, optional): label embedding size :math:`D` (default :math:`H`).
+        topology_offsets (bool): add :math:`\alpha_i \mathbf{v}^a + \varphi_i \mathbf{v}^f`
+            to the label logits. (default: ``True``)
+
+    Shapes:
+        - **input:** a batch of trees with ``y`` :math:`(N)`, ``edge_index``
+          :math:`(2, E)`, ``edge_type`` :math:`(E)`, ``has_children`` and
+          ``has_next_sibling`` :math:`(N)`, ``batch`` :math:`(N)` (absent for one
+          tree); ``root_state`` :math:`(B, H)` or a tuple ``(h, c)`` of :math:`(B, H)`
+          for LSTM (``c`` defaults to zeros).
+        - **output:** :class:`DRNNOutput` with :math:`(N, V)`, :math:`(N)`, :math:`(N)`.
+    """
+
+    def __init__(self, num_labels: int, hidden_channels: int, cell: str = "lstm",
+                 embedding_dim: Optional[int] = None, topology_offsets: bool = True) -> None:
+        super().__init__(schedule="topological", num_edge_types=NUM_TREE_EDGE_TYPES, aggregate_per_type=True)
+        if num_labels < 1:
+            raise ValueError(f"num_labels must be >= 1, got {num_labels}")
+        self.num_labels = num_labels
+        self.hidden_channels = hidden_channels
+        self.cell_type = cell
+        self.embedding_dim = embedding_dim or hidden_channels
+        self.topology_offsets = topology_offsets
+        self.embedding = nn.Embedding(num_labels, self.embedding_dim)
+        self.ancestral = make_cell(cell, self.embedding_dim, hidden_channels)
+        self.fraternal = make_cell(cell, self.embedding_dim, hidden_channels)
+        self.predict_ancestral = nn.Linear(hidden_channels, hidden_channels)
+        self.predict_fraternal = nn.Linear(hidden_channels, hidden_channels, bias=False)
+        self.has_children = nn.Linear(hidden_channels, 1)
+        self.has_next_sibling = nn.Linear(hidden_channels, 1)
+        self.label = nn.Linear(hidden_channels, num_labels)
+        self.offset_ancestral = nn.Parameter(torch.zeros(num_labels))
+        self.offset_fraternal = nn.Parameter(torch.zeros(num_labels))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        for module in (self.embedding, self.ancestral, self.fraternal, self.predict_ancestral,
+                       self.predict_fraternal, self.has_children, self.has_next_sibling, self.label):
+            module.reset_parameters()
+        nn.init.zeros_(self.offset_ancestral)
+        nn.init.zeros_(self.offset_fraternal)
+
+    # ---------------------------------------------------------------- teacher forcing
+    def forward(self, data, root_state: RootState) -> DRNNOutput:
+        """Teacher-forced pass over a batch of trees; see the class docstring."""
+        labels = self._check_labels(data.y)
+        batch = getattr(data, "batch", None)
+        if batch is None:
+            batch = labels.new_zeros(labels.numel())
+        num_trees = int(batch.max()) + 1 if batch.numel() else 0
+        root = self._root_state(root_state, num_trees)
+        inputs = {"x": self.embedding(labels), "has_children": data.has_children.bool(),
+                  "has_next_sibling": data.has_next_sibling.bool()}
+        inputs.update(zip(("root_h", "root_c"), (s.index_select(0, batch) for s in root)))
+        sent = self.propagate_topological(data.edge_index, labels.numel(), level=getattr(data, "level", None),
+                                          edge_type=data.edge_type, node_inputs=inputs)
+        ancestral, fraternal = self.own_states(sent[0], data.edge_index, data.edge_type, inputs["root_h"])
+        predictive = self.predictive(ancestral, fraternal)
+        return DRNNOutput(self._label_logits(predictive, data.has_children, data.has_next_sibling),
+                          self.has_children(predictive).squeeze(-1),
+                          self.has_next_sibling(predictive).squeeze(-1))
+
+    def message(self, state_j: Tuple[Tensor, ...], edge_type: Tensor) -> Tuple[Tensor, ...]:
+        r"""What a node sends along an edge: its :math:`g^a` output on ``PARENT`` edges, its
+        :math:`g^f` output on ``SIBLING`` edges (computed once per node in :meth:`update`)."""
+        rows = torch.arange(edge_type.numel(), device=edge_type.device)
+        return tuple(s[rows, edge_type] for s in state_j)
+
+    def update(self, aggr: Tuple[Tensor, ...], x: Tensor, has_children: Tensor,
+               has_next_sibling: Tensor) -> Tuple[Tensor, ...]:
+        r"""What a level's nodes send on, from their own states ``aggr`` (slot ``PARENT``:
+        :math:`\mathbf{h}^a`, slot ``SIBLING``: :math:`\mathbf{h}^f`): :math:`g^a(\mathbf{h}^a, \mathbf{x})`
+        where the node has children and :math:`g^f(\mathbf{h}^f, \mathbf{x})` where a sibling follows
+        (zero elsewhere). Each cell runs once per node that needs it, not once per edge."""
+        sent = []
+        for kind, cell, flag in ((PARENT, self.ancestral, has_children), (SIBLING, self.fraternal, has_next_sibling)):
+            rows = flag.nonzero().view(-1)
+            new = self._cell_step(cell, x.index_select(0, rows), tuple(a.index_select(0, rows)[:, kind] for a in aggr))
+            sent.append([a.new_zeros(a.size(0), self.hidden_channels).index_copy(0, rows, n)
+                         for a, n in zip(aggr, new)])
+        return tuple(torch.stack(pair, 1) for pair in zip(*sent))
+
+    def initial_message(self, num_nodes: int, root_h: Tensor, root_c: Optional[Tensor] = None) -> Tuple[Tensor, ...]:
+        r"""Roots: ancestral state ``root_state``, fraternal state zero (``[n, 2, H]`` per tensor)."""
+        return tuple(torch.stack([s, torch.zeros_like(s)], 1) for s in (root_h, root_c) if s is not None)
+
+    def own_states(self, sent: Tensor, edge_index: Tensor, edge_type: Tensor, root_h: Tensor) -> Tuple[Tensor, Tensor]:
+        r"""Every node's :math:`(\mathbf{h}^a, \mathbf{h}^f)` ``[N, H]`` from what its parent and previous
+        sibling sent (``sent`` ``[N, 2, H]``); roots take ``root_h`` (rows of ``[N, H]``), first children zero."""
+        own = []
+        for kind, start in ((PARENT, root_h), (SIBLING, torch.zeros_like(root_h))):
+            source, target = edge_index[:, edge_type == kind]
+            own.append(start.index_copy(0, target, sent[source, kind]))
+        return own[0], own[1]
+
+    def predictive(self, ancestral: Tensor, fraternal: Tensor) -> Tensor:
+        r""":math:`\mathbf{h}^{pred} = \tanh(U^f \mathbf{h}^f + U^a \mathbf{h}^a)` from the two hidden states."""
+        return torch.tanh(self.predict_ancestral(ancestral) + self.predict_fraternal(fraternal))
+
+    def _label_logits(self, predictive: Tensor, alpha: Tensor, phi: Tensor) -> Tensor:
+        logits = self.label(predictive)
+        if self.topology_offsets:
+            logits = (logits + alpha.to(logits.dtype).unsqueeze(-1) * self.offset_ancestral
+                      + phi.to(logits.dtype).unsqueeze(-1) * self.offset_fraternal)
+        return logits
+
+    def _cell_step(self, cell: nn.Module, x: Tensor, state: Tuple[Tensor, ...]) -> Tuple[Tensor, ...]:
+        if self.cell_type == "lstm":
+            return tuple(cell(x, (state[0], state[1])))
+        return (cell(x, state[0]),)
+
+    # ---------------------------------------------------------------------- loss
+    @staticmethod
+    def loss(output: DRNNOutput, data, label_weight: float = 1.0, topology_weight: float = 1.0,
+             reduction: str = "mean") -> Tensor:
+        r"""Label cross-entropy plus the two topology binary cross-entropies.
+
+        .. math::
+            \mathcal{L} = \lambda_\ell \, \mathrm{CE}(\mathbf{o}_i, y_i)
+            + \lambda_t \big(\mathrm{BCE}(p^a_i, \alpha_i) + \mathrm{BCE}(p^f_i, \varphi_i)\big),
+
+        averaged over the nodes (``reduction="mean"``) or summed (``"sum"``).
+        """
+        bce = nn.functional.binary_cross_entropy_with_logits
+        labels = nn.functional.cross_entropy(output.label_logits, data.y, reduction=reduction)
+        topology = (bce(output.has_children_logits, data.has_children.to(output.has_children_logits.dtype),
+                        reduction=reduction)
+                    + bce(output.has_next_sibling_logits,
+                          data.has_next_sibling.to(output.has_next_sibling_logits.dtype), reduction=reduction))
+        return label_weight * labels + topology_weight * topology
+
+    # ---------------------------------------------------------------- generation
+    @torch.no_grad()
+    def generate(self, root_state: RootState, max_depth: int, max_children: int, max_nodes: Optional[int] = None,
+                 sample: bool = False, generator: Optional[torch.Generator] = None,
+                 root_label: Optional[int] = None) -> List[Tuple[List[int], List[int]]]:
+        r"""Decodes one tree per row of ``root_state``, top-down and breadth-first.
+
+        All trees of the batch grow together: each step takes the current wavefront
+        (every node, across all trees, whose parent and previous sibling are decided),
+        predicts its topology :math:`\alpha, \varphi` (greedy: probability > 0.5, or
+        sampled) and then its label given them, and creates the first children and
+        next siblings of the next wavefront.
+
+        Args:
+            root_state: ``[B, H]`` or ``(h, c)``; one tree per row.
+            max_depth (int): nodes at depth ``max_depth`` (root at 0) get no children.
+            max_children (int): at most this many children per node.
+            max_nodes (int, optional): stop growing a tree once it has this many nodes.
+            sample (bool): sample topology and labels instead of taking the most likely.
+            generator (torch.Generator, optional): the random source when sampling.
+            root_label (int, optional): fix the label of every root (e.g. ``ROOT``).
+
+        Returns:
+            per tree ``(labels, parents)`` as lists; ``parents[0] = -1`` and every
+            parent index is smaller than its children's; siblings are in order.
+        """
+        if max_depth < 0 or max_children < 1 or (max_nodes is not None and max_nodes < 1):
+            raise ValueError(f"need max_depth >= 0, max_children >= 1 and max_nodes >= 1 (or None), got "
+                             f"{max_depth}, {max_children} and {max_nodes}")
+        if root_label is not None and not 0 <= root_label < self.num_labels:
+            raise ValueError(f"root_label {root_label} is outside the vocabulary of {self.num_labels} labels")
+        root = self._root_state(root_state, None)
+        num_trees = root[0].size(0)
+        device = root[0].device
+        arange = torch.arange(num_trees, device=device)
+        frontier = _Frontier(arange, torch.zeros_like(arange), torch.zeros_like(arange), torch.full_like(arange, -1),
+                             root, tuple(torch.zeros_like(s) for s in root))
+        count = torch.zeros(num_trees, dtype=torch.long, device=device)
+        records = []
+        while frontier.tree.numel() > 0:
+            local = _rank_in_tree(frontier.tree, num_trees) + count[frontier.tree]
+            count += torch.bincount(frontier.tree, minlength=num_trees)
+            alpha, phi, labels = self._decide(frontier, count, max_depth, max_children, max_nodes, sample,
+                                              generator, root_label, num_trees)
+            records.append(torch.stack([frontier.tree, local, frontier.parent, labels]))
+            frontier = self._grow(frontier, local, alpha, phi, self.embedding(labels))
+        return _split_trees(torch.cat(records, 1), num_trees)
+
+    def _decide(self, frontier: _Frontier, count: Tensor, max_depth: int, max_children: int,
+                max_nodes: Optional[int], sample: bool, generator, root_label: Optional[int], num_trees: int):
+        predictive = self.predictive(frontier.ancestral[0], frontier.fraternal[0])
+        alpha = self._bernoulli(self.has_children(predictive).squeeze(-1), sample, generator)
+        phi = self._bernoulli(self.has_next_sibling(predictive).squeeze(-1), sample, generator)
+        alpha &= frontier.depth < max_depth
+        phi &= (frontier.position < max_children - 1) & (frontier.depth > 0)
+        if max_nodes is not None:
+            planned = _cumsum_in_tree(alpha.long() + phi.long(), frontier.tree, num_trees)
+            within = count[frontier.tree] + planned <= max_nodes
+            alpha, phi = alpha & within, phi & within
+        logits = self._label_logits(predictive, alpha, phi)
+        if sample:
+            labels = torch.multinomial(torch.softmax(logits, -1), 1, generator=generator).view(-1)
+        else:
+            labels = logits.argmax(-1)
+        if root_label is not None:
+            labels = torch.where(frontier.depth == 0, torch.full_like(labels, root_label), labels)
+        return alpha, phi, labels
+
+    @staticmethod
+    def _bernoulli(logits: Tensor, sample: bool, generator) -> Tensor:
+        if sample:
+            return torch.bernoulli(torch.sigmoid(logits), generator=generator).bool()
+        return logits > 0
+
+    def _grow(self, frontier: _Frontier, local: Tensor, alpha: Tensor, phi: Tensor, x: Tensor) -> _Frontier:
+        """The next wavefront: first children of nodes with ``alpha``, next siblings of nodes with ``phi``."""
+        kids = alpha.nonzero().view(-1)
+        sibs = phi.nonzero().view(-1)
+        child_ancestral = self._cell_step(self.ancestral, x[kids], tuple(s[kids] for s in frontier.ancestral))
+        sib_fraternal = self._cell_step(self.fraternal, x[sibs], tuple(s[sibs] for s in frontier.fraternal))
+        return _Frontier(
+            tree=torch.cat([frontier.tree[kids], frontier.tree[sibs]]),
+            depth=torch.cat([frontier.depth[kids] + 1, frontier.depth[sibs]]),
+            position=torch.cat([torch.zeros_like(kids), frontier.position[sibs] + 1]),
+            parent=torch.cat([local[kids], frontier.parent[sibs]]),
+            ancestral=tuple(torch.cat([c, s[sibs]]) for c, s in zip(child_ancestral, frontier.ancestral)),
+            fraternal=tuple(torch.cat([torch.zeros_like(c), f]) for c, f in zip(child_ancestral, sib_fraternal)),
+        )
+
+    # ---------------------------------------------------------------- validation
+    def _check_labels(self, labels: Tensor) -> Tensor:
+        if not isinstance(labels, Tensor) or labels.dim() != 1 or labels.dtype not in (torch.int64, torch.int32):
+            raise ValueError("data.y must be a LongTensor [N] of label ids; build the trees with tree_graph")
+        if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= self.num_labels):
+            bad = int(labels.min()) if int(labels.min()) < 0 else int(labels.max())
+            raise ValueError(f"label {bad} is outside the vocabulary of num_labels={self.num_labels} "
+                             "(map unknown labels to <unk> first)")
+        return labels.long()
+
+    def _root_state(self, root_state: RootState, num_trees: Optional[int]) -> Tuple[Tensor, ...]:
+        state = root_state if isinstance(root_state, tuple) else (root_state,)
+        expected = cell_state_size(self.cell_type)
+        if len(state) not in (1, expected):
+            raise ValueError(f"root_state for cell={self.cell_type!r} must be h or (h, c), got {len(state)} tensors")
+        rows = state[0].size(0) if state[0].dim() == 2 else None
+        for s in state:
+            if s.dim() != 2 or s.size(1) != self.hidden_channels or s.size(0) != rows:
+                raise ValueError(f"root_state must have shape [num_trees, hidden_channels={self.hidden_channels}], "
+                                 f"got {list(s.shape)}")
+        if num_trees is not None and rows != num_trees:
+            raise ValueError(f"root_state has {rows} rows but the batch holds {num_trees} trees; pass one row per tree")
+        if len(state) < expected:
+            state = (state[0], torch.zeros_like(state[0]))
+        return state
+
+    def extra_repr(self) -> str:
+        offsets = "" if self.topology_offsets else ", topology_offsets=False"
+        return (f"{self.num_labels}, {self.hidden_channels}, cell={self.cell_type!r}, "
+                f"embedding_dim={self.embedding_dim}{offsets}")
+
+
+# -------------------------------------------------------------------- helpers
+def _group_start(tree: Tensor, num_trees: int) -> Tuple[Tensor, Tensor]:
+    """Stable order of the rows by tree, and each tree's first position in that order."""
+    order = torch.argsort(tree, stable=True)
+    sizes = torch.bincount(tree, minlength=num_trees)
+    return order, torch.cumsum(sizes, 0) - sizes
+
+
+def _rank_in_tree(tree: Tensor, num_trees: int) -> Tensor:
+    """Position of every row among the rows of its tree (in row order)."""
+    order, start = _group_start(tree, num_trees)
+    rank = torch.empty_like(tree)
+    rank[order] = torch.arange(tree.numel(), device=tree.device) - start[tree[order]]
+    return rank
+
+
+def _cumsum_in_tree(values: Tensor, tree: Tensor, num_trees: int) -> Tensor:
+    """Inclusive running sum of ``values`` over the rows of each tree (in row order)."""
+    order, start = _group_start(tree, num_trees)
+    running = torch.cumsum(values[order], 0)
+    before = torch.cat([running.new_zeros(1), running])[start]
+    out = torch.empty_like(values)
+    out[order] = running - before[tree[order]]
+    return out
+
+
+def _split_trees(records: Tensor, num_trees: int) -> List[Tuple[List[int], List[int]]]:
+    """``[4, M]`` rows (tree, local id, parent, label) -> per tree ``(labels, parents)`` by local id."""
+    tree, local, parent, label = records
+    order = torch.argsort(tree * (int(local.max()) + 1) + local)
+    sizes = torch.bincount(tree, minlength=num_trees).tolist()
+    labels, parents = label[order].tolist(), parent[order].tolist()
+    out, start = [], 0
+    for size in sizes:
+        out.append((labels[start:start + size], parents[start:start + size]))
+        start += size
+    return out

@@ -1,0 +1,363 @@
+r"""Structure Inference Machine (Deng, Vahdat, Hu, Mori, CVPR 2016): gated message passing on scenes."""
+from __future__ import annotations
+
+from typing import List, Optional, Sequence, Tuple, Union
+
+import torch
+from torch import Tensor, nn
+
+from graphrnn.data.graphs import (
+    NUM_SCENE_EDGE_TYPES,
+    PERSON,
+    PERSON_TO_PERSON,
+    PERSON_TO_SCENE,
+    SCENE,
+    SCENE_TO_PERSON,
+)
+
+from .recurrent import RecurrentMessagePassing
+from .typed import TypedLinear
+
+__all__ = ["SceneOutputs", "SceneUnary", "StructureInferenceMachine"]
+
+ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh}
+#: In-place versions, applied to freshly computed pre-activations (their backward needs only the output).
+INPLACE_ACTIVATIONS = {"relu": torch.relu_, "tanh": torch.tanh_}
+_SCENE_FIELDS = ("person_x", "scene_x", "node_type", "edge_index", "edge_type")
+
+#: One iteration's predictions: ``(action_logits [P, A], activity_logits [B, C])``.
+SceneOutputs = Tuple[Tensor, Tensor]
+
+
+class NodeRows:
+    """Where the persons and the scenes of a batch sit among its nodes (node order)."""
+
+    def __init__(self, node_type: Tensor) -> None:
+        self.num_nodes = node_type.numel()
+        self.persons = (node_type == PERSON).nonzero().view(-1)
+        self.scenes = (node_type == SCENE).nonzero().view(-1)
+
+    def place(self, person_rows: Tensor, scene_rows: Tensor) -> Tensor:
+        """``[N, W]`` with the person rows and scene rows in node order, zero-padded to a common width."""
+        width = max(person_rows.size(1), scene_rows.size(1))
+        out = person_rows.new_zeros(self.num_nodes, width)
+        out = out.index_copy(0, self.persons, nn.functional.pad(person_rows, (0, width - person_rows.size(1))))
+        return out.index_copy(0, self.scenes, nn.functional.pad(scene_rows, (0, width - scene_rows.size(1))))
+
+
+class SceneUnary(nn.Module):
+    r"""Per node type input projection and unary predictions (the SIM's iteration 0, and the MLP baseline).
+
+    .. math::
+        \tilde{\mathbf{x}}_i = f(\mathbf{W}_{\tau_i} \mathbf{x}_i + \mathbf{b}_{\tau_i}), \qquad
+        \mathbf{c}_i^{(0)} = \mathbf{U}_{\tau_i} \tilde{\mathbf{x}}_i + \mathbf{u}_{\tau_i},
+
+    with one set of weights per node type :math:`\tau_i` (person or scene).
+
+    Args:
+        person_channels (int): person features :math:`F_p`.
+        scene_channels (int): scene features :math:`F_s`.
+        hidden_channels (int): projected size :math:`H`.
+        num_actions (int): person classes :math:`A`.
+        num_activities (int): scene classes :math:`C`.
+        activation (str): ``"relu"`` or ``"tanh"``. (default: ``"relu"``)
+
+    Shapes:
+        - **input:** ``person_x`` :math:`(P, F_p)`, ``scene_x`` :math:`(B, F_s)`.
+        - **output:** ``(x_person (P, H), x_scene (B, H), action_logits (P, A), activity_logits (B, C))``.
+    """
+
+    def __init__(self, person_channels: int, scene_channels: int, hidden_channels: int, num_actions: int,
+                 num_activities: int, activation: str = "relu") -> None:
+        super().__init__()
+        _check_positive(person_channels=person_channels, scene_channels=scene_channels,
+                        hidden_channels=hidden_channels, num_actions=num_actions, num_activities=num_activities)
+        self.activation = _activation(activation)
+        self.activation_name = activation
+        self.person_proj = nn.Linear(person_channels, hidden_channels)
+        self.scene_proj = nn.Linear(scene_channels, hidden_channels)
+        self.person_head = nn.Linear(hidden_channels, num_actions)
+        self.scene_head = nn.Linear(hidden_channels, num_activities)
+
+    def reset_parameters(self) -> None:
+        for layer in (self.person_proj, self.scene_proj, self.person_head, self.scene_head):
+            layer.reset_parameters()
+
+    def forward(self, person_x: Tensor, scene_x: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+        _check_width(person_x, self.person_proj.in_features, "person_x", "person_channels")
+        _check_width(scene_x, self.scene_proj.in_features, "scene_x", "scene_channels")
+        x_person = self.activation(self.person_proj(person_x))
+        x_scene = self.activation(self.scene_proj(scene_x))
+        return x_person, x_scene, self.person_head(x_person), self.scene_head(x_scene)
+
+    def extra_repr(self) -> str:
+        return f"activation={self.activation_name!r}"
+
+
+class SimIteration(nn.Module):
+    """The weights of one SIM iteration (one set when tied, one per iteration when untied)."""
+
+    def __init__(self, hidden: int, message: int, width: int, num_actions: int, num_activities: int,
+                 gated: bool) -> None:
+        super().__init__()
+        types = NUM_SCENE_EDGE_TYPES
+        self.input_message = TypedLinear(hidden, message, types)  # W_xm, b_m
+        self.recurrent_message = TypedLinear(width + message, message, types, bias=False)  # [W_cm, W_mm]
+        self.gate = TypedLinear(message + width, 1, types) if gated else None  # w_g, b_g
+        self.person_out = nn.Linear(2 * message + hidden, num_actions)  # [W_mc(p->p), W_mc(s->p)], W_xc
+        self.scene_out = nn.Linear(message + hidden, num_activities)  # W_mc(p->s), W_xc
+
+    def reset_parameters(self) -> None:
+        for module in (self.input_message, self.recurrent_message, self.gate, self.person_out, self.scene_out):
+            if module is not None:
+                module.reset_parameters()
+
+    def input_predictions(self, x_person: Tensor, x_scene: Tensor) -> Tuple[Tensor, Tensor]:
+        r""":math:`\mathbf{W}_{xc} \tilde{\mathbf{x}}_j + \mathbf{b}_c` of persons ``[P, A]`` and scenes ``[B, C]``."""
+        message = self.scene_out.in_features - x_scene.size(1)
+        return (nn.functional.linear(x_person, self.person_out.weight[:, 2 * message:], self.person_out.bias),
+                nn.functional.linear(x_scene, self.scene_out.weight[:, message:], self.scene_out.bias))
+
+    def message_predictions(self, person_means: Tensor, scene_means: Tensor) -> Tuple[Tensor, Tensor]:
+        r""":math:`\sum_r \mathbf{W}^{r}_{mc} \bar{\mathbf{m}}^{r}_j` of persons (``[P, 2M]`` means in) and scenes."""
+        return (nn.functional.linear(person_means, self.person_out.weight[:, :person_means.size(1)]),
+                nn.functional.linear(scene_means, self.scene_out.weight[:, :scene_means.size(1)]))
+
+    def gate_logits(self, message: Tensor, target_state: Tensor, edge_type: Tensor, counts: List[int]) -> Tensor:
+        r""":math:`\mathbf{w}^{r_e}_g \cdot [\mathbf{m}_e; \mathbf{c}_j] + b^{r_e}_g` ``[E, 1]`` for edges grouped
+        by type (``counts[r]`` edges of type ``r``): one matrix-vector product per type."""
+        weight = self.gate.weight[:, 0]  # [R, M + D]
+        width = message.size(1)
+        per_message = torch.cat([torch.mv(block, weight[r, :width])
+                                 for r, block in enumerate(torch.split(message, counts))])
+        per_target = (target_state @ weight[:, width:].T + self.gate.bias[:, 0]).gather(1, edge_type.view(-1, 1))
+        return per_message.view(-1, 1) + per_target
+
+    def input_table(self, x_tilde: Tensor) -> Tensor:
+        r"""``[N, R, M]``: :math:`\mathbf{W}^{r}_{xm} \tilde{\mathbf{x}}_i + \mathbf{b}^{r}_m`, every node and type."""
+        table = torch.einsum("nh,rmh->nrm", x_tilde, self.input_message.weight)
+        return table + self.input_message.bias
+
+
+class StructureInferenceMachine(RecurrentMessagePassing):
+    r"""The Structure Inference Machine of `Deng et al. (CVPR 2016) <https://arxiv.org/abs/1511.04196>`_:
+    iterative gated message passing on a fully connected person/scene graph.
+
+    On a batch of :func:`~graphrnn.data.scene_graph` scenes (persons plus one scene
+    node each, typed edges :math:`r \in` {person→person, person→scene, scene→person}),
+    inputs are projected per node type (:class:`SceneUnary`) to :math:`\tilde{\mathbf{x}}`
+    and give unary predictions :math:`\mathbf{c}^{(0)}` (action logits for persons,
+    activity logits for scenes). For :math:`t = 1, \dots, T`, on every edge
+    :math:`e = (i \to j)` of type :math:`r` (the recurrent state lives on the edges):
+
+    .. math::
+        \mathbf{m}_e^{(t)} &= f\big(\mathbf{W}^{r}_{mm} \mathbf{m}_e^{(t-1)}
+            + \mathbf{W}^{r}_{xm} \tilde{\mathbf{x}}_i + \mathbf{W}^{r}_{cm} \mathbf{c}_i^{(t-1)}
+            + \mathbf{b}^{r}_m\big), \qquad \mathbf{m}_e^{(0)} = \mathbf{0},
+
+        g_e^{(t)} &= \sigma\big(\mathbf{w}^{r}_g \cdot [\mathbf{m}_e^{(t)}; \mathbf{c}_j^{(t-1)}]
+            + b^{r}_g\big), \qquad \mathbf{m}'_e = g_e^{(t)} \, \mathbf{m}_e^{(t)},
+
+        \mathbf{c}_j^{(t)} &= \sum_{r} \mathbf{W}^{r}_{mc}
+            \operatorname{mean}_{e = (i \to j),\, r_e = r} \mathbf{m}'_e
+            + \mathbf{W}_{xc} \tilde{\mathbf{x}}_j + \mathbf{b}_c,
+
+    with the output weights :math:`\mathbf{W}_{mc}, \mathbf{W}_{xc}, \mathbf{b}_c` per node
+    type of :math:`j` (a person reads its person→person and scene→person means, the scene
+    its person→scene mean). :math:`f` is ``activation``; the predictions :math:`\mathbf{c}`
+    are logits (no activation) so that every iteration feeds a softmax loss. Without gates
+    (``gated=False``) :math:`g_e = 1`. Weights are shared by all iterations
+    (``tie_weights=True``) or one set per iteration.
+
+    It runs on the shared synchronous schedule
+    (:meth:`~graphrnn.nn.RecurrentMessagePassing.propagate_synchronous`) with sparse edges:
+    scenes of any sizes batch together. The node state :math:`\mathbf{c}` is kept zero-padded
+    to :math:`D = \max(A, C)` columns (:math:`\mathbf{W}_{cm}`, :math:`\mathbf{w}_g` read
+    :math:`D` columns; padding columns are always zero), and :math:`\mathbf{W}_{xm}
+    \tilde{\mathbf{x}}_i` is computed once per node and type, then gathered per edge.
+
+    Args:
+        person_channels (int): person features :math:`F_p`.
+        scene_channels (int): scene features :math:`F_s`.
+        hidden_channels (int): projected input size :math:`H`.
+        num_actions (int): person classes :math:`A`.
+        num_activities (int): scene classes :math:`C`.
+        num_iterations (int): message-passing iterations :math:`T`. (default: ``3``)
+        message_channels (int, optional): message size :math:`M` (default: ``hidden_channels``).
+        gated (bool): learn the gates :math:`g_e`; otherwise :math:`g_e = 1`. (default: ``True``)
+        tie_weights (bool): share weights across iterations. (default: ``True``)
+        activation (str): :math:`f`, ``"relu"`` or ``"tanh"``. (default: ``"relu"``)
+
+    Shapes:
+        - **input:** a PyG ``Batch`` (or one ``Data``) of scene graphs with ``person_x``
+          :math:`(P, F_p)`, ``scene_x`` :math:`(B, F_s)`, ``node_type`` :math:`(N)`,
+          ``edge_index`` :math:`(2, E)`, ``edge_type`` :math:`(E)`.
+        - **output:** a list of :math:`T` tuples ``(action_logits (P, A), activity_logits (B, C))``,
+          persons and scenes in node order; with ``return_gates=True`` also the gates
+          :math:`(T, E)` in :math:`[0, 1]` in edge order.
+    """
+
+    def __init__(self, person_channels: int, scene_channels: int, hidden_channels: int, num_actions: int,
+                 num_activities: int, num_iterations: int = 3, message_channels: Optional[int] = None,
+                 gated: bool = True, tie_weights: bool = True, activation: str = "relu") -> None:
+        message_channels = hidden_channels if message_channels is None else message_channels
+        _check_positive(num_iterations=num_iterations, message_channels=message_channels)
+        super().__init__(schedule="synchronous", num_steps=num_iterations, tie_weights=tie_weights,
+                         num_edge_types=NUM_SCENE_EDGE_TYPES, aggregate_per_type=True, aggr="mean")
+        self.num_actions, self.num_activities = num_actions, num_activities
+        self.message_channels, self.gated = message_channels, gated
+        self.activation = _activation(activation)
+        self.inplace_activation = INPLACE_ACTIVATIONS[activation]
+        self.unary = SceneUnary(person_channels, scene_channels, hidden_channels, num_actions, num_activities,
+                                activation)
+        width = max(num_actions, num_activities)
+        self.iterations = nn.ModuleList(
+            SimIteration(hidden_channels, message_channels, width, num_actions, num_activities, gated)
+            for _ in range(1 if tie_weights else num_iterations))
+
+    def reset_parameters(self) -> None:
+        self.unary.reset_parameters()
+        for iteration in self.iterations:
+            iteration.reset_parameters()
+
+    # ------------------------------------------------------------------ forward
+    def forward(self, batch, return_gates: bool = False) -> Union[List[SceneOutputs],
+                                                                   Tuple[List[SceneOutputs], Tensor]]:
+        person_x, scene_x, node_type, edge_index, edge_type = _scene_fields(batch)
+        rows = NodeRows(node_type)
+        _check_node_counts(rows, person_x, scene_x)
+        x_person, x_scene, actions, activities = self.unary(person_x, scene_x)
+        x_tilde = rows.place(x_person, x_scene)
+        order = torch.sort(edge_type, stable=True).indices  # edges grouped by type: one matmul per type
+        edge_index, edge_type = edge_index.index_select(1, order), edge_type.index_select(0, order)
+        source = edge_index[0] * NUM_SCENE_EDGE_TYPES + edge_type
+        input_messages = [it.input_table(x_tilde).flatten(0, 1).index_select(0, source) for it in self.iterations]
+        input_messages = input_messages[0] if self.tie_weights else torch.stack(input_messages, dim=1)
+        input_predictions = [rows.place(*it.input_predictions(x_person, x_scene)) for it in self.iterations]
+        input_predictions = input_predictions[0] if self.tie_weights else torch.stack(input_predictions, dim=1)
+        zeros = x_tilde.new_zeros(edge_index.size(1), self.message_channels)
+        history = self.propagate_synchronous(
+            edge_index, rows.place(actions, activities), edge_type=edge_type,
+            edge_state=(zeros, torch.ones_like(zeros[:, :1])),
+            node_inputs={"input_prediction": input_predictions, "node_type": node_type},
+            edge_inputs={"input_message": input_messages})
+        outputs = [(step.state.index_select(0, rows.persons)[:, :self.num_actions],
+                    step.state.index_select(0, rows.scenes)[:, :self.num_activities]) for step in history]
+        if not return_gates:
+            return outputs
+        gates = torch.stack([step.edge_state[1].view(-1) for step in history])
+        return outputs, torch.empty_like(gates).index_copy(1, order, gates)
+
+    # -------------------------------------------------------------------- hooks
+    def edge_update(self, edge_state: Tuple[Tensor, Tensor], state_j: Tuple[Tensor], state_i: Tuple[Tensor],
+                    input_message: Tensor, edge_type: Tensor, step: int) -> Tuple[Tensor, Tensor]:
+        r"""New message state :math:`\mathbf{m}_e^{(t)}` and gate :math:`g_e^{(t)}` of every edge.
+
+        Edges arrive grouped by type (:meth:`forward` sorts them), so each per-type
+        weight applies to one contiguous block of rows.
+        """
+        weights = self.step_module(self.iterations, step)
+        counts = torch.bincount(edge_type, minlength=self.num_edge_types).tolist()
+        previous = None if step == 0 else edge_state[0]  # m^(0) = 0: iteration 1 skips W_mm m
+        message = self.inplace_activation(grouped_typed_linear(
+            weights.recurrent_message, [state_j[0], previous], counts,
+            base=input_message if self.tie_weights else input_message[:, step]))
+        if weights.gate is None:
+            return message, edge_state[1]
+        return message, torch.sigmoid(weights.gate_logits(message, state_i[0], edge_type, counts))
+
+    def message(self, edge_state: Tuple[Tensor, Tensor]) -> Tensor:
+        r"""The gated message :math:`\mathbf{m}'_e = g_e \mathbf{m}_e`."""
+        message, gate = edge_state
+        return message if not self.gated else message * gate
+
+    def aggregate(self, inputs: Tensor, index: Tensor, ptr: Optional[Tensor] = None,
+                  dim_size: Optional[int] = None) -> Tensor:
+        r"""Mean of the messages per target (and type): an ``index_add`` divided by the in-degree (0 if none)."""
+        size = int(index.max()) + 1 if dim_size is None else dim_size
+        total = inputs.new_zeros(size, *inputs.shape[1:]).index_add(0, index, inputs)
+        count = torch.bincount(index, minlength=size).clamp(min=1).to(inputs.dtype)
+        return total / count.view(-1, *[1] * (inputs.dim() - 1))
+
+    def update(self, aggr: Tuple[Tensor], input_prediction: Tensor, node_type: Tensor, step: int) -> Tensor:
+        r"""New predictions :math:`\mathbf{c}^{(t)}` (zero-padded ``[N, D]``) from the per-type means ``[N, R, M]``.
+
+        ``input_prediction`` (``[N, D]`` tied, ``[N, T, D]`` untied) holds
+        :math:`\mathbf{W}_{xc} \tilde{\mathbf{x}}_j + \mathbf{b}_c` of every weight set, computed once in
+        :meth:`forward`.
+        """
+        weights = self.step_module(self.iterations, step)
+        rows = NodeRows(node_type)
+        per_type = aggr[0]
+        persons = per_type.index_select(0, rows.persons)
+        scenes = per_type.index_select(0, rows.scenes)
+        actions, activities = weights.message_predictions(
+            torch.cat([persons[:, PERSON_TO_PERSON], persons[:, SCENE_TO_PERSON]], dim=1), scenes[:, PERSON_TO_SCENE])
+        return rows.place(actions, activities) + (input_prediction if self.tie_weights else input_prediction[:, step])
+
+    def extra_repr(self) -> str:
+        return (f"num_actions={self.num_actions}, num_activities={self.num_activities}, "
+                f"message_channels={self.message_channels}, gated={self.gated}, " + super().extra_repr())
+
+
+def grouped_typed_linear(layer: TypedLinear, inputs: Sequence[Optional[Tensor]], counts: List[int],
+                         base: Optional[Tensor] = None) -> Tensor:
+    r"""``layer(cat(inputs, 1), types) + base`` for rows already grouped by type (``counts[r]`` rows of type ``r``).
+
+    Same result as :class:`~graphrnn.nn.TypedLinear`'s forward on the concatenated inputs,
+    computed block by block with fused multiply-adds: no gather/scatter of rows and no
+    concatenated input. An input given as ``None`` is all zeros and skipped; its width is
+    then taken from the layer's remaining columns (only the last input may be ``None``).
+    """
+    widths = [x.size(1) for x in inputs if x is not None]
+    if inputs[-1] is None:
+        widths.append(layer.in_channels - sum(widths))
+    if sum(widths) != layer.in_channels:
+        raise ValueError(f"the inputs have {sum(widths)} columns in all, the layer expects {layer.in_channels}")
+    blocks = [None if x is None else torch.split(x, counts) for x in inputs]
+    outputs = []
+    for r, rows in enumerate(counts):
+        weights = torch.split(layer.weight[r], widths, dim=1)
+        out = None if layer.bias is None else layer.bias[r].expand(rows, -1)
+        for x, weight in zip(blocks, weights):
+            if x is not None:
+                out = x[r] @ weight.T if out is None else torch.addmm(out, x[r], weight.T)
+        outputs.append(out)
+    out = torch.cat(outputs, dim=0)
+    return out if base is None else out.add_(base)  # in place: base's gradient flows through unsplit
+
+
+# -------------------------------------------------------------------- checks
+def _activation(name: str):
+    if name not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {name!r}")
+    return ACTIVATIONS[name]
+
+
+def _check_positive(**values: int) -> None:
+    for name, value in values.items():
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def _check_width(x: Tensor, expected: int, name: str, argument: str) -> None:
+    if x.dim() != 2 or x.size(1) != expected:
+        raise ValueError(f"{name} must have shape [rows, {expected}] (the model was built with "
+                         f"{argument}={expected}), got {list(x.shape)}; build the model with the data's width")
+
+
+def _scene_fields(batch) -> Tuple[Tensor, ...]:
+    missing = [name for name in _SCENE_FIELDS if getattr(batch, name, None) is None]
+    if missing:
+        raise ValueError(f"the batch lacks {missing}: build each scene with graphrnn.data.scene_graph and batch "
+                         "them with graphrnn.data.DataLoader")
+    return tuple(getattr(batch, name) for name in _SCENE_FIELDS)
+
+
+def _check_node_counts(rows: NodeRows, person_x: Tensor, scene_x: Tensor) -> None:
+    if rows.persons.numel() != person_x.size(0) or rows.scenes.numel() != scene_x.size(0):
+        raise ValueError(f"node_type marks {rows.persons.numel()} persons and {rows.scenes.numel()} scenes but "
+                         f"person_x has {person_x.size(0)} rows and scene_x {scene_x.size(0)}; build scenes "
+                         "with graphrnn.data.scene_graph")
+    if rows.persons.numel() == 0:
+        raise ValueError("the batch has no persons: every scene needs at least one person")

@@ -1,0 +1,77 @@
+"""The DRNN experiment end to end on tiny data: CLI task (train, resume), scoring, tables, Django."""
+import argparse
+import gzip
+import json
+
+import pytest
+
+from graphrnn.datasets.django import DjangoExample, ast_to_tree, parse_code
+from graphrnn.datasets.synthetic_trees import generate_dataset, write_dataset
+from graphrnn.experiments import drnn
+
+
+def args_for(tmp_path, **overrides):
+    values = dict(quick=False, epochs=1, data=str(tmp_path / "data"), out=str(tmp_path / "out"), resume=False,
+                  device="cpu", seed=0, hidden=16, train_size=None, batch_size=16, lr=2e-3)
+    values.update(overrides)
+    return argparse.Namespace(**values)
+
+
+def test_cli_task_trains_on_a_directory_and_resumes(tmp_path):
+    write_dataset(tmp_path / "data", generate_dataset(seed=0, sizes=(40, 10, 10)))
+    parser = argparse.ArgumentParser()
+    drnn.add_arguments(parser)
+    assert parser.parse_args(["--hidden", "8"]).hidden == 8
+    message = drnn.run_task(args_for(tmp_path))
+    assert "test node F1" in message and "after 1 epochs on 40 trees" in message
+    message = drnn.run_task(args_for(tmp_path, epochs=2, resume=True))
+    assert "after 2 epochs" in message
+    history = [json.loads(line) for line in (tmp_path / "out" / "model" / "metrics.jsonl").read_text().splitlines()]
+    assert [h["epoch"] for h in history] == [1, 2]
+
+
+@pytest.mark.slow  # generates the full 5,000-tree synthetic set (~10 s on 2 busy cores)
+def test_cli_task_generates_data_without_data_dir(tmp_path):
+    message = drnn.run_task(args_for(tmp_path, data=None, train_size=30))
+    assert (tmp_path / "out" / "data" / "test" / "t.parents").is_file()
+    assert "on 30 trees" in message
+
+
+def test_score_trees_with_exact_match():
+    gold = [DjangoExample(["return"], *ast_to_tree(parse_code("return x")), "return x"),
+            DjangoExample(["return"], *ast_to_tree(parse_code("return y")), "return y")]
+    predicted = [ast_to_tree(parse_code("return x")), (["Return", "value", "<unk>"], [-1, 0, 1])]
+    scores = drnn.score_trees(predicted, gold, skip_root=False)
+    assert scores["exact_match"] == pytest.approx(50.0)
+    assert scores["node_precision"] == pytest.approx((100 + 100 * 2 / 3) / 2)
+
+
+def test_tables_and_plot(tmp_path):
+    row = dict(node_precision=80.0, node_recall=70.0, node_f1=74.7, edge_precision=60.0, edge_recall=50.0,
+               edge_f1=54.5, train_trees=100, epochs=3, seconds=1.0)
+    assert "| node | 80.0 | 70.0 | 74.7 | ~75 |" in drnn.results_table(row)
+    assert "| 100 | 74.7 | 54.5 | 3 | 1 |" in drnn.size_table([row])
+    path = drnn.plot_f1_vs_size([row, {**row, "train_trees": 200}], tmp_path / "f1.png")
+    assert path.stat().st_size > 1000
+
+
+def test_decoding_caps_read_off_the_training_trees():
+    examples = generate_dataset(seed=0, sizes=(50, 0, 0))["train"]
+    caps = drnn.decoding_caps(examples)
+    assert caps.max_depth <= 5 and caps.max_children <= 12
+    assert caps.max_nodes == 2 * max(len(e.labels) for e in examples)
+
+
+def test_django_comparison_on_a_tiny_sample(tmp_path):
+    code = ["x = 1", "return x", "y = x", "return y", "f ( x )", "x = 2", "return 1", "y = 1", "else :", "f ( y )"]
+    anno = [f"line {i} ." for i in range(len(code))]
+    folder = tmp_path / "django"
+    folder.mkdir()
+    for name, lines in (("all.anno.gz", anno), ("all.code.gz", code)):
+        with gzip.open(folder / name, "wt") as stream:
+            stream.write("".join(line + "\n" for line in lines))
+    result = drnn.run_django(folder, sizes=(6, 2, 2), epochs=1, hidden=8, device="cpu", min_count=1)
+    assert [r["model_name"] for r in result["rows"]] == ["DRNN", "Seq2Seq, linearised tree"]
+    assert result["dropped_lines"] == 1 and result["test_examples"] == 1  # "else :" was a test line
+    table = drnn.django_table(result)
+    assert "exact match %" in table and "1 lines dropped" in table

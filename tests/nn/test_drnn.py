@@ -1,0 +1,194 @@
+"""DRNN: the wavefront pass against a node-by-node recursion, batching, gradients, generation."""
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from graphrnn.data import DataLoader, tree_graph
+from graphrnn.nn import DRNN
+
+from nn_testing import init_params
+
+
+@st.composite
+def trees(draw, max_nodes=14, num_labels=6):
+    """(labels, parents) of a random tree whose nodes are listed in a random order."""
+    n = draw(st.integers(1, max_nodes))
+    order = draw(st.permutations(range(n)))
+    parents = [-1] * n
+    for position in range(1, n):
+        parents[order[position]] = order[draw(st.integers(0, position - 1))]
+    labels = draw(st.lists(st.integers(0, num_labels - 1), min_size=n, max_size=n))
+    return labels, parents
+
+
+def recursion(layer: DRNN, labels, parents, root):
+    """Node by node, in order of depth: h^a from the parent, h^f from the previous sibling."""
+    n = len(labels)
+    x = layer.embedding(torch.tensor(labels))
+    depth = [0] * n
+    for _ in range(n):
+        depth = [0 if p < 0 else depth[p] + 1 for p in parents]
+    lstm = layer.cell_type == "lstm"
+    zero = root[0].new_zeros(1, layer.hidden_channels)
+    anc, fra = [None] * n, [None] * n
+
+    def step(cell, xv, state):
+        return tuple(cell(xv, state)) if lstm else (cell(xv, state[0]),)
+
+    for v in sorted(range(n), key=lambda v: (depth[v], v)):
+        p = parents[v]
+        anc[v] = tuple(s.unsqueeze(0) for s in root) if p < 0 else step(layer.ancestral, x[p:p + 1], anc[p])
+        older = [u for u in range(v) if parents[u] == p and p >= 0]
+        fra[v] = (zero,) * len(root) if not older else step(layer.fraternal, x[older[-1]:older[-1] + 1],
+                                                             fra[older[-1]])
+    h_a = torch.cat([a[0] for a in anc])
+    h_f = torch.cat([f[0] for f in fra])
+    pred = torch.tanh(h_a @ layer.predict_ancestral.weight.t() + layer.predict_ancestral.bias
+                      + h_f @ layer.predict_fraternal.weight.t())
+    alpha = torch.tensor([float(v in parents) for v in range(n)]).unsqueeze(-1)
+    phi = torch.tensor([float(any(parents[u] == parents[v] >= 0 for u in range(v + 1, n)))
+                        for v in range(n)]).unsqueeze(-1)
+    logits = layer.label(pred) + alpha * layer.offset_ancestral + phi * layer.offset_fraternal
+    return logits, layer.has_children(pred).squeeze(-1), layer.has_next_sibling(pred).squeeze(-1)
+
+
+def make_layer(cell="lstm", seed=0, num_labels=6, hidden=5):
+    layer = DRNN(num_labels, hidden, cell=cell, embedding_dim=4)
+    init_params(layer, torch.Generator().manual_seed(seed))
+    return layer
+
+
+@settings(max_examples=20, deadline=None)
+@given(tree=trees(), cell=st.sampled_from(["lstm", "gru"]))
+def test_wavefront_equals_recursion_outputs_and_gradients(tree, cell):
+    labels, parents = tree
+    layer = make_layer(cell)
+    root = (torch.randn(1, 5, generator=torch.Generator().manual_seed(1)).requires_grad_(),
+            torch.randn(1, 5, generator=torch.Generator().manual_seed(2)).requires_grad_())
+    root = root if cell == "lstm" else root[:1]
+    ours = layer(tree_graph(labels, parents), root)
+    ref = recursion(layer, labels, parents, tuple(r[0] for r in root))
+    for a, b in zip(ours, ref):
+        torch.testing.assert_close(a, b)
+    weight = [torch.randn(t.shape, generator=torch.Generator().manual_seed(3)) for t in ours]
+    inputs = list(layer.parameters()) + list(root)
+    ga = torch.autograd.grad(sum((o * w).sum() for o, w in zip(ours, weight)), inputs, allow_unused=True)
+    gb = torch.autograd.grad(sum((o * w).sum() for o, w in zip(ref, weight)), inputs, allow_unused=True)
+    for a, b in zip(ga, gb):
+        if a is None or b is None:
+            assert (a is None or not a.any()) and (b is None or not b.any())
+        else:
+            torch.testing.assert_close(a, b)
+
+
+def test_batched_equals_alone():
+    generator = torch.Generator().manual_seed(0)
+    layer = make_layer()
+    shapes = [([1, 2, 3, 4, 5], [-1, 0, 0, 1, 1]), ([3], [-1]), ([0, 1, 2, 3], [-1, 0, 1, 2]),
+              ([5, 4, 3, 2, 1, 0], [-1, 0, 0, 0, 2, 2])]
+    graphs = [tree_graph(*s) for s in shapes]
+    roots = torch.randn(len(graphs), 5, generator=generator)
+    batch = next(iter(DataLoader(graphs, batch_size=len(graphs))))
+    together = layer(batch, roots)
+    alone = [layer(g, roots[i:i + 1]) for i, g in enumerate(graphs)]
+    for k in range(3):
+        torch.testing.assert_close(together[k], torch.cat([a[k] for a in alone]))
+
+
+def test_gradcheck_float64():
+    layer = make_layer().double()
+    data = tree_graph([1, 2, 3, 4], [-1, 0, 0, 2])
+    root_h = torch.randn(1, 5, dtype=torch.float64, requires_grad=True)
+    root_c = torch.randn(1, 5, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda h, c: layer(data, (h, c)).label_logits, (root_h, root_c))
+
+
+def test_loss_matches_hand_formula():
+    layer = make_layer()
+    data = tree_graph([1, 2, 3], [-1, 0, 0])
+    out = layer(data, torch.zeros(1, 5))
+    expected = (torch.nn.functional.cross_entropy(out.label_logits, data.y)
+                + 0.5 * torch.nn.functional.binary_cross_entropy_with_logits(out.has_children_logits,
+                                                                              torch.tensor([1.0, 0, 0]))
+                + 0.5 * torch.nn.functional.binary_cross_entropy_with_logits(out.has_next_sibling_logits,
+                                                                              torch.tensor([0.0, 1, 0])))
+    torch.testing.assert_close(DRNN.loss(out, data, topology_weight=0.5), expected)
+
+
+def _depths(parents):
+    depth = []
+    for p in parents:
+        depth.append(0 if p < 0 else depth[p] + 1)
+    return depth
+
+
+@pytest.mark.parametrize("sample", [False, True])
+@pytest.mark.parametrize("max_depth, max_children, max_nodes", [(0, 3, None), (2, 1, None), (3, 2, None),
+                                                                 (4, 4, 9)])
+def test_generate_obeys_caps_and_returns_valid_trees(sample, max_depth, max_children, max_nodes):
+    layer = make_layer(seed=1)
+    with torch.no_grad():  # push the topology towards growing, so the caps are what stops it
+        layer.has_children.bias.fill_(5.0)
+        layer.has_next_sibling.bias.fill_(5.0)
+    roots = torch.randn(6, 5, generator=torch.Generator().manual_seed(0))
+    out = layer.generate(roots, max_depth, max_children, max_nodes=max_nodes, sample=sample,
+                         generator=torch.Generator().manual_seed(0))
+    assert len(out) == 6
+    for labels, parents in out:
+        tree_graph(labels, parents, num_labels=6, ordered=True)  # raises on an invalid tree
+        assert max(_depths(parents)) <= max_depth
+        assert max(parents.count(v) for v in range(len(parents))) <= max_children
+        if max_nodes is not None:
+            assert len(labels) <= max_nodes
+    if max_nodes is None and not sample:  # greedy, always growing: the full tree up to the caps
+        expected = sum(max_children ** d for d in range(max_depth + 1))
+        assert all(len(labels) == expected for labels, _ in out)
+
+
+def test_generate_batched_equals_one_at_a_time_and_matches_teacher_forcing():
+    layer = make_layer(seed=2)
+    roots = torch.randn(8, 5, generator=torch.Generator().manual_seed(4)) * 2
+    together = layer.generate(roots, max_depth=3, max_children=3)
+    alone = [layer.generate(roots[i:i + 1], max_depth=3, max_children=3)[0] for i in range(8)]
+    assert together == alone
+    for i, (labels, parents) in enumerate(together):  # greedy decisions are the argmax of teacher forcing
+        data = tree_graph(labels, parents)
+        out = layer(data, roots[i:i + 1])
+        assert out.label_logits.argmax(-1).tolist() == labels
+        depth = torch.tensor(_depths(parents))
+        free = depth < 3
+        assert ((out.has_children_logits > 0) == data.has_children.bool())[free].all()
+
+
+def test_generate_sampling_is_seeded_and_root_label_fixed():
+    layer = make_layer(seed=3)
+    roots = torch.randn(4, 5, generator=torch.Generator().manual_seed(0))
+    first = layer.generate(roots, 3, 3, sample=True, generator=torch.Generator().manual_seed(7), root_label=2)
+    again = layer.generate(roots, 3, 3, sample=True, generator=torch.Generator().manual_seed(7), root_label=2)
+    assert first == again
+    assert all(labels[0] == 2 for labels, _ in first)
+
+
+def test_bad_input_messages():
+    layer = make_layer()
+    with pytest.raises(ValueError, match="outside the vocabulary of num_labels=6"):
+        layer(tree_graph([1, 9], [-1, 0]), torch.zeros(1, 5))
+    with pytest.raises(ValueError, match="root_state has 2 rows but the batch holds 1 trees"):
+        layer(tree_graph([1, 2], [-1, 0]), torch.zeros(2, 5))
+    with pytest.raises(ValueError, match=r"hidden_channels=5"):
+        layer(tree_graph([1, 2], [-1, 0]), torch.zeros(1, 4))
+    with pytest.raises(ValueError, match="max_depth >= 0"):
+        layer.generate(torch.zeros(1, 5), max_depth=-1, max_children=2)
+    with pytest.raises(ValueError, match="root_label 7 is outside"):
+        layer.generate(torch.zeros(1, 5), 2, 2, root_label=7)
+    with pytest.raises(ValueError, match="num_labels must be >= 1"):
+        DRNN(0, 4)
+
+
+def test_repr_and_reset_parameters():
+    layer = make_layer()
+    assert "6, 5, cell='lstm'" in repr(layer)
+    layer.offset_ancestral.data.fill_(1.0)
+    layer.reset_parameters()
+    assert not layer.offset_ancestral.any()

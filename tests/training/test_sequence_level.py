@@ -1,0 +1,214 @@
+"""Sequence-level objectives: REINFORCE gradient = formula, MIXER stages, E2E gradients, DAD, resume."""
+import pytest
+import torch
+from torch_geometric.loader import DataLoader
+
+from graphrnn.data.vocab import Vocab
+from graphrnn.models.seq2seq import Seq2Seq, seq2seq_pair
+from graphrnn.training import TrainConfig
+from graphrnn.training.sequence_level import (
+    AnnealedProbability,
+    EndToEnd,
+    Mixer,
+    MixerSchedule,
+    ScheduledSampling,
+    fit,
+    mixed_loss,
+    reinforce_terms,
+    soft_embedding,
+    xent_loss,
+)
+
+V = 8
+
+
+def pairs(count=4, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    out = []
+    for _ in range(count):
+        src = torch.randint(3, 10, (int(torch.randint(1, 5, (1,), generator=g)),), generator=g)
+        tgt = torch.cat([torch.randint(4, V, (int(torch.randint(1, 5, (1,), generator=g)),), generator=g),
+                         torch.tensor([Vocab.eos])])
+        out.append(seq2seq_pair(src, tgt))
+    return out
+
+
+def batch(count=4, seed=0):
+    return next(iter(DataLoader(pairs(count, seed), batch_size=count)))
+
+
+def model(seed=0, attention=None):
+    torch.manual_seed(seed)
+    return Seq2Seq(10, V, 5, attention=attention)
+
+
+def overlap_reward(hyps, refs):
+    return torch.tensor([len(set(h) & set(r)) / max(len(r), 1) for h, r in zip(hyps, refs)])
+
+
+# ---------------------------------------------------------------- REINFORCE
+def test_reinforce_terms_gradient_is_advantage_times_p_minus_onehot():
+    logits = torch.randn(5, V, dtype=torch.float64, requires_grad=True)
+    actions = torch.tensor([1, 4, 4, 7, 0])
+    rewards = torch.rand(5, dtype=torch.float64)
+    baselines = torch.rand(5, dtype=torch.float64, requires_grad=True)
+    policy, regression = reinforce_terms(logits, actions, rewards, baselines)
+    (policy + regression).backward()
+    onehot = torch.nn.functional.one_hot(actions, V).double()
+    expected = (rewards - baselines.detach()).unsqueeze(1) * (torch.softmax(logits.detach(), -1) - onehot)
+    torch.testing.assert_close(logits.grad, expected)
+    torch.testing.assert_close(baselines.grad, -2 * (rewards - baselines.detach()))
+
+
+@pytest.mark.parametrize("xent_steps", [0, 2])
+def test_reinforce_gradient_on_a_tiny_model_equals_the_formula(xent_steps):
+    net, data = model(), batch()
+    seen = []
+
+    def reward(hyps, refs):
+        seen.append((hyps, refs))
+        return overlap_reward(hyps, refs)
+
+    loss, details = mixed_loss(net, data, xent_steps, reward, max_len=6, xent_weight=0.0, reinforce_weight=1.0,
+                               generator=torch.Generator().manual_seed(3), return_details=True)
+    details.logits.retain_grad()
+    loss.backward()
+    count = details.actions.numel()
+    probs = torch.softmax(details.logits.detach(), -1)
+    onehot = torch.nn.functional.one_hot(details.actions, V).float()
+    advantage = (details.rewards - details.baselines.detach()).unsqueeze(1)
+    torch.testing.assert_close(details.logits.grad, advantage * (probs - onehot) / count)
+    # the baseline regressor is trained by squared error only
+    torch.testing.assert_close(net.baseline.bias.grad,
+                               (-2 * (details.rewards - details.baselines.detach())).sum().view(1) / count)
+    # rewards were computed on the prefix + the sample, against the reference without <eos>
+    hyps, refs = seen[0]
+    targets, mask = net.targets(data)
+    rl_rows = (mask.sum(1) > xent_steps).nonzero().view(-1).tolist()
+    assert refs == [targets[i][mask[i]].tolist()[:-1] for i in rl_rows]
+    for hyp, i in zip(hyps, rl_rows):
+        row = details.sequences[i].tolist()
+        expected = row[:row.index(Vocab.eos)] if Vocab.eos in row else [t for t in row if t >= 0]
+        assert hyp == expected
+        assert hyp[:xent_steps] == targets[i, :xent_steps].tolist()
+
+
+def test_mixed_loss_with_s_past_every_target_is_xent():
+    net, data = model(), batch()
+    torch.testing.assert_close(mixed_loss(net, data, 10, overlap_reward, 6, xent_weight=1.0),
+                               xent_loss(net, data))
+
+
+def test_mixed_loss_bad_arguments():
+    with pytest.raises(ValueError, match="xent_steps >= 0 and max_len >= 1"):
+        mixed_loss(model(), batch(), -1, overlap_reward, 5)
+    with pytest.raises(ValueError, match="returned 1 rewards"):
+        mixed_loss(model(), batch(), 0, lambda h, r: torch.zeros(1), 5)
+
+
+# ------------------------------------------------------------ MIXER schedule
+def test_mixer_schedule_default_stages_follow_algorithm_1():
+    schedule = MixerSchedule()
+    assert schedule.stages() == [(25, 25), (5, 22), (5, 19), (5, 16), (5, 13), (5, 10), (5, 7), (5, 4), (5, 1)]
+    assert schedule.total_epochs == 65
+    assert [schedule.xent_steps(e) for e in (0, 24, 25, 29, 30, 64, 100)] == [25, 25, 22, 22, 19, 1, 1]
+
+
+def test_mixer_schedule_custom_and_invalid():
+    assert MixerSchedule(T=5, delta=2, xent_epochs=3, mixed_epochs=1).stages() == [(3, 5), (1, 3), (1, 1)]
+    assert MixerSchedule(T=4, delta=3, xent_epochs=0, mixed_epochs=2).stages() == [(0, 4), (2, 1)]
+    with pytest.raises(ValueError, match="delta must be >= 1"):
+        MixerSchedule(delta=0)
+    with pytest.raises(ValueError, match="xent_epochs must be >= 0"):
+        MixerSchedule(xent_epochs=-1)
+
+
+def test_mixer_objective_uses_the_stage_of_the_trainer_epoch():
+    schedule = MixerSchedule(T=3, delta=1, xent_epochs=1, mixed_epochs=1)
+    objective = Mixer(schedule, overlap_reward, generator=torch.Generator().manual_seed(0))
+    net, data = model(), batch()
+
+    class Clock:
+        epoch = 0
+
+    objective.attach(Clock)
+    torch.testing.assert_close(objective(net, data), xent_loss(net, data))
+    Clock.epoch = 2  # stage s = 1
+    expected = mixed_loss(net, data, 1, overlap_reward, 3, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(objective(net, data), expected)
+
+
+# ---------------------------------------------------------------- DAD / E2E
+def test_annealed_probability():
+    p = AnnealedProbability(0.0, 0.5, begin_epoch=2, end_epoch=4)
+    assert [p(e) for e in (0, 2, 3, 4, 9)] == [0.0, 0.0, 0.25, 0.5, 0.5]
+    with pytest.raises(ValueError, match=r"lie in \[0, 1\]"):
+        AnnealedProbability(0.0, 1.5)
+
+
+def test_feedback_objectives_with_probability_zero_are_xent():
+    net, data = model(), batch()
+    for objective in (ScheduledSampling(lambda e: 0.0), EndToEnd(lambda e: 0.0, k=3)):
+        torch.testing.assert_close(objective(net, data), xent_loss(net, data))
+
+
+def test_dad_with_probability_one_feeds_the_greedy_prediction():
+    net, data = model(attention="dot"), batch()
+    state = net.encode(data)
+    targets, mask = net.targets(data)
+    token, rows = torch.full((targets.size(0),), Vocab.bos), []
+    for _ in range(targets.size(1)):
+        log_probs, state = net.step(token, state)
+        rows.append(log_probs)
+        token = log_probs.argmax(-1)
+    expected = torch.nn.functional.nll_loss(torch.stack(rows, 1)[mask], targets[mask])
+    torch.testing.assert_close(ScheduledSampling(lambda e: 1.0)(net, data), expected)
+
+
+def test_soft_embedding_is_the_renormalised_top_k_mixture_and_differentiable():
+    logits = torch.tensor([[2.0, 1.0, 0.0, -1.0]], dtype=torch.float64)
+    weight = torch.eye(4, dtype=torch.float64)
+    p = torch.softmax(logits, -1)[0, :2]
+    torch.testing.assert_close(soft_embedding(logits, weight, 2)[0], torch.cat([p / p.sum(), torch.zeros(2,
+                                                                                 dtype=torch.float64)]))
+    x = torch.randn(3, 6, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(6, 4, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda a, b: soft_embedding(a, b, 3), (x, w))
+    with pytest.raises(ValueError, match="k must be >= 1"):
+        EndToEnd(lambda e: 1.0, k=0)
+
+
+def test_e2e_passes_gradients_through_the_soft_input():
+    data = batch()
+
+    class Detached(EndToEnd):
+        def feedback(self, model, logits):
+            return super().feedback(model, logits.detach())
+
+    grads = []
+    for objective in (EndToEnd(lambda e: 1.0, k=3), Detached(lambda e: 1.0, k=3)):
+        net = model()
+        objective(net, data).backward()
+        grads.append(net.output.weight.grad.clone())
+    # the soft input carries gradient from later steps back into earlier outputs
+    assert not torch.allclose(grads[0], grads[1])
+
+
+# ------------------------------------------------------- Trainer and resume
+def test_mixer_through_trainer_resumes_like_an_uninterrupted_run(tmp_path):
+    data = pairs(12, seed=5)
+    schedule = MixerSchedule(T=3, delta=1, xent_epochs=1, mixed_epochs=1)
+
+    def train(epochs, out, resume):
+        net = model(seed=1)
+        config = TrainConfig(epochs=epochs, batch_size=4, seed=0, out=out, resume=resume, progress=False,
+                             device="cpu")
+        _, history = fit(net, Mixer(schedule, overlap_reward), data, config)
+        return net, history
+
+    full, history = train(3, tmp_path / "full", False)
+    assert len(history) == 3
+    train(2, tmp_path / "cut", False)
+    resumed, _ = train(3, tmp_path / "cut", True)
+    for a, b in zip(full.parameters(), resumed.parameters()):
+        torch.testing.assert_close(a, b)
