@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 import torch
 from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
-from torch.optim.lr_scheduler import ReduceLROnPlateau
+from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
 from torch.utils.data.distributed import DistributedSampler
 from tqdm.auto import tqdm
 
@@ -332,6 +332,8 @@ class Trainer:
                 f"the optimizer state in {path} does not fit this model's parameters ({error}); "
                 "resume with the same model and optimizer, or start a fresh run in a new --out"
             ) from error
+        if isinstance(self.scheduler, CosineAnnealingLR):
+            _stretch_cosine(self.scheduler, self.config.epochs, path)
 
     def _restore_rng(self, states: Sequence[Mapping[str, Any]]) -> None:
         if len(states) == world_size():
@@ -550,6 +552,30 @@ def _check_resumable(saved: Mapping[str, Any], config: TrainConfig, path: Path) 
             "schedule state come from the checkpoint, and the run will not repeat an uninterrupted one",
             stacklevel=4,
         )
+
+
+def _stretch_cosine(scheduler: CosineAnnealingLR, epochs: int, path: Path) -> None:
+    """Makes a restored cosine schedule end at ``epochs`` (a resumed run may ask for more epochs).
+
+    The saved schedule spans the epochs of the run that wrote it; past its end, torch's cosine
+    would rise again. The learning rate is set to the cosine's value at the current epoch for
+    the new span, from which the schedule continues down to ``lr_min`` at the last epoch.
+    """
+    span = max(epochs, 1)
+    if scheduler.T_max == span:
+        return
+    epoch = min(scheduler.last_epoch, span)
+    old_span, old_rate = scheduler.T_max, scheduler.optimizer.param_groups[0]["lr"]
+    scheduler.T_max = span
+    for group, base in zip(scheduler.optimizer.param_groups, scheduler.base_lrs):
+        group["lr"] = scheduler.eta_min + (base - scheduler.eta_min) * (1 + math.cos(math.pi * epoch / span)) / 2
+    scheduler._last_lr = [group["lr"] for group in scheduler.optimizer.param_groups]
+    warnings.warn(
+        f"{path} was written with a cosine schedule over {old_span} epochs; it now spans {span}, so the "
+        f"learning rate moves from {old_rate:.3g} to {scheduler._last_lr[0]:.3g} at epoch {epoch} and the run "
+        "will not repeat an uninterrupted one",
+        stacklevel=4,
+    )
 
 
 def _check_loss(loss: Any) -> None:

@@ -1,5 +1,6 @@
 """The Trainer on one process: resume equivalence, early stopping, clipping, determinism, logs."""
 import json
+import math
 import random
 
 import numpy as np
@@ -96,6 +97,19 @@ def test_run_killed_mid_epoch_and_resumed_matches_an_uninterrupted_one(tmp_path)
                    config(**dict(RESUME_SETTINGS, epochs=4, lr_schedule="cosine")))
     full.fit()
     assert_same_parameters(parameters(resumed.model), parameters(full.model))
+
+
+def test_resuming_a_cosine_run_with_more_epochs_stretches_the_schedule_to_the_new_end(tmp_path):
+    out = str(tmp_path / "run")
+    Trainer(make_model(), mse_loss, make_dataset(32),
+            config(epochs=2, lr=0.1, lr_schedule="cosine", lr_min=0.0, out=out)).fit()
+    resumed = Trainer(make_model(), mse_loss, make_dataset(32),
+                      config(epochs=4, lr=0.1, lr_schedule="cosine", lr_min=0.0, out=out, resume=True))
+    with pytest.warns(UserWarning, match="cosine schedule over 2 epochs; it now spans 4"):
+        history = resumed.fit()
+    # epochs 3 and 4 of a 4-epoch cosine from 0.1: 0.1 * (1 + cos(pi * e / 4)) / 2 for e = 2, 3
+    assert [round(r["lr"], 6) for r in history[2:]] == [0.05, round(0.05 * (1 + math.cos(3 * math.pi / 4)), 6)]
+    assert resumed.scheduler.get_last_lr()[0] == pytest.approx(0.0, abs=1e-12)
 
 
 # ----------------------------------------------------------------- determinism
