@@ -383,7 +383,7 @@ def section(quick: bool, seed: int):
             parts.append(f"### {name}\n\nSkipped: {error}")
             data[name] = {"skipped": str(error)}
             continue
-        result = run(task, settings, seed, device="cpu")
+        result = run(task, settings, seed, device="auto")
         schedule = ", ".join(f"{e}x s={s}" for e, s in result["schedule"])
         parts.append(f"### {name} ({PAPER[name]['metric']})\n\n{task.details}. Hidden {settings.hidden}; "
                      f"epochs: {schedule} (all methods share the first stage); seed {seed}.\n\n"
