@@ -1,6 +1,7 @@
 """Sequence labelling on HMM-sampled data: Bayes-optimal vs EM-learned HMM vs RNN vs LSTM.
 
-    python examples/sequence_hmm_tagging.py [--train-size 2000] [--em-iterations 300] [--em-restarts 3] [--epochs 10] [--seed 0]
+    python examples/sequence_hmm_tagging.py [--train-size 2000] [--em-iterations 300] [--em-restarts 3]
+        [--epochs 10] [--seed 0]
 
 The data come from a known 4-state, 8-symbol HMM (graphrnn.datasets.hmm), so the best
 possible accuracy is known: the true model's posterior. Prints test accuracy and the

@@ -3,7 +3,8 @@
 Models: rnn, gru, lstm (torch's initialisation) and lstm-fb5 (forget-gate bias 5, see
 graphrnn.nn.set_forget_bias).
 
-    python examples/sequence_memory.py [--delays 5 20 50 100] [--epochs 10] [--seed 0] [--plot runs/memory/gradient_vs_lag.png]
+    python examples/sequence_memory.py [--delays 5 20 50 100 200] [--train-size 2000] [--epochs 20] [--seed 0]
+        [--plot runs/memory/gradient_vs_lag.png]
 
 Prints test accuracy per cell and delay (chance: 25%), then the gradient norm
 ||dL_T/dx_t|| against the lag T - t of the models trained at the longest delay, and
@@ -12,7 +13,14 @@ saves it as a plot (needs matplotlib, the `examples` extra).
 import argparse
 from pathlib import Path
 
-from graphrnn.experiments.memory import CELLS, accuracy_table, gradient_table, gradient_vs_lag, plot_gradient_vs_lag, run
+from graphrnn.experiments.memory import (
+    CELLS,
+    accuracy_table,
+    gradient_table,
+    gradient_vs_lag,
+    plot_gradient_vs_lag,
+    run,
+)
 
 
 def main(args):

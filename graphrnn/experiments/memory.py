@@ -3,10 +3,11 @@
 For each delay, an Elman RNN, a GRU and two LSTM classifiers are trained on
 :func:`graphrnn.datasets.memory.remember_first_dataset`; test accuracy is reported
 beside chance. The two LSTMs differ only in the forget gate's initial bias: torch's
-default (about 0, so the cell keeps :math:`\approx 0.5^{k}` of its content over ``k``
-steps at the start) and 5 (:math:`\approx 0.993^{k}`, see
+default (about 0, so the cell keeps :math:`\\approx 0.5^{k}` of its content over ``k``
+steps at the start) and 5 (:math:`\\approx 0.993^{k}`, see
 :func:`graphrnn.nn.set_forget_bias`); the additive cell path only carries a signal
-across a long delay when the forget gate starts open. The gradient norm :math:`\\|\\partial L_T / \\partial x_t\\|` against the
+across a long delay when the forget gate starts open. The gradient norm
+:math:`\\|\\partial L_T / \\partial x_t\\|` against the
 lag shows why (vanishing for the Elman RNN).
 """
 from __future__ import annotations

@@ -174,6 +174,7 @@ def _group_edges_by_level(sorted_key: Tensor, num_levels: int, level_sizes: List
         first = sources[0][1] if sources else 0
         last = sources[-1][2] if sources else 0
         complete = with_predecessor[level] == level_sizes[level]
-        groups.append(LevelEdges(first, last, sources, one_per_target=complete and edges_in[level] == level_sizes[level],
+        one_per_target = complete and edges_in[level] == level_sizes[level]
+        groups.append(LevelEdges(first, last, sources, one_per_target=one_per_target,
                                  all_have_predecessor=complete))
     return groups

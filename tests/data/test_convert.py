@@ -4,7 +4,8 @@ from collections import Counter
 import networkx as nx
 import pytest
 import torch
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graphrnn.data import chain_graph, from_networkx, scene_graph, to_networkx, tree_graph
 

@@ -3,7 +3,8 @@ import networkx as nx
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graphrnn.data import (
     PARENT,

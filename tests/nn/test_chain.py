@@ -5,11 +5,20 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from nn_testing import (
+    chain_edges,
+    child_sum_reference,
+    cycle_edges,
+    dags,
+    disjoint_union,
+    grads,
+    init_params,
+    relabel,
+    to_edge_index,
+)
 from torch import nn
 
 from graphrnn.nn import ChainRNN, topological_levels
-from nn_testing import (chain_edges, child_sum_reference, cycle_edges, dags, disjoint_union, grads,
-                        init_params, relabel, to_edge_index)
 
 CELLS = ["lstm", "gru", "rnn"]
 TORCH_RNN = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
@@ -394,7 +403,8 @@ def test_edge_index_out_of_range(lstm_layer, edge_index):
 
 @pytest.mark.parametrize("fused", [True, False])
 @pytest.mark.parametrize("edges", [cycle_edges(3), cycle_edges(4), [(0, 1), (1, 2), (2, 0), (3, 2)],
-                                   cycle_edges(2) + [(2, 3)]], ids=["3-cycle", "4-cycle", "in-degree-2", "2-cycle+chain"])
+                                   cycle_edges(2) + [(2, 3)]],
+                         ids=["3-cycle", "4-cycle", "in-degree-2", "2-cycle+chain"])
 def test_cycle_raises(fused, edges):
     layer = make_layer("gru", 35, dtype=torch.float32, fused=fused)
     with pytest.raises(ValueError, match="cycle"):

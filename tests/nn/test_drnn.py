@@ -3,11 +3,10 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from nn_testing import init_params
 
 from graphrnn.data import DataLoader, tree_graph
 from graphrnn.nn import DRNN
-
-from nn_testing import init_params
 
 
 @st.composite

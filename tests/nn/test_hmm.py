@@ -8,7 +8,6 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from torch_geometric.data import Data
 
 from graphrnn.data import DataLoader, TopologicalLevels, chain_graph

@@ -5,10 +5,19 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from nn_testing import (
+    assert_cycle_message,
+    chain_edges,
+    cycle_edges,
+    cycle_in_message,
+    dags,
+    disjoint_union,
+    nx_levels,
+    relabel,
+    to_edge_index,
+)
 
 from graphrnn.nn import topological_levels
-from nn_testing import (assert_cycle_message, chain_edges, cycle_edges, cycle_in_message, dags,
-                        disjoint_union, nx_levels, relabel, to_edge_index)
 
 
 def levels_of(num_nodes, edges):

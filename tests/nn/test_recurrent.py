@@ -6,11 +6,11 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from nn_testing import chain_edges, dags, disjoint_union, init_params, to_edge_index, to_nx
 from torch import nn
 from torch_geometric.nn import GatedGraphConv
 
 from graphrnn.nn import RecurrentMessagePassing, SynchronousStep, topological_levels
-from nn_testing import chain_edges, dags, disjoint_union, init_params, to_edge_index, to_nx
 
 DT = torch.float64
 

@@ -15,9 +15,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from training_testing import config, make_dataset, make_model, mse_loss, parameters  # noqa: E402
+
 import graphrnn.training.trainer as trainer_module  # noqa: E402
 from graphrnn.training import Trainer, is_distributed, rank, save_checkpoint, world_size  # noqa: E402
-from training_testing import config, make_dataset, make_model, mse_loss, parameters  # noqa: E402
 
 
 def record_saves(results: Path) -> None:

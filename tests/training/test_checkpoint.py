@@ -3,12 +3,25 @@ import os
 
 import pytest
 import torch
+from training_testing import (
+    assert_same_parameters,
+    config,
+    make_dataset,
+    make_model,
+    mse_loss,
+    parameters,
+    without_seconds,
+)
 
 import graphrnn.training.trainer as trainer_module
-from graphrnn.training import (CHECKPOINT_VERSION, CheckpointError, Trainer, load_checkpoint, load_model_state,
-                               save_checkpoint)
-from training_testing import (assert_same_parameters, config, make_dataset, make_model, mse_loss, parameters,
-                              without_seconds)
+from graphrnn.training import (
+    CHECKPOINT_VERSION,
+    CheckpointError,
+    Trainer,
+    load_checkpoint,
+    load_model_state,
+    save_checkpoint,
+)
 
 
 class Opaque:

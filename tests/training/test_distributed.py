@@ -5,12 +5,30 @@ importing torch and PyG costs more than all the training.
 """
 import pytest
 import torch
+from training_testing import (
+    assert_same_parameters,
+    config,
+    launch_workers,
+    make_dataset,
+    make_model,
+    mse_loss,
+    parameters,
+    without_seconds,
+)
 
-from graphrnn.training import (Trainer, all_gather_objects, all_reduce_sums, barrier, broadcast_object,
-                               is_distributed, is_main_process, load_checkpoint, rank, setup_distributed,
-                               world_size)
-from training_testing import (assert_same_parameters, config, launch_workers, make_dataset, make_model,
-                              mse_loss, parameters, without_seconds)
+from graphrnn.training import (
+    Trainer,
+    all_gather_objects,
+    all_reduce_sums,
+    barrier,
+    broadcast_object,
+    is_distributed,
+    is_main_process,
+    load_checkpoint,
+    rank,
+    setup_distributed,
+    world_size,
+)
 
 B = 4  # per-process batch of the equivalence run
 STEP_SETTINGS = dict(num_items=2 * B, dropout=0.0, epochs=1, shuffle=False, optimizer="sgd", lr=0.5,

@@ -6,10 +6,18 @@ import random
 import numpy as np
 import pytest
 import torch
+from training_testing import (
+    EXPECTED_KEYS,
+    assert_same_parameters,
+    config,
+    make_dataset,
+    make_model,
+    mse_loss,
+    parameters,
+    without_seconds,
+)
 
 from graphrnn.training import TrainConfig, Trainer, default_loader, load_checkpoint, seed_everything
-from training_testing import (EXPECTED_KEYS, assert_same_parameters, config, make_dataset, make_model, mse_loss,
-                              parameters, without_seconds)
 
 RESUME_SETTINGS = dict(batch_size=8, optimizer="adam", lr=1e-2, lr_schedule="step", lr_step_size=1, lr_gamma=0.7,
                        shuffle=True)
