@@ -133,7 +133,7 @@ class BestOnDev:
 def train_seq2tree(splits: Dict[str, List[TreeExample]], epochs: int = 30, hidden: int = 128, seed: int = 0,
                    out: Optional[Path] = None, resume: bool = False, device: str = "auto", progress: bool = False,
                    batch_size: int = 32, lr: float = 2e-3, root: Optional[str] = ROOT,
-                   min_count: int = 1) -> Dict[str, object]:
+                   min_count: int = 1, dropout: float = 0.0) -> Dict[str, object]:
     """Trains a :class:`Seq2Tree` on ``splits["train"]`` with the Trainer (dev F1 every epoch)
     and scores the epoch with the best dev edge F1 on ``splits["test"]``. ``root``: the fixed root label (``None``
     when the root is predicted too, and then scored)."""
@@ -141,7 +141,7 @@ def train_seq2tree(splits: Dict[str, List[TreeExample]], epochs: int = 30, hidde
     caps = decoding_caps(splits["train"])
     train, dev, test = (pairs(splits[name], source_vocab, label_vocab) for name in ("train", "dev", "test"))
     torch.manual_seed(seed)
-    model = Seq2Tree(len(source_vocab), len(label_vocab), hidden, cell="lstm")
+    model = Seq2Tree(len(source_vocab), len(label_vocab), hidden, cell="lstm", dropout=dropout)
     config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, lr_schedule="cosine", lr_min=lr / 20,
                          grad_clip=5.0, monitor="dev_edge_f1", mode="max", seed=seed, device=device, out=out,
                          resume=resume, progress=progress)
@@ -163,7 +163,8 @@ def train_seq2tree(splits: Dict[str, List[TreeExample]], epochs: int = 30, hidde
     test_scores = retrieval(model, test, splits["test"], label_vocab, caps, root)
     return {"model_name": "DRNN", "train_trees": len(train), "test_trees": len(test), "epochs": len(history),
             "best_epoch": trainer.early_stopping.best_epoch,
-            "hidden": hidden, "seconds": seconds, "caps": list(caps), "labels": len(label_vocab), **test_scores,
+            "hidden": hidden, "dropout": dropout, "seconds": seconds, "caps": list(caps), "labels": len(label_vocab),
+            **test_scores,
             "best_dev_edge_f1": max(h["dev_edge_f1"] for h in history), "model": model}
 
 

@@ -69,6 +69,7 @@ class Seq2Tree(nn.Module):
         cell (str): ``"lstm"``, ``"gru"`` or ``"rnn"`` for both. (default: ``"lstm"``)
         bidirectional (bool): bidirectional encoder. (default: ``True``)
         encoder_layers (int): stacked encoder layers. (default: ``1``)
+        dropout (float): the decoder's dropout on its predictive state. (default: ``0.0``)
 
     Shapes:
         - **input:** a batch of :class:`TreePair`.
@@ -77,13 +78,13 @@ class Seq2Tree(nn.Module):
 
     def __init__(self, num_tokens: int, num_labels: int, hidden_channels: int = 128,
                  embedding_dim: Optional[int] = None, cell: str = "lstm", bidirectional: bool = True,
-                 encoder_layers: int = 1) -> None:
+                 encoder_layers: int = 1, dropout: float = 0.0) -> None:
         super().__init__()
         self.encoder = SequenceEncoder(num_tokens, hidden_channels, encoder_layers, cell, bidirectional,
                                        tokens=True, embedding_dim=embedding_dim or hidden_channels)
         self.state_size = cell_state_size(cell)
         self.bridge = nn.Linear(self.encoder.out_channels, hidden_channels * self.state_size)
-        self.decoder = DRNN(num_labels, hidden_channels, cell=cell, embedding_dim=embedding_dim)
+        self.decoder = DRNN(num_labels, hidden_channels, cell=cell, embedding_dim=embedding_dim, dropout=dropout)
 
     def reset_parameters(self) -> None:
         self.encoder.reset_parameters()

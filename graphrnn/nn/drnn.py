@@ -75,6 +75,8 @@ class DRNN(RecurrentMessagePassing):
         embedding_dim (int, optional): label embedding size :math:`D` (default :math:`H`).
         topology_offsets (bool): add :math:`\alpha_i \mathbf{v}^a + \varphi_i \mathbf{v}^f`
             to the label logits. (default: ``True``)
+        dropout (float): dropout on :math:`\mathbf{h}^{pred}` before the output layers, in
+            training only (teacher forcing). (default: ``0.0``)
 
     Shapes:
         - **input:** a batch of trees with ``y`` :math:`(N)`, ``edge_index``
@@ -86,10 +88,13 @@ class DRNN(RecurrentMessagePassing):
     """
 
     def __init__(self, num_labels: int, hidden_channels: int, cell: str = "lstm",
-                 embedding_dim: Optional[int] = None, topology_offsets: bool = True) -> None:
+                 embedding_dim: Optional[int] = None, topology_offsets: bool = True, dropout: float = 0.0) -> None:
         super().__init__(schedule="topological", num_edge_types=NUM_TREE_EDGE_TYPES, aggregate_per_type=True)
         if num_labels < 1:
             raise ValueError(f"num_labels must be >= 1, got {num_labels}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        self.dropout = dropout
         self.num_labels = num_labels
         self.hidden_channels = hidden_channels
         self.cell_type = cell
@@ -129,7 +134,7 @@ class DRNN(RecurrentMessagePassing):
         sent = self.propagate_topological(data.edge_index, labels.numel(), level=getattr(data, "level", None),
                                           edge_type=data.edge_type, node_inputs=inputs)
         ancestral, fraternal = self.own_states(sent[0], data.edge_index, data.edge_type, inputs["root_h"])
-        predictive = self.predictive(ancestral, fraternal)
+        predictive = nn.functional.dropout(self.predictive(ancestral, fraternal), self.dropout, self.training)
         return DRNNOutput(self._label_logits(predictive, data.has_children, data.has_next_sibling),
                           self.has_children(predictive).squeeze(-1),
                           self.has_next_sibling(predictive).squeeze(-1))
@@ -320,8 +325,9 @@ class DRNN(RecurrentMessagePassing):
 
     def extra_repr(self) -> str:
         offsets = "" if self.topology_offsets else ", topology_offsets=False"
+        dropout = f", dropout={self.dropout}" if self.dropout else ""
         return (f"{self.num_labels}, {self.hidden_channels}, cell={self.cell_type!r}, "
-                f"embedding_dim={self.embedding_dim}{offsets}")
+                f"embedding_dim={self.embedding_dim}{offsets}{dropout}")
 
 
 # -------------------------------------------------------------------- helpers

@@ -191,3 +191,19 @@ def test_repr_and_reset_parameters():
     layer.offset_ancestral.data.fill_(1.0)
     layer.reset_parameters()
     assert not layer.offset_ancestral.any()
+
+
+def test_dropout_only_acts_in_training_and_is_checked():
+    torch.manual_seed(0)
+    plain, dropped = DRNN(5, 8), DRNN(5, 8, dropout=0.5)
+    dropped.load_state_dict(plain.state_dict())
+    assert "dropout=0.5" in repr(dropped)
+    data = tree_graph([1, 2, 3, 4], [-1, 0, 0, 1])
+    root = torch.randn(1, 8)
+    plain.eval()
+    dropped.eval()
+    assert torch.equal(plain(data, root).label_logits, dropped(data, root).label_logits)
+    dropped.train()
+    assert not torch.equal(plain(data, root).label_logits, dropped(data, root).label_logits)
+    with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\)"):
+        DRNN(5, 8, dropout=1.0)
