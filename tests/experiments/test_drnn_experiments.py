@@ -24,7 +24,8 @@ def test_cli_task_trains_on_a_directory_and_resumes(tmp_path):
     assert parser.parse_args(["--hidden", "8"]).hidden == 8
     message = drnn.run_task(args_for(tmp_path))
     assert "test node F1" in message and "after 1 epochs on 40 trees" in message
-    message = drnn.run_task(args_for(tmp_path, epochs=2, resume=True))
+    with pytest.warns(UserWarning, match="cosine schedule over 1 epochs; it now spans 2"):
+        message = drnn.run_task(args_for(tmp_path, epochs=2, resume=True))
     assert "after 2 epochs" in message
     history = [json.loads(line) for line in (tmp_path / "out" / "model" / "metrics.jsonl").read_text().splitlines()]
     assert [h["epoch"] for h in history] == [1, 2]
