@@ -42,7 +42,7 @@ from graphrnn.training.sequence_level import (
 )
 
 __all__ = ["TASKS", "METHODS", "BEAMS", "PAPER", "TaskData", "Settings", "load_task", "run", "results_table",
-           "add_arguments", "run_task", "section"]
+           "add_arguments", "run_task", "section", "example_parser", "run_example"]
 
 TASKS = ("captioning", "translation", "summarization")
 METHODS = ("xent", "dad", "e2e", "mixer")
@@ -368,6 +368,37 @@ def run_task(args: argparse.Namespace) -> str:
     result = run(task, settings, args.seed, out, getattr(args, "device", "cpu"), progress=True,
                  resume=bool(getattr(args, "resume", False)), log=print)
     return f"{task.details}\n\n{results_table(result)}"
+
+
+def example_parser(description: str) -> argparse.ArgumentParser:
+    """The options of the three ``examples/mixer_*.py`` scripts (one task each)."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=None, help="data location (default: under $GRAPHRNN_DATA)")
+    parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
+    parser.add_argument("--epochs", type=int, default=None, help="epochs of the shared XENT stage")
+    parser.add_argument("--train-size", type=int, default=None, help="training pairs (default: the preset's)")
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, or auto (CUDA when present)")
+    parser.add_argument("--out", type=Path, default=None, help="run directory (checkpoints; --resume continues)")
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--no-progress", action="store_true")
+    return parser
+
+
+def run_example(name: str, args: argparse.Namespace) -> Dict:
+    """Runs the example of task ``name`` with :func:`example_parser`'s options; prints and returns the result."""
+    settings = settings_for(name, args.quick, args.epochs)
+    settings.methods = tuple(args.methods)
+    if args.train_size:
+        settings.train_size = args.train_size
+    task = load_task(name, settings, args.seed, args.data)
+    print(task.details)
+    result = run(task, settings, args.seed, args.out, args.device, progress=not args.no_progress,
+                 resume=args.resume, log=print)
+    print(results_table(result))
+    print(f"total {result['seconds']:.0f} s; MIXER stages (epochs, s): {result['schedule']}")
+    return result
 
 
 def section(quick: bool, seed: int):

@@ -98,3 +98,20 @@ def test_section_runs_captioning_and_skips_missing_corpora(monkeypatch):
     assert "Skipped: no translation corpus here" in section.markdown
     assert section.data["summarization"] == {"skipped": "no summarization corpus here"}
     assert [r["method"] for r in section.data["captioning"]["rows"]] == ["xent", "mixer"]
+
+
+def test_captioning_example_runs_end_to_end(tmp_path, capsys):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "mixer_captioning.py"
+    spec = importlib.util.spec_from_file_location("mixer_captioning_example", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    args = mixer.example_parser(example.__doc__).parse_args(
+        ["--quick", "--epochs", "1", "--train-size", "60", "--methods", "xent", "mixer", "--no-progress",
+         "--out", str(tmp_path / "run")])
+    result = example.main(args)
+    printed = capsys.readouterr().out
+    assert "MIXER stages (epochs, s)" in printed and "| xent |" in printed.lower()
+    assert [row["method"] for row in result["rows"]] == ["xent", "mixer"]
