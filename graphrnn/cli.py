@@ -8,7 +8,7 @@ from typing import List, Optional
 
 from graphrnn import reproduce
 from graphrnn.tasks import TASKS
-from graphrnn.training import is_main_process
+from graphrnn.training import CheckpointError, is_main_process
 
 
 def _add_reproduce(commands) -> None:
@@ -27,7 +27,7 @@ def _add_train(commands) -> None:
     train = commands.add_parser("train", help="train one task's model (checkpoints, resume, torchrun)",
                                 description="Train a task's model with the shared Trainer. Under "
                                             "`torchrun --nproc_per_node=N` the same command trains with DDP.")
-    tasks = train.add_subparsers(dest="task", required=True, metavar="TASK")
+    tasks = train.add_subparsers(dest="train_task", required=True, metavar="TASK")
     for name, task in TASKS.items():
         parser = tasks.add_parser(name, help=task.help, description=task.help)
         parser.add_argument("--quick", action="store_true", help="a small, fast setting (seconds to minutes)")
@@ -58,7 +58,11 @@ def main(argv: Optional[List[str]] = None) -> int:
                           log=lambda message: print(message, file=sys.stderr, flush=True))
         print(f"wrote {args.out / 'results.md'} and {args.out / 'results.json'}")
     elif args.command == "train":
-        summary = TASKS[args.task].run(args)
+        try:
+            summary = TASKS[args.train_task].run(args)
+        except (FileNotFoundError, CheckpointError) as error:
+            print(f"graphrnn train {args.train_task}: error: {error}", file=sys.stderr)
+            return 2
         if is_main_process():
             print(summary)
     return 0

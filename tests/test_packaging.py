@@ -70,3 +70,30 @@ def test_readme_python_example_runs():
     exec(compile(example, "README.md", "exec"), namespace)
     assert namespace["h"].shape == (4, 32)
     assert namespace["data"].edge_type_names == ["x", "y"]
+
+
+def test_cli_train_help_lists_one_task_per_paper(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for task in ("rnn", "mixer", "drnn", "sim"):
+        assert f"    {task} " in out
+
+
+def test_cli_task_options_do_not_clobber_the_task_name():
+    args = cli.build_parser().parse_args(["train", "mixer", "--task", "translation"])
+    assert (args.train_task, args.task) == ("mixer", "translation")
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["mixer", "--task", "translation"], "must be the 'multi30k' folder itself"),
+    (["drnn"], "is not a directory; pass a folder in the authors' layout"),
+    (["sim"], "must be the 'volleyball' folder itself"),
+])
+def test_cli_train_with_a_missing_data_directory_says_what_to_pass(tmp_path, capsys, argv, expected):
+    missing = tmp_path / "missing"
+    code = cli.main(["train", *argv, "--quick", "--data", str(missing), "--out", str(tmp_path / "out")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"graphrnn train {argv[0]}: error:" in err and expected in err

@@ -26,8 +26,11 @@ def data_directory(name: str, directory: Optional[os.PathLike] = None) -> Path:
             f"no data directory for {name}: set GRAPHRNN_DATA to the folder that holds '{name}/' "
             "(or pass --data DIR / directory=...)")
     if not path.is_dir():
-        raise FileNotFoundError(f"{path} is not a directory; GRAPHRNN_DATA (or --data) must point at the folder "
-                                f"that holds '{name}/'")
+        if directory is not None:
+            raise FileNotFoundError(f"{path} is not a directory; --data (directory=...) must be the '{name}' folder "
+                                    "itself")
+        raise FileNotFoundError(f"{path} is not a directory; GRAPHRNN_DATA must point at the folder that holds "
+                                f"'{name}/' (or pass --data DIR / directory=... with the '{name}' folder itself)")
     return path
 
 

@@ -217,4 +217,9 @@ def _parse_example(folder: Path, line: int, source: str, labels: str, parents: s
 
 def read_dataset(directory: PathLike, splits: Sequence[str] = SPLITS) -> Dict[str, List[TreeExample]]:
     """Reads every split of a directory in the authors' layout."""
+    if not Path(directory).is_dir():
+        raise FileNotFoundError(
+            f"{directory} is not a directory; pass a folder in the authors' layout, "
+            f"<dir>/{{{','.join(splits)}}}/{{s.toks,t.toks,t.parents}} (write one with "
+            "graphrnn.datasets.synthetic_trees.write_dataset)")
     return {split: read_split(directory, split) for split in splits}
