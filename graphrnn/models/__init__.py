@@ -1,4 +1,5 @@
 """Task models built on the recurrent layers."""
+from graphrnn.models.attention import Attention
 from graphrnn.models.feedforward import FeedForward, chain_windows
 from graphrnn.models.group_activity import UnaryMLP, group_activity_loss, group_activity_metrics
 from graphrnn.models.seq2seq import Seq2Seq, Seq2SeqPair, seq2seq_pair, text_pair
@@ -12,6 +13,7 @@ from graphrnn.models.sequence import (
 )
 
 __all__ = [
+    "Attention",
     "SequenceEncoder",
     "SequenceClassifier",
     "SequenceTagger",

@@ -17,6 +17,7 @@ from torch_geometric.utils import to_dense_batch
 
 from graphrnn.data.graphs import chain_edge_index
 from graphrnn.data.vocab import Vocab
+from graphrnn.models.attention import Attention
 from graphrnn.models.sequence import SequenceEncoder
 from graphrnn.nn.cells import cell_state_size, make_cell
 
@@ -82,38 +83,6 @@ def text_pair(source: Sequence[str], target: Sequence[str], source_vocab: Vocab,
     if len(target) == 0:
         raise ValueError("the target sentence is empty; drop it before building pairs")
     return seq2seq_pair(source_vocab.encode(source), target_vocab.encode(target, eos=True))
-
-
-class _Attention(nn.Module):
-    r"""Scores of decoder state :math:`\mathbf{h}` against memory :math:`\mathbf{m}_i`:
-    dot :math:`s_i = \mathbf{h}^\top \mathbf{m}_i`; mlp
-    :math:`s_i = \mathbf{v}^\top \tanh(W_h \mathbf{h} + W_m \mathbf{m}_i)`."""
-
-    def __init__(self, kind: str, hidden: int, memory: int) -> None:
-        super().__init__()
-        self.kind = kind
-        if kind == "dot" and hidden != memory:
-            raise ValueError(f"dot attention needs memory width == decoder hidden size, got {memory} and {hidden} "
-                             "(bidirectional encoders double the width); use attention='mlp'")
-        if kind == "mlp":
-            self.query = nn.Linear(hidden, hidden, bias=False)
-            self.key = nn.Linear(memory, hidden)
-            self.score = nn.Linear(hidden, 1, bias=False)
-
-    def reset_parameters(self) -> None:
-        for module in self.children():
-            module.reset_parameters()
-
-    def forward(self, h: Tensor, memory: Tensor, mask: Tensor) -> Tensor:
-        if self.kind == "dot":
-            scores = torch.einsum("bh,bsh->bs", h, memory)
-        else:
-            scores = self.score(torch.tanh(self.query(h).unsqueeze(1) + self.key(memory))).squeeze(-1)
-        weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1)
-        return torch.einsum("bs,bsh->bh", weights, memory)
-
-    def extra_repr(self) -> str:
-        return self.kind
 
 
 class Seq2Seq(nn.Module):
@@ -195,7 +164,7 @@ class Seq2Seq(nn.Module):
             memory = self.encoder.out_channels
         self.memory_channels = memory
         self.bridge = nn.Linear(memory, hidden_channels)
-        self.attention = _Attention(attention, hidden_channels, memory) if attention else None
+        self.attention = Attention(attention, hidden_channels, memory) if attention else None
         self.embedding = nn.Embedding(num_tokens, self.embedding_dim)
         self.cell = make_cell(cell, self.embedding_dim + memory, hidden_channels)
         self.output = nn.Linear(hidden_channels, num_tokens)
