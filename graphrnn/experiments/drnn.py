@@ -21,7 +21,7 @@ from graphrnn.data.vocab import Vocab
 from graphrnn.datasets.synthetic_trees import ROOT, TreeExample, generate_dataset, read_dataset, write_dataset
 from graphrnn.metrics.trees import tree_retrieval
 from graphrnn.models.seq2tree import Seq2Tree, tree_pair
-from graphrnn.training import BEST_NAME, TrainConfig, Trainer, load_checkpoint, load_model_state
+from graphrnn.training import TrainConfig, Trainer
 
 __all__ = ["PAPER", "Caps", "decoding_caps", "vocabularies", "pairs", "decode_trees", "retrieval", "train_seq2tree",
            "run", "f1_vs_size", "results_table", "size_table", "plot_f1_vs_size", "section", "add_arguments",
@@ -106,37 +106,18 @@ def retrieval(model: Seq2Tree, data: Sequence, examples: Sequence[TreeExample], 
     return score_trees(decode_trees(model, data, label_vocab, caps, root), examples, skip_root=root is not None)
 
 
-class BestOnDev:
-    """Keeps the weights of the epoch with the best dev score (model selection on dev).
-
-    In memory during a run; a resumed run (whose earlier epochs were in another process)
-    takes them from the Trainer's ``best.pt`` instead.
-    """
-
-    def __init__(self) -> None:
-        self.score, self.state = float("-inf"), None
-
-    def update(self, model: torch.nn.Module, score: float) -> None:
-        if score > self.score:
-            self.score = score
-            self.state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-
-    def restore(self, model: torch.nn.Module, out: Optional[Path]) -> None:
-        """Loads the best weights into ``model`` (from ``out/best.pt`` when there is one)."""
-        best_file = Path(out) / BEST_NAME if out is not None else None
-        if best_file is not None and best_file.is_file():
-            load_model_state(model, load_checkpoint(best_file)["model"], source=str(best_file))
-        elif self.state is not None:
-            model.load_state_dict(self.state)
-
-
 def train_seq2tree(splits: Dict[str, List[TreeExample]], epochs: int = 30, hidden: int = 128, seed: int = 0,
                    out: Optional[Path] = None, resume: bool = False, device: str = "auto", progress: bool = False,
                    batch_size: int = 32, lr: float = 2e-3, root: Optional[str] = ROOT,
                    min_count: int = 1, dropout: float = 0.0) -> Dict[str, object]:
     """Trains a :class:`Seq2Tree` on ``splits["train"]`` with the Trainer (dev F1 every epoch)
     and scores the epoch with the best dev edge F1 on ``splits["test"]``. ``root``: the fixed root label (``None``
-    when the root is predicted too, and then scored)."""
+    when the root is predicted too, and then scored). Without ``out`` the run's files go to a
+    temporary directory (the best epoch is read back from its ``best.pt``)."""
+    if out is None:
+        with tempfile.TemporaryDirectory() as directory:
+            return train_seq2tree(splits, epochs, hidden, seed, Path(directory), False, device, progress,
+                                  batch_size, lr, root, min_count, dropout)
     source_vocab, label_vocab = vocabularies(splits["train"], min_count)
     caps = decoding_caps(splits["train"])
     train, dev, test = (pairs(splits[name], source_vocab, label_vocab) for name in ("train", "dev", "test"))
@@ -146,11 +127,8 @@ def train_seq2tree(splits: Dict[str, List[TreeExample]], epochs: int = 30, hidde
                          grad_clip=5.0, monitor="dev_edge_f1", mode="max", seed=seed, device=device, out=out,
                          resume=resume, progress=progress)
 
-    best = BestOnDev()
-
     def dev_scores(model_):
         scores = retrieval(model_, dev, splits["dev"], label_vocab, caps, root)
-        best.update(model_, scores["edge_f1"])
         return {f"dev_{k}": v for k, v in scores.items() if k.endswith("f1")}
 
     trainer = Trainer(model, lambda m, b: m.loss(b), train, config, evaluate_fn=dev_scores,
@@ -159,7 +137,7 @@ def train_seq2tree(splits: Dict[str, List[TreeExample]], epochs: int = 30, hidde
     start = time.perf_counter()
     history = trainer.fit()
     seconds = time.perf_counter() - start
-    best.restore(model, out)
+    trainer.load_best()
     test_scores = retrieval(model, test, splits["test"], label_vocab, caps, root)
     return {"model_name": "DRNN", "train_trees": len(train), "test_trees": len(test), "epochs": len(history),
             "best_epoch": trainer.early_stopping.best_epoch,

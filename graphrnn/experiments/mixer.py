@@ -30,7 +30,6 @@ from graphrnn.bench import markdown_table
 from graphrnn.data.vocab import Vocab, tokenize
 from graphrnn.models.seq2seq import Seq2Seq, seq2seq_pair, text_pair
 from graphrnn.training import TrainConfig, Trainer, resolve_device
-from graphrnn.training.checkpoint import load_checkpoint, load_model_state
 from graphrnn.training.sequence_level import (
     AnnealedProbability,
     EndToEnd,
@@ -261,12 +260,6 @@ def _train(task: TaskData, settings: Settings, objective: SequenceObjective, epo
     return trainer
 
 
-def _best_model(task: TaskData, settings: Settings, out: Path, seed: int, device: str) -> Seq2Seq:
-    model = build_model(task, settings, seed)
-    load_model_state(model, load_checkpoint(out / "best.pt", map_location="cpu")["model"], source=str(out))
-    return model.to(device)
-
-
 def run(task: TaskData, settings: Settings, seed: int = 0, out: Optional[Path] = None, device: str = "cpu",
         progress: bool = False, resume: bool = False, log: Callable[[str], None] = lambda message: None) -> Dict:
     """Trains every method of ``settings.methods`` on ``task``; returns the result rows."""
@@ -291,15 +284,14 @@ def run(task: TaskData, settings: Settings, seed: int = 0, out: Optional[Path] =
                 shutil.copy(pretrain / name, directory / name)
         trainer = _train(task, settings, _objective(method, task, settings, schedule), schedule.total_epochs,
                          directory, seed, device, progress, True)
-        rows.append(_test_row(task, settings, method, trainer.history, schedule, directory, seed, device))
+        rows.append(_test_row(task, settings, method, trainer.history, schedule, trainer.load_best()))
         log(f"[mixer] {task.name} {method}: {rows[-1]}")
     return {"task": task.name, "details": task.details, "rows": rows, "schedule": schedule.stages(),
             "seconds": time.perf_counter() - start}
 
 
 def _test_row(task: TaskData, settings: Settings, method: str, history: List[Dict], schedule: MixerSchedule,
-              out: Path, seed: int, device: str) -> Dict:
-    model = _best_model(task, settings, out, seed, device)
+              model: Seq2Seq) -> Dict:
     own = [h for h in history if h["epoch"] > schedule.xent_epochs]
     best = max(history, key=lambda h: h["val_score"])
     row = {"method": method, "greedy": evaluate(task, model, task.test), "best_epoch": best["epoch"],

@@ -284,6 +284,23 @@ class Trainer:
             self.model.train()
         return record
 
+    def load_best(self) -> nn.Module:
+        """Loads the best epoch's weights (``out/best.pt``, by ``config.monitor``) into the model.
+
+        Returns:
+            ``trainer.model``, now holding those weights.
+
+        Raises:
+            ValueError: if the run writes no files (``config.out`` is ``None``).
+            CheckpointError: if ``best.pt`` is missing (no epoch had a finite monitored
+                value) or unreadable.
+        """
+        if self.out is None:
+            raise ValueError("load_best needs config.out: the best epoch is kept in out/best.pt")
+        path = self.out / BEST_NAME
+        load_model_state(self.model, load_checkpoint(path, map_location=self.device)["model"], source=str(path))
+        return self.model
+
     # ------------------------------------------------------------ start / resume
     def _begin(self) -> None:
         if self.config.resume:

@@ -187,6 +187,24 @@ def test_early_stopping_stops_after_patience_epochs_and_best_pt_holds_the_best_e
     assert [line["score"] for line in lines] == scores[:5]
 
 
+def test_load_best_puts_the_best_epochs_weights_into_the_model(tmp_path):
+    scores = [3.0, 1.0, 2.0]  # best at epoch 2
+    snapshots = []
+
+    def evaluate_fn(model):
+        snapshots.append(parameters(model))
+        return {"score": scores[len(snapshots) - 1]}
+
+    trainer = Trainer(make_model(), mse_loss, make_dataset(16),
+                      config(epochs=3, monitor="score", mode="min", out=str(tmp_path)), evaluate_fn=evaluate_fn)
+    trainer.fit()
+    assert not torch.equal(parameters(trainer.model)["0.weight"], snapshots[1]["0.weight"])
+    assert trainer.load_best() is trainer.model
+    assert_same_parameters(parameters(trainer.model), snapshots[1])
+    with pytest.raises(ValueError, match="load_best needs config.out"):
+        Trainer(make_model(), mse_loss, make_dataset(16), config(epochs=1)).load_best()
+
+
 def test_mode_max_and_eval_metrics_are_per_item_means(tmp_path):
     eval_data = make_dataset(10, seed=1)
     trainer = Trainer(make_model(), mse_loss, make_dataset(16), config(batch_size=4, monitor="accuracy",
