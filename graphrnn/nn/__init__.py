@@ -1,7 +1,7 @@
 """Layers: the shared recurrent message-passing base and the models built on it."""
 from .cells import CELLS, make_cell, set_forget_bias
 from .chain import ChainRNN
-from .drnn import DRNN, DRNNOutput
+from .drnn import DRNN, DRNNOutput, tree_links
 from .hmm import HMM
 from .levels import topological_levels
 from .recurrent import RecurrentMessagePassing, SynchronousStep
@@ -15,6 +15,7 @@ __all__ = [
     "ChainRNN",
     "DRNN",
     "DRNNOutput",
+    "tree_links",
     "HMM",
     "topological_levels",
     "TopologicalPlan",

@@ -1,12 +1,12 @@
-"""DRNN: the wavefront pass against a node-by-node recursion, batching, gradients, generation."""
+"""DRNN: the two-pass forward against a node-by-node recursion, batching, gradients, generation, bad graphs."""
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from nn_testing import init_params
 
-from graphrnn.data import DataLoader, tree_graph
-from graphrnn.nn import DRNN
+from graphrnn.data import PARENT, SIBLING, DataLoader, tree_graph
+from graphrnn.nn import DRNN, tree_links
 
 
 @st.composite
@@ -37,9 +37,9 @@ def recursion(layer: DRNN, labels, parents, root):
 
     for v in sorted(range(n), key=lambda v: (depth[v], v)):
         p = parents[v]
-        anc[v] = tuple(s.unsqueeze(0) for s in root) if p < 0 else step(layer.ancestral, x[p:p + 1], anc[p])
+        anc[v] = tuple(s.unsqueeze(0) for s in root) if p < 0 else step(layer.ancestral.cell, x[p:p + 1], anc[p])
         older = [u for u in range(v) if parents[u] == p and p >= 0]
-        fra[v] = (zero,) * len(root) if not older else step(layer.fraternal, x[older[-1]:older[-1] + 1],
+        fra[v] = (zero,) * len(root) if not older else step(layer.fraternal.cell, x[older[-1]:older[-1] + 1],
                                                              fra[older[-1]])
     h_a = torch.cat([a[0] for a in anc])
     h_f = torch.cat([f[0] for f in fra])
@@ -207,3 +207,33 @@ def test_dropout_only_acts_in_training_and_is_checked():
     assert not torch.equal(plain(data, root).label_logits, dropped(data, root).label_logits)
     with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\)"):
         DRNN(5, 8, dropout=1.0)
+
+
+def test_tree_links_reads_parents_and_previous_siblings():
+    data = tree_graph([1, 2, 3, 4, 5], [-1, 0, 0, 1, 0])
+    parent, previous = tree_links(data.edge_index, data.edge_type, 5)
+    assert parent.tolist() == [-1, 0, 0, 1, 0]
+    assert previous.tolist() == [-1, -1, 1, -1, 2]
+
+
+def _with_extra_edge(data, source, target, kind):
+    bad = data.clone()
+    bad.edge_index = torch.cat([data.edge_index, torch.tensor([[source], [target]])], 1)
+    bad.edge_type = torch.cat([data.edge_type, torch.tensor([kind])])
+    return bad
+
+
+def test_forward_rejects_graphs_that_are_not_trees():
+    layer = make_layer()
+    data = tree_graph([1, 2, 3, 4], [-1, 0, 0, 1])
+    root = torch.zeros(1, 5)
+    with pytest.raises(ValueError, match="node 3 has 2 incoming PARENT edges"):
+        layer(_with_extra_edge(data, 2, 3, PARENT), root)
+    with pytest.raises(ValueError, match="node 2 has 2 incoming SIBLING edges"):
+        layer(_with_extra_edge(tree_graph([1, 2, 3, 4], [-1, 0, 0, 0]), 3, 2, SIBLING), root)
+    with pytest.raises(ValueError, match="cycle through nodes"):
+        layer(_with_extra_edge(data, 2, 1, SIBLING), root)
+    untyped = data.clone()
+    del untyped.edge_type
+    with pytest.raises(ValueError, match="pass edge_type"):
+        layer(untyped, root)
