@@ -6,7 +6,7 @@ decodes its bracketed pre-order token by token. Both are scored on the test spli
 node / edge F1 and by exact match of the regenerated code (``ast.unparse``).
 
     GRAPHRNN_DATA=../shared/data python examples/django_ast.py [--train-limit 5000] [--epochs 4]
-        [--hidden 128] [--seed 0]
+        [--hidden 128] [--attention mlp] [--seed 0]
 """
 import argparse
 from pathlib import Path
@@ -17,7 +17,8 @@ from graphrnn.experiments.drnn import django_table, run_django
 def main(args):
     result = run_django(args.data, limits=(args.train_limit, args.dev_limit, args.test_limit),
                         max_train_nodes=args.max_train_nodes, epochs=args.epochs, hidden=args.hidden,
-                        seed=args.seed, device=args.device, progress=not args.no_progress, min_count=args.min_count)
+                        seed=args.seed, device=args.device, progress=not args.no_progress, min_count=args.min_count,
+                        attention=args.attention)
     print(django_table(result))
     return result
 
@@ -33,6 +34,8 @@ if __name__ == "__main__":
     parser.add_argument("--min-count", type=int, default=3, help="rarer labels and words become <unk>")
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--attention", choices=["mlp"], default=None,
+                        help="both decoders attend over the source (default: none, as in the paper)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--no-progress", action="store_true")

@@ -4,7 +4,7 @@ A BiLSTM encoder reads the depth-first pre-order string of a tree's letters; a D
 decoder rebuilds the tree. Prints node and edge precision / recall / F1 on the test split
 beside the paper's, and optionally F1 against the training-set size (the paper's Fig. 3).
 
-    python examples/tree_synthetic.py [--data DIR] [--epochs 30] [--sizes 250 500 1000 2000 4000]
+    python examples/tree_synthetic.py [--data DIR] [--epochs 30] [--attention mlp] [--sizes 250 500 1000 2000 4000]
         [--plot docs/drnn_f1_vs_size.png] [--seed 0]
 
 Without --data the synthetic set (4000/500/500 trees) is generated from --seed; with it,
@@ -17,7 +17,8 @@ from graphrnn.experiments.drnn import f1_vs_size, plot_f1_vs_size, results_table
 
 
 def main(args):
-    settings = dict(epochs=args.epochs, hidden=args.hidden, device=args.device, progress=not args.no_progress)
+    settings = dict(epochs=args.epochs, hidden=args.hidden, device=args.device, progress=not args.no_progress,
+                    attention=args.attention)
     row = run(args.data, seed=args.seed, train_size=args.train_size, **settings)
     print(f"{row['train_trees']} training trees, {row['epochs']} epochs, {row['seconds']:.0f} s")
     print(results_table(row))
@@ -36,6 +37,8 @@ if __name__ == "__main__":
     parser.add_argument("--train-size", type=int, default=None)
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--attention", choices=["mlp"], default=None,
+                        help="the decoder attends over the encoder states (default: none, the paper's model)")
     parser.add_argument("--sizes", type=int, nargs="*", default=[])
     parser.add_argument("--plot", type=Path, default=Path("docs/drnn_f1_vs_size.png"))
     parser.add_argument("--seed", type=int, default=0)

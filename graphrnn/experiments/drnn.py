@@ -109,7 +109,8 @@ def retrieval(model: Seq2Tree, data: Sequence, examples: Sequence[TreeExample], 
 def train_seq2tree(splits: Dict[str, List[TreeExample]], epochs: int = 30, hidden: int = 128, seed: int = 0,
                    out: Optional[Path] = None, resume: bool = False, device: str = "auto", progress: bool = False,
                    batch_size: int = 32, lr: float = 2e-3, root: Optional[str] = ROOT,
-                   min_count: int = 1, dropout: float = 0.0) -> Dict[str, object]:
+                   min_count: int = 1, dropout: float = 0.0, weight_decay: float = 0.0,
+                   attention: Optional[str] = None) -> Dict[str, object]:
     """Trains a :class:`Seq2Tree` on ``splits["train"]`` with the Trainer (dev F1 every epoch)
     and scores the epoch with the best dev edge F1 on ``splits["test"]``. ``root``: the fixed root label (``None``
     when the root is predicted too, and then scored). Without ``out`` the run's files go to a
@@ -117,13 +118,14 @@ def train_seq2tree(splits: Dict[str, List[TreeExample]], epochs: int = 30, hidde
     if out is None:
         with tempfile.TemporaryDirectory() as directory:
             return train_seq2tree(splits, epochs, hidden, seed, Path(directory), False, device, progress,
-                                  batch_size, lr, root, min_count, dropout)
+                                  batch_size, lr, root, min_count, dropout, weight_decay, attention)
     source_vocab, label_vocab = vocabularies(splits["train"], min_count)
     caps = decoding_caps(splits["train"])
     train, dev, test = (pairs(splits[name], source_vocab, label_vocab) for name in ("train", "dev", "test"))
     torch.manual_seed(seed)
-    model = Seq2Tree(len(source_vocab), len(label_vocab), hidden, cell="lstm", dropout=dropout)
+    model = Seq2Tree(len(source_vocab), len(label_vocab), hidden, cell="lstm", dropout=dropout, attention=attention)
     config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, lr_schedule="cosine", lr_min=lr / 20,
+                         optimizer="adamw" if weight_decay else "adam", weight_decay=weight_decay,
                          grad_clip=5.0, monitor="dev_edge_f1", mode="max", seed=seed, device=device, out=out,
                          resume=resume, progress=progress)
 
@@ -132,16 +134,18 @@ def train_seq2tree(splits: Dict[str, List[TreeExample]], epochs: int = 30, hidde
         return {f"dev_{k}": v for k, v in scores.items() if k.endswith("f1")}
 
     trainer = Trainer(model, lambda m, b: m.loss(b), train, config, evaluate_fn=dev_scores,
-                      extra_state={"task": "drnn", "hidden": hidden, "source_vocab": source_vocab.to_list(),
-                                   "label_vocab": label_vocab.to_list()})
+                      extra_state={"task": "drnn", "hidden": hidden, "attention": attention,
+                                   "source_vocab": source_vocab.to_list(), "label_vocab": label_vocab.to_list()})
     start = time.perf_counter()
     history = trainer.fit()
     seconds = time.perf_counter() - start
     trainer.load_best()
     test_scores = retrieval(model, test, splits["test"], label_vocab, caps, root)
-    return {"model_name": "DRNN", "train_trees": len(train), "test_trees": len(test), "epochs": len(history),
+    return {"model_name": "DRNN" if attention is None else f"DRNN + {attention} attention", "attention": attention,
+            "train_trees": len(train), "test_trees": len(test), "epochs": len(history),
             "best_epoch": trainer.early_stopping.best_epoch,
-            "hidden": hidden, "dropout": dropout, "seconds": seconds, "caps": list(caps), "labels": len(label_vocab),
+            "hidden": hidden, "dropout": dropout, "weight_decay": weight_decay, "seconds": seconds, "caps": list(caps),
+            "labels": len(label_vocab),
             **test_scores,
             "best_dev_edge_f1": max(h["dev_edge_f1"] for h in history), "model": model}
 
@@ -248,15 +252,17 @@ def _django_part(quick: bool, seed: int, data: dict) -> str:
 # ------------------------------------------------------------------ Django: DRNN vs a sequence baseline
 def run_django(directory=None, limits=(None, None, None), sizes=None, max_train_nodes: int = 60, epochs: int = 4,
                hidden: int = 128, seed: int = 0, device: str = "auto", progress: bool = False,
-               min_count: int = 3) -> Dict[str, object]:
+               min_count: int = 3, attention: Optional[str] = None) -> Dict[str, object]:
     """DRNN against Seq2Seq over the linearised tree on Django (``$GRAPHRNN_DATA/django``): node/edge
     F1 and exact match of the code on the test split. Training trees above ``max_train_nodes`` nodes
-    are left out (for speed); labels and words seen fewer than ``min_count`` times become ``<unk>``."""
+    are left out (for speed); labels and words seen fewer than ``min_count`` times become ``<unk>``.
+    ``attention`` (``"dot"``, ``"mlp"``) gives both decoders the same attention over the source."""
     from graphrnn.datasets.django import SPLIT_SIZES, load_django
 
     splits, dropped = load_django(directory, sizes=sizes or SPLIT_SIZES, limits=limits)
     splits["train"] = [e for e in splits["train"] if len(e.labels) <= max_train_nodes]
-    settings = dict(epochs=epochs, hidden=hidden, seed=seed, device=device, progress=progress, min_count=min_count)
+    settings = dict(epochs=epochs, hidden=hidden, seed=seed, device=device, progress=progress, min_count=min_count,
+                    attention=attention)
     drnn = train_seq2tree(splits, root=None, lr=2e-3, **settings)
     drnn.pop("model")
     baseline = train_linearised_baseline(splits, **settings)
@@ -266,9 +272,10 @@ def run_django(directory=None, limits=(None, None, None), sizes=None, max_train_
 
 def train_linearised_baseline(splits: Dict[str, list], epochs: int = 4, hidden: int = 128, seed: int = 0,
                               device: str = "auto", progress: bool = False, min_count: int = 3,
-                              batch_size: int = 32, lr: float = 2e-3) -> Dict[str, object]:
-    """Seq2Seq (BiLSTM encoder, LSTM decoder, no attention, like the DRNN) trained on the bracketed
-    pre-order of the trees, decoded greedily and read back into trees."""
+                              batch_size: int = 32, lr: float = 2e-3,
+                              attention: Optional[str] = None) -> Dict[str, object]:
+    """Seq2Seq (BiLSTM encoder, LSTM decoder, with the DRNN's ``attention`` or none) trained on the
+    bracketed pre-order of the trees, decoded greedily and read back into trees."""
     from graphrnn.datasets.django import linearise
     from graphrnn.models.seq2seq import Seq2Seq, seq2seq_pair
 
@@ -278,7 +285,7 @@ def train_linearised_baseline(splits: Dict[str, list], epochs: int = 4, hidden: 
     train = [seq2seq_pair(source_vocab.encode(e.source), target_vocab.encode(t, eos=True))
              for e, t in zip(splits["train"], targets["train"])]
     torch.manual_seed(seed)
-    model = Seq2Seq(len(source_vocab), len(target_vocab), hidden, bidirectional=True)
+    model = Seq2Seq(len(source_vocab), len(target_vocab), hidden, bidirectional=True, attention=attention)
     config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, lr_schedule="cosine", lr_min=lr / 20,
                          grad_clip=5.0, seed=seed, device=device, progress=progress)
     start = time.perf_counter()
@@ -287,7 +294,8 @@ def train_linearised_baseline(splits: Dict[str, list], epochs: int = 4, hidden: 
     max_len = max(len(t) for t in targets["train"]) + 10
     test = [seq2seq_pair(source_vocab.encode(e.source), torch.tensor([Vocab.eos])) for e in splits["test"]]
     predicted = _decode_linearised(model, test, target_vocab, max_len)
-    return {"model_name": "Seq2Seq, linearised tree", "train_trees": len(train), "test_trees": len(test),
+    name = "Seq2Seq, linearised tree" + (f" + {attention} attention" if attention else "")
+    return {"model_name": name, "attention": attention, "train_trees": len(train), "test_trees": len(test),
             "epochs": len(history), "hidden": hidden, "seconds": seconds, "labels": len(target_vocab),
             **score_trees(predicted, splits["test"], skip_root=False)}
 
@@ -325,6 +333,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--train-size", type=int, default=None, help="use only the first N training trees")
     parser.add_argument("--batch-size", type=int, default=32, help="trees per batch (default: 32)")
     parser.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate, cosine decay (default: 2e-3)")
+    parser.add_argument("--attention", choices=["mlp"], default=None,
+                        help="the decoder attends over the encoder states (default: none, the paper's model)")
 
 
 def run_task(args: argparse.Namespace) -> str:
@@ -341,7 +351,8 @@ def run_task(args: argparse.Namespace) -> str:
         train_size = getattr(args, "train_size", None) or (1000 if args.quick else None)
         row = run(data, seed=args.seed, train_size=train_size, epochs=epochs, hidden=getattr(args, "hidden", 128),
                   out=None if out is None else out / "model", resume=args.resume, device=args.device, progress=True,
-                  batch_size=getattr(args, "batch_size", 32), lr=getattr(args, "lr", 2e-3))
+                  batch_size=getattr(args, "batch_size", 32), lr=getattr(args, "lr", 2e-3),
+                  attention=getattr(args, "attention", None))
     return (f"DRNN on {data}: test node F1 {row['node_f1']:.1f}% (P {row['node_precision']:.1f}, "
             f"R {row['node_recall']:.1f}), edge F1 {row['edge_f1']:.1f}% (P {row['edge_precision']:.1f}, "
             f"R {row['edge_recall']:.1f}) after {row['epochs']} epochs on {row['train_trees']} trees")

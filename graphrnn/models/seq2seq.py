@@ -17,8 +17,8 @@ from torch_geometric.utils import to_dense_batch
 
 from graphrnn.data.graphs import chain_edge_index
 from graphrnn.data.vocab import Vocab
-from graphrnn.models.attention import Attention
 from graphrnn.models.sequence import SequenceEncoder
+from graphrnn.nn.attention import Attention
 from graphrnn.nn.cells import cell_state_size, make_cell
 
 __all__ = ["Seq2Seq", "Seq2SeqPair", "seq2seq_pair", "text_pair", "SOURCES", "ATTENTIONS"]

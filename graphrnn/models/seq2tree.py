@@ -13,6 +13,7 @@ from typing import List, Optional, Sequence, Tuple
 import torch
 from torch import Tensor, nn
 from torch_geometric.data import Data
+from torch_geometric.utils import to_dense_batch
 
 from graphrnn.data.graphs import chain_edge_index, tree_graph
 from graphrnn.models.sequence import SequenceEncoder, chain_ends
@@ -61,6 +62,9 @@ class Seq2Tree(nn.Module):
         \mathbf{h}^a_{root} = \tanh(W_h \mathbf{s} + \mathbf{b}_h), \qquad
         \mathbf{c}^a_{root} = W_c \mathbf{s} + \mathbf{b}_c \ \text{(LSTM)}.
 
+    With ``attention``, the decoder also attends over the encoder's states of the
+    source (its memory; see :class:`~graphrnn.nn.DRNN`).
+
     Args:
         num_tokens (int): source vocabulary size.
         num_labels (int): tree label vocabulary size.
@@ -70,6 +74,8 @@ class Seq2Tree(nn.Module):
         bidirectional (bool): bidirectional encoder. (default: ``True``)
         encoder_layers (int): stacked encoder layers. (default: ``1``)
         dropout (float): the decoder's dropout on its predictive state. (default: ``0.0``)
+        attention (str, optional): ``None``, ``"dot"`` or ``"mlp"``: the decoder attends over
+            the encoder states. (default: ``None``, the paper's model)
 
     Shapes:
         - **input:** a batch of :class:`TreePair`.
@@ -78,13 +84,14 @@ class Seq2Tree(nn.Module):
 
     def __init__(self, num_tokens: int, num_labels: int, hidden_channels: int = 128,
                  embedding_dim: Optional[int] = None, cell: str = "lstm", bidirectional: bool = True,
-                 encoder_layers: int = 1, dropout: float = 0.0) -> None:
+                 encoder_layers: int = 1, dropout: float = 0.0, attention: Optional[str] = None) -> None:
         super().__init__()
         self.encoder = SequenceEncoder(num_tokens, hidden_channels, encoder_layers, cell, bidirectional,
                                        tokens=True, embedding_dim=embedding_dim or hidden_channels)
         self.state_size = cell_state_size(cell)
         self.bridge = nn.Linear(self.encoder.out_channels, hidden_channels * self.state_size)
-        self.decoder = DRNN(num_labels, hidden_channels, cell=cell, embedding_dim=embedding_dim, dropout=dropout)
+        self.decoder = DRNN(num_labels, hidden_channels, cell=cell, embedding_dim=embedding_dim, dropout=dropout,
+                            attention=attention, memory_channels=self.encoder.out_channels)
 
     def reset_parameters(self) -> None:
         self.encoder.reset_parameters()
@@ -93,6 +100,10 @@ class Seq2Tree(nn.Module):
 
     def encode(self, batch) -> Tuple[Tensor, ...]:
         """The decoder's root state, one row per pair: ``(h,)`` or ``(h, c)`` of ``[B, H]``."""
+        return self._encode(batch)[0]
+
+    def _encode(self, batch) -> Tuple[Tuple[Tensor, ...], dict]:
+        """The root state and, with attention, the decoder's memory keywords (``memory``, ``memory_mask``)."""
         memory = self.encoder(batch.src, batch.src_edge_index)
         lengths = batch.src_len
         src_batch = torch.repeat_interleave(torch.arange(lengths.numel(), device=lengths.device), lengths)
@@ -102,10 +113,16 @@ class Seq2Tree(nn.Module):
         if self.encoder.bidirectional:
             summary = torch.cat([summary, memory[first, hidden:]], -1)
         state = self.bridge(summary).chunk(self.state_size, -1)
-        return (torch.tanh(state[0]),) + tuple(state[1:])
+        root = (torch.tanh(state[0]),) + tuple(state[1:])
+        if self.decoder.attention is None:
+            return root, {}
+        # the source chain lists each pair's tokens in order, so padding by pair keeps their order
+        padded, mask = to_dense_batch(memory, src_batch, batch_size=lengths.numel())
+        return root, {"memory": padded, "memory_mask": mask}
 
     def forward(self, batch) -> DRNNOutput:
-        return self.decoder(batch, self.encode(batch))
+        root, memory = self._encode(batch)
+        return self.decoder(batch, root, **memory)
 
     def loss(self, batch, label_weight: float = 1.0, topology_weight: float = 1.0) -> Tensor:
         """Mean per-node loss of :meth:`DRNN.loss <graphrnn.nn.DRNN.loss>`, teacher forced."""
@@ -116,5 +133,6 @@ class Seq2Tree(nn.Module):
                  root_label: Optional[int] = None, sample: bool = False,
                  generator: Optional[torch.Generator] = None) -> List[Tuple[List[int], List[int]]]:
         """Decodes one tree per pair of ``batch`` (see :meth:`DRNN.generate <graphrnn.nn.DRNN.generate>`)."""
-        return self.decoder.generate(self.encode(batch), max_depth, max_children, max_nodes=max_nodes,
-                                     sample=sample, generator=generator, root_label=root_label)
+        root, memory = self._encode(batch)
+        return self.decoder.generate(root, max_depth, max_children, max_nodes=max_nodes, sample=sample,
+                                     generator=generator, root_label=root_label, **memory)

@@ -1,4 +1,5 @@
 """Layers: the shared recurrent message-passing base and the models built on it."""
+from .attention import Attention
 from .cells import CELLS, make_cell, set_forget_bias
 from .chain import ChainRNN
 from .drnn import DRNN, DRNNOutput, tree_links
@@ -11,6 +12,7 @@ from .typed import TypedLinear
 
 __all__ = [
     "RecurrentMessagePassing",
+    "Attention",
     "SynchronousStep",
     "ChainRNN",
     "DRNN",

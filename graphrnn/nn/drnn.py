@@ -8,6 +8,7 @@ from torch import Tensor, nn
 
 from graphrnn.data.graphs import NUM_TREE_EDGE_TYPES, PARENT, SIBLING
 
+from .attention import Attention
 from .cells import cell_state_size
 from .chain import ChainRNN
 from .levels import check_edge_index, forest_depth_and_root
@@ -63,6 +64,16 @@ class DRNN(nn.Module):
     with :math:`\alpha_i, \varphi_i \in \{0, 1\}` the gold topology in training
     (teacher forcing) and the model's own decisions in :meth:`generate`.
 
+    With ``attention`` (an addition to the paper's model), the output layers read an
+    attentional state instead of :math:`\mathbf{h}^{pred}_i`: a context over the memory
+    :math:`M_{t(i)}` of node :math:`i`'s tree (e.g. the encoder's states of its source),
+
+    .. math::
+        \mathbf{c}_i = \mathrm{attn}\big(\mathbf{h}^{pred}_i, M_{t(i)}\big), \qquad
+        \tilde{\mathbf{h}}_i = \tanh\big(W_c [\mathbf{h}^{pred}_i; \mathbf{c}_i] + \mathbf{b}_c\big),
+
+    (:class:`~graphrnn.models.Attention`, ``"dot"`` or ``"mlp"``). The recurrences are unchanged.
+
     The two recurrences do not read each other, so :meth:`forward` runs them as two
     passes of the shared topological schedule (:class:`~graphrnn.nn.ChainRNN`, the
     attributes ``ancestral`` and ``fraternal``): :math:`g^a` over the ``PARENT`` edges,
@@ -83,20 +94,24 @@ class DRNN(nn.Module):
         embedding_dim (int, optional): label embedding size :math:`D` (default :math:`H`).
         topology_offsets (bool): add :math:`\alpha_i \mathbf{v}^a + \varphi_i \mathbf{v}^f`
             to the label logits. (default: ``True``)
-        dropout (float): dropout on :math:`\mathbf{h}^{pred}` before the output layers, in
-            training only (teacher forcing). (default: ``0.0``)
+        dropout (float): dropout on :math:`\mathbf{h}^{pred}` (or :math:`\tilde{\mathbf{h}}`)
+            before the output layers, in training only (teacher forcing). (default: ``0.0``)
+        attention (str, optional): ``None``, ``"dot"`` or ``"mlp"``. (default: ``None``)
+        memory_channels (int, optional): width :math:`M` of a memory slot (default :math:`H`).
 
     Shapes:
         - **input:** a batch of trees with ``y`` :math:`(N)`, ``edge_index``
           :math:`(2, E)`, ``edge_type`` :math:`(E)`, ``has_children`` and
           ``has_next_sibling`` :math:`(N)`, ``batch`` :math:`(N)` (absent for one
           tree); ``root_state`` :math:`(B, H)` or a tuple ``(h, c)`` of :math:`(B, H)`
-          for LSTM (``c`` defaults to zeros).
+          for LSTM (``c`` defaults to zeros); with attention, ``memory`` :math:`(B, S, M)`
+          and ``memory_mask`` :math:`(B, S)` (``True`` for real slots; padded per tree).
         - **output:** :class:`DRNNOutput` with :math:`(N, V)`, :math:`(N)`, :math:`(N)`.
     """
 
     def __init__(self, num_labels: int, hidden_channels: int, cell: str = "lstm",
-                 embedding_dim: Optional[int] = None, topology_offsets: bool = True, dropout: float = 0.0) -> None:
+                 embedding_dim: Optional[int] = None, topology_offsets: bool = True, dropout: float = 0.0,
+                 attention: Optional[str] = None, memory_channels: Optional[int] = None) -> None:
         super().__init__()
         if num_labels < 1:
             raise ValueError(f"num_labels must be >= 1, got {num_labels}")
@@ -118,17 +133,24 @@ class DRNN(nn.Module):
         self.label = nn.Linear(hidden_channels, num_labels)
         self.offset_ancestral = nn.Parameter(torch.zeros(num_labels))
         self.offset_fraternal = nn.Parameter(torch.zeros(num_labels))
+        self.memory_channels = memory_channels or hidden_channels
+        self.attention = Attention(attention, hidden_channels, self.memory_channels) if attention else None
+        self.attend = nn.Linear(hidden_channels + self.memory_channels, hidden_channels) if attention else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         for module in (self.embedding, self.ancestral, self.fraternal, self.predict_ancestral,
                        self.predict_fraternal, self.has_children, self.has_next_sibling, self.label):
             module.reset_parameters()
+        if self.attention is not None:
+            self.attention.reset_parameters()
+            self.attend.reset_parameters()
         nn.init.zeros_(self.offset_ancestral)
         nn.init.zeros_(self.offset_fraternal)
 
     # ---------------------------------------------------------------- teacher forcing
-    def forward(self, data, root_state: RootState) -> DRNNOutput:
+    def forward(self, data, root_state: RootState, memory: Optional[Tensor] = None,
+                memory_mask: Optional[Tensor] = None) -> DRNNOutput:
         """Teacher-forced pass over a batch of trees; see the class docstring."""
         labels = self._check_labels(data.y)
         num_nodes = labels.numel()
@@ -137,6 +159,7 @@ class DRNN(nn.Module):
             batch = labels.new_zeros(num_nodes)
         num_trees = int(batch.max()) + 1 if batch.numel() else 0
         root = self._root_state(root_state, num_trees)
+        memory, memory_mask = self._check_memory(memory, memory_mask, num_trees)
         parent, previous = tree_links(data.edge_index, getattr(data, "edge_type", None), num_nodes)
         x = self.embedding(labels)
         ancestral, from_parent = _sent_states(self.ancestral, x, parent, root, batch)
@@ -145,7 +168,8 @@ class DRNN(nn.Module):
         # U^a h^a + U^f h^f, with U applied to the distinct states before they are copied to their receivers
         mixed = (self.predict_ancestral(ancestral).index_select(0, from_parent)
                  + self.predict_fraternal(fraternal).index_select(0, from_sibling))
-        predictive = nn.functional.dropout(torch.tanh(mixed), self.dropout, self.training)
+        output = self.output_state(torch.tanh(mixed), batch, memory, memory_mask)
+        predictive = nn.functional.dropout(output, self.dropout, self.training)
         return DRNNOutput(self._label_logits(predictive, data.has_children, data.has_next_sibling),
                           self.has_children(predictive).squeeze(-1),
                           self.has_next_sibling(predictive).squeeze(-1))
@@ -153,6 +177,16 @@ class DRNN(nn.Module):
     def predictive(self, ancestral: Tensor, fraternal: Tensor) -> Tensor:
         r""":math:`\mathbf{h}^{pred} = \tanh(U^f \mathbf{h}^f + U^a \mathbf{h}^a)` from the two hidden states."""
         return torch.tanh(self.predict_ancestral(ancestral) + self.predict_fraternal(fraternal))
+
+    def output_state(self, predictive: Tensor, tree: Tensor, memory: Optional[Tensor],
+                     memory_mask: Optional[Tensor]) -> Tensor:
+        r"""What the output layers read: :math:`\mathbf{h}^{pred}`, or with attention
+        :math:`\tilde{\mathbf{h}} = \tanh(W_c [\mathbf{h}^{pred}; \mathbf{c}] + \mathbf{b}_c)` with the
+        context :math:`\mathbf{c}` over the memory of each row's tree (``tree`` ``[n]``)."""
+        if self.attention is None:
+            return predictive
+        context = self.attention(predictive, memory.index_select(0, tree), memory_mask.index_select(0, tree))
+        return torch.tanh(self.attend(torch.cat([predictive, context], -1)))
 
     def _label_logits(self, predictive: Tensor, alpha: Tensor, phi: Tensor) -> Tensor:
         logits = self.label(predictive)
@@ -190,7 +224,8 @@ class DRNN(nn.Module):
     @torch.no_grad()
     def generate(self, root_state: RootState, max_depth: int, max_children: int, max_nodes: Optional[int] = None,
                  sample: bool = False, generator: Optional[torch.Generator] = None,
-                 root_label: Optional[int] = None) -> List[Tuple[List[int], List[int]]]:
+                 root_label: Optional[int] = None, memory: Optional[Tensor] = None,
+                 memory_mask: Optional[Tensor] = None) -> List[Tuple[List[int], List[int]]]:
         r"""Decodes one tree per row of ``root_state``, top-down and breadth-first.
 
         All trees of the batch grow together: each step takes the current wavefront
@@ -207,6 +242,7 @@ class DRNN(nn.Module):
             sample (bool): sample topology and labels instead of taking the most likely.
             generator (torch.Generator, optional): the random source when sampling.
             root_label (int, optional): fix the label of every root (e.g. ``ROOT``).
+            memory, memory_mask: each tree's memory, as in :meth:`forward` (attention only).
 
         Returns:
             per tree ``(labels, parents)`` as lists; ``parents[0] = -1`` and every
@@ -219,6 +255,7 @@ class DRNN(nn.Module):
             raise ValueError(f"root_label {root_label} is outside the vocabulary of {self.num_labels} labels")
         root = self._root_state(root_state, None)
         num_trees = root[0].size(0)
+        memory = self._check_memory(memory, memory_mask, num_trees)
         device = root[0].device
         arange = torch.arange(num_trees, device=device)
         frontier = _Frontier(arange, torch.zeros_like(arange), torch.zeros_like(arange), torch.full_like(arange, -1),
@@ -229,14 +266,16 @@ class DRNN(nn.Module):
             local = _rank_in_tree(frontier.tree, num_trees) + count[frontier.tree]
             count += torch.bincount(frontier.tree, minlength=num_trees)
             alpha, phi, labels = self._decide(frontier, count, max_depth, max_children, max_nodes, sample,
-                                              generator, root_label, num_trees)
+                                              generator, root_label, num_trees, memory)
             records.append(torch.stack([frontier.tree, local, frontier.parent, labels]))
             frontier = self._grow(frontier, local, alpha, phi, self.embedding(labels))
         return _split_trees(torch.cat(records, 1), num_trees)
 
     def _decide(self, frontier: _Frontier, count: Tensor, max_depth: int, max_children: int,
-                max_nodes: Optional[int], sample: bool, generator, root_label: Optional[int], num_trees: int):
-        predictive = self.predictive(frontier.ancestral[0], frontier.fraternal[0])
+                max_nodes: Optional[int], sample: bool, generator, root_label: Optional[int], num_trees: int,
+                memory: Tuple[Optional[Tensor], Optional[Tensor]]):
+        predictive = self.output_state(self.predictive(frontier.ancestral[0], frontier.fraternal[0]),
+                                       frontier.tree, *memory)
         alpha = self._bernoulli(self.has_children(predictive).squeeze(-1), sample, generator)
         phi = self._bernoulli(self.has_next_sibling(predictive).squeeze(-1), sample, generator)
         alpha &= frontier.depth < max_depth
@@ -285,6 +324,26 @@ class DRNN(nn.Module):
                              "(map unknown labels to <unk> first)")
         return labels.long()
 
+    def _check_memory(self, memory: Optional[Tensor], mask: Optional[Tensor],
+                      num_trees: int) -> Tuple[Optional[Tensor], Optional[Tensor]]:
+        if self.attention is None:
+            if memory is not None or mask is not None:
+                raise ValueError("this DRNN has no attention, so it takes no memory; build it with attention='dot' "
+                                 "or 'mlp' to attend over one")
+            return None, None
+        if memory is None or mask is None:
+            raise ValueError(f"this DRNN attends ({self.attention.kind!r}): pass memory [num_trees, S, "
+                             f"{self.memory_channels}] and memory_mask [num_trees, S]")
+        if memory.dim() != 3 or memory.size(0) != num_trees or memory.size(2) != self.memory_channels:
+            raise ValueError(f"memory must have shape [num_trees={num_trees}, S, memory_channels="
+                             f"{self.memory_channels}], got {list(memory.shape)}")
+        if mask.shape != memory.shape[:2] or mask.dtype != torch.bool:
+            raise ValueError(f"memory_mask must be a bool tensor of shape {list(memory.shape[:2])}, got "
+                             f"{mask.dtype} {list(mask.shape)}")
+        if num_trees and not bool(mask.any(1).all()):
+            raise ValueError("every tree needs at least one real memory slot (a row of memory_mask is all False)")
+        return memory, mask
+
     def _root_state(self, root_state: RootState, num_trees: Optional[int]) -> Tuple[Tensor, ...]:
         state = root_state if isinstance(root_state, tuple) else (root_state,)
         expected = cell_state_size(self.cell_type)
@@ -304,6 +363,7 @@ class DRNN(nn.Module):
     def extra_repr(self) -> str:
         offsets = "" if self.topology_offsets else ", topology_offsets=False"
         dropout = f", dropout={self.dropout}" if self.dropout else ""
+        dropout += f", attention={self.attention.kind!r}" if self.attention is not None else ""
         return (f"{self.num_labels}, {self.hidden_channels}, cell={self.cell_type!r}, "
                 f"embedding_dim={self.embedding_dim}{offsets}{dropout}")
 

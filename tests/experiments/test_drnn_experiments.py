@@ -31,6 +31,19 @@ def test_cli_task_trains_on_a_directory_and_resumes(tmp_path):
     assert [h["epoch"] for h in history] == [1, 2]
 
 
+def test_cli_task_with_attention(tmp_path):
+    write_dataset(tmp_path / "data", generate_dataset(seed=0, sizes=(40, 10, 10)))
+    parser = argparse.ArgumentParser()
+    drnn.add_arguments(parser)
+    assert parser.parse_args(["--attention", "mlp"]).attention == "mlp"
+    message = drnn.run_task(args_for(tmp_path, attention="mlp"))
+    assert "test node F1" in message
+    row = drnn.run(tmp_path / "data", epochs=1, hidden=8, device="cpu", attention="mlp")
+    assert row["model_name"] == "DRNN + mlp attention" and 0 <= row["edge_f1"] <= 100
+    with pytest.raises(ValueError, match="bidirectional encoders double the width"):  # dot needs width H
+        drnn.run(tmp_path / "data", epochs=1, hidden=8, device="cpu", attention="dot")
+
+
 @pytest.mark.slow  # generates the full 5,000-tree synthetic set (~10 s on 2 busy cores)
 def test_cli_task_generates_data_without_data_dir(tmp_path):
     message = drnn.run_task(args_for(tmp_path, data=None, train_size=30))
@@ -63,7 +76,8 @@ def test_decoding_caps_read_off_the_training_trees():
     assert caps.max_nodes == 2 * max(len(e.labels) for e in examples)
 
 
-def test_django_comparison_on_a_tiny_sample(tmp_path):
+@pytest.mark.parametrize("attention", [None, "mlp"])
+def test_django_comparison_on_a_tiny_sample(tmp_path, attention):
     code = ["x = 1", "return x", "y = x", "return y", "f ( x )", "x = 2", "return 1", "y = 1", "else :", "f ( y )"]
     anno = [f"line {i} ." for i in range(len(code))]
     folder = tmp_path / "django"
@@ -71,8 +85,10 @@ def test_django_comparison_on_a_tiny_sample(tmp_path):
     for name, lines in (("all.anno.gz", anno), ("all.code.gz", code)):
         with gzip.open(folder / name, "wt") as stream:
             stream.write("".join(line + "\n" for line in lines))
-    result = drnn.run_django(folder, sizes=(6, 2, 2), epochs=1, hidden=8, device="cpu", min_count=1)
-    assert [r["model_name"] for r in result["rows"]] == ["DRNN", "Seq2Seq, linearised tree"]
+    result = drnn.run_django(folder, sizes=(6, 2, 2), epochs=1, hidden=8, device="cpu", min_count=1,
+                             attention=attention)
+    suffix = "" if attention is None else " + mlp attention"
+    assert [r["model_name"] for r in result["rows"]] == ["DRNN" + suffix, "Seq2Seq, linearised tree" + suffix]
     assert result["dropped_lines"] == 1 and result["test_examples"] == 1  # "else :" was a test line
     table = drnn.django_table(result)
     assert "exact match %" in table and "1 lines dropped" in table

@@ -8,13 +8,14 @@ from graphrnn.models.seq2tree import Seq2Tree, tree_pair
 PAIRS = [([4, 5, 6], [0, 1, 2], [-1, 0, 0]), ([7], [0, 3], [-1, 0]), ([5, 5], [0, 2, 2, 1], [-1, 0, 1, 0])]
 
 
-def make_model(seed=0):
+def make_model(seed=0, attention=None):
     torch.manual_seed(seed)
-    return Seq2Tree(num_tokens=8, num_labels=4, hidden_channels=6, embedding_dim=5)
+    return Seq2Tree(num_tokens=8, num_labels=4, hidden_channels=6, embedding_dim=5, attention=attention)
 
 
-def test_batched_equals_alone():
-    model = make_model()
+@pytest.mark.parametrize("attention", [None, "mlp"])
+def test_batched_equals_alone(attention):
+    model = make_model(attention=attention)
     pairs = [tree_pair(*p) for p in PAIRS]
     batch = next(iter(DataLoader(pairs, batch_size=3)))
     assert batch.src_edge_index.tolist() == [[0, 1, 4], [1, 2, 5]]  # shifted by source lengths (3, 1), not tree sizes
@@ -22,6 +23,21 @@ def test_batched_equals_alone():
     alone = [model(next(iter(DataLoader([p], batch_size=1)))) for p in pairs]
     for k in range(3):
         torch.testing.assert_close(together[k], torch.cat([a[k] for a in alone]))
+    assert model.generate(batch, 2, 2) == [model.generate(next(iter(DataLoader([p], batch_size=1))), 2, 2)[0]
+                                           for p in pairs]
+
+
+def test_attention_memory_has_one_slot_per_source_token_and_steers_the_decoder():
+    model = make_model(attention="mlp")
+    source = torch.tensor([4, 5, 6, 7, 5])
+    pair = tree_pair(source.tolist(), [0, 1, 2], [-1, 0, 0])
+    batch = next(iter(DataLoader([pair], batch_size=1)))
+    logits = model(batch).label_logits
+    root, memory = model._encode(batch)
+    assert memory["memory"].shape == (1, 5, model.encoder.out_channels) and memory["memory_mask"].all()
+    zeroed = model.decoder(batch, root, memory=torch.zeros_like(memory["memory"]),
+                                memory_mask=memory["memory_mask"]).label_logits
+    assert not torch.allclose(logits, zeroed)
 
 
 def test_root_state_comes_from_the_encoder():

@@ -21,8 +21,9 @@ def trees(draw, max_nodes=14, num_labels=6):
     return labels, parents
 
 
-def recursion(layer: DRNN, labels, parents, root):
-    """Node by node, in order of depth: h^a from the parent, h^f from the previous sibling."""
+def recursion(layer: DRNN, labels, parents, root, output=None):
+    """Node by node, in order of depth: h^a from the parent, h^f from the previous sibling;
+    ``output`` maps h^pred to what the output layers read (default: h^pred itself)."""
     n = len(labels)
     x = layer.embedding(torch.tensor(labels))
     depth = [0] * n
@@ -45,6 +46,7 @@ def recursion(layer: DRNN, labels, parents, root):
     h_f = torch.cat([f[0] for f in fra])
     pred = torch.tanh(h_a @ layer.predict_ancestral.weight.t() + layer.predict_ancestral.bias
                       + h_f @ layer.predict_fraternal.weight.t())
+    pred = pred if output is None else output(pred)
     alpha = torch.tensor([float(v in parents) for v in range(n)]).unsqueeze(-1)
     phi = torch.tensor([float(any(parents[u] == parents[v] >= 0 for u in range(v + 1, n)))
                         for v in range(n)]).unsqueeze(-1)
@@ -52,8 +54,8 @@ def recursion(layer: DRNN, labels, parents, root):
     return logits, layer.has_children(pred).squeeze(-1), layer.has_next_sibling(pred).squeeze(-1)
 
 
-def make_layer(cell="lstm", seed=0, num_labels=6, hidden=5):
-    layer = DRNN(num_labels, hidden, cell=cell, embedding_dim=4)
+def make_layer(cell="lstm", seed=0, num_labels=6, hidden=5, **kwargs):
+    layer = DRNN(num_labels, hidden, cell=cell, embedding_dim=4, **kwargs)
     init_params(layer, torch.Generator().manual_seed(seed))
     return layer
 
@@ -237,3 +239,67 @@ def test_forward_rejects_graphs_that_are_not_trees():
     del untyped.edge_type
     with pytest.raises(ValueError, match="pass edge_type"):
         layer(untyped, root)
+
+
+def dot_attention_by_hand(layer: DRNN, memory, mask):
+    """h~ = tanh(W_c [h; sum_s softmax_s(h . m_s) m_s] + b_c) over the real slots, written out."""
+    def output(pred):
+        slots = memory[mask]
+        weights = torch.softmax(pred @ slots.t(), dim=-1)
+        return torch.tanh(torch.cat([pred, weights @ slots], -1) @ layer.attend.weight.t() + layer.attend.bias)
+    return output
+
+
+@settings(max_examples=10, deadline=None)
+@given(tree=trees(), slots=st.integers(1, 4))
+def test_attention_equals_the_recursion_with_a_hand_written_context(tree, slots):
+    labels, parents = tree
+    layer = make_layer(attention="dot")
+    generator = torch.Generator().manual_seed(5)
+    root = torch.randn(1, 5, generator=generator)
+    memory = torch.randn(1, 4, 5, generator=generator)
+    mask = torch.arange(4).unsqueeze(0) < slots
+    ours = layer(tree_graph(labels, parents), root, memory=memory, memory_mask=mask)
+    ref = recursion(layer, labels, parents, (root[0], torch.zeros(5)), dot_attention_by_hand(layer, memory[0], mask[0]))
+    for a, b in zip(ours, ref):
+        torch.testing.assert_close(a, b)
+
+
+def test_attention_batched_equals_alone_and_generation_matches_teacher_forcing():
+    layer = make_layer(seed=4, attention="mlp", memory_channels=3)
+    generator = torch.Generator().manual_seed(0)
+    shapes = [([1, 2, 3, 4, 5], [-1, 0, 0, 1, 1]), ([3], [-1]), ([0, 1, 2, 3], [-1, 0, 1, 2])]
+    graphs = [tree_graph(*s) for s in shapes]
+    roots = torch.randn(3, 5, generator=generator) * 2
+    memory = torch.randn(3, 4, 3, generator=generator)
+    mask = torch.tensor([[True, True, False, False], [True, True, True, True], [True, False, False, False]])
+    together = layer(next(iter(DataLoader(graphs, batch_size=3))), roots, memory=memory, memory_mask=mask)
+    alone = [layer(g, roots[i:i + 1], memory=memory[i:i + 1, :int(mask[i].sum())],
+                   memory_mask=mask[i:i + 1, :int(mask[i].sum())]) for i, g in enumerate(graphs)]
+    for k in range(3):
+        torch.testing.assert_close(together[k], torch.cat([a[k] for a in alone]))
+    trees_ = layer.generate(roots, max_depth=3, max_children=3, memory=memory, memory_mask=mask)
+    for i, (labels, parents) in enumerate(trees_):
+        out = layer(tree_graph(labels, parents), roots[i:i + 1], memory=memory[i:i + 1], memory_mask=mask[i:i + 1])
+        assert out.label_logits.argmax(-1).tolist() == labels
+    other = layer.generate(roots, max_depth=3, max_children=3, memory=-memory, memory_mask=mask)
+    assert other != trees_  # the memory steers the decoder
+
+
+def test_attention_bad_memory_messages():
+    plain, attending = make_layer(), make_layer(attention="dot")
+    data = tree_graph([1, 2], [-1, 0])
+    root, memory, mask = torch.zeros(1, 5), torch.zeros(1, 3, 5), torch.ones(1, 3, dtype=torch.bool)
+    with pytest.raises(ValueError, match="has no attention, so it takes no memory"):
+        plain(data, root, memory=memory, memory_mask=mask)
+    with pytest.raises(ValueError, match="pass memory"):
+        attending(data, root)
+    with pytest.raises(ValueError, match="memory must have shape \\[num_trees=1, S, memory_channels=5\\]"):
+        attending(data, root, memory=torch.zeros(1, 3, 4), memory_mask=mask)
+    with pytest.raises(ValueError, match="memory_mask must be a bool tensor"):
+        attending(data, root, memory=memory, memory_mask=mask.float())
+    with pytest.raises(ValueError, match="at least one real memory slot"):
+        attending.generate(root, 2, 2, memory=memory, memory_mask=~mask)
+    with pytest.raises(ValueError, match="attention must be one of"):
+        make_layer(attention="general")
+    assert "attention='dot'" in repr(attending)

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from graphrnn.models.attention import Attention
+from graphrnn.nn.attention import Attention
 
 
 def test_dot_attention_equals_the_formula_and_ignores_masked_slots():
@@ -35,3 +35,10 @@ def test_bad_settings_are_explained():
         Attention("cosine", 3, 3)
     with pytest.raises(ValueError, match="dot attention needs memory width == decoder hidden size"):
         Attention("dot", 3, 6)
+
+
+def test_the_models_package_re_exports_the_layer():
+    import graphrnn.models
+    import graphrnn.nn
+
+    assert graphrnn.models.Attention is graphrnn.nn.Attention
