@@ -6,6 +6,7 @@ beside the paper's, and optionally F1 against the training-set size (the paper's
 
     python examples/tree_synthetic.py [--data DIR] [--epochs 30] [--attention mlp] [--sizes 250 500 1000 2000 4000]
         [--plot docs/drnn_f1_vs_size.png] [--seed 0]
+    python examples/tree_synthetic.py --epochs 20 --seeds 0 1 2 3 4 [--attention mlp]
 
 Without --data the synthetic set (4000/500/500 trees) is generated from --seed; with it,
 any directory in the authors' layout <dir>/{train,dev,test}/{s.toks,t.toks,t.parents}.
@@ -13,12 +14,24 @@ any directory in the authors' layout <dir>/{train,dev,test}/{s.toks,t.toks,t.par
 import argparse
 from pathlib import Path
 
-from graphrnn.experiments.drnn import f1_vs_size, plot_f1_vs_size, results_table, run, size_table
+from graphrnn.experiments.drnn import (
+    f1_vs_size,
+    over_seeds,
+    plot_f1_vs_size,
+    results_table,
+    run,
+    seeds_table,
+    size_table,
+)
 
 
 def main(args):
     settings = dict(epochs=args.epochs, hidden=args.hidden, device=args.device, progress=not args.no_progress,
                     attention=args.attention)
+    if args.seeds:
+        rows = over_seeds(args.seeds, args.data, train_size=args.train_size, **settings)
+        print(seeds_table(rows))
+        return rows
     row = run(args.data, seed=args.seed, train_size=args.train_size, **settings)
     print(f"{row['train_trees']} training trees, {row['epochs']} epochs, {row['seconds']:.0f} s")
     print(results_table(row))
@@ -40,6 +53,8 @@ if __name__ == "__main__":
     parser.add_argument("--attention", choices=["mlp"], default=None,
                         help="the decoder attends over the encoder states (default: none, the paper's model)")
     parser.add_argument("--sizes", type=int, nargs="*", default=[])
+    parser.add_argument("--seeds", type=int, nargs="*", default=[],
+                        help="instead: one run per seed, F1 per seed (without --data each seed draws a new grammar)")
     parser.add_argument("--plot", type=Path, default=Path("docs/drnn_f1_vs_size.png"))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto")

@@ -24,8 +24,9 @@ from graphrnn.models.seq2tree import Seq2Tree, tree_pair
 from graphrnn.training import TrainConfig, Trainer
 
 __all__ = ["PAPER", "Caps", "decoding_caps", "vocabularies", "pairs", "decode_trees", "retrieval", "train_seq2tree",
-           "run", "f1_vs_size", "results_table", "size_table", "plot_f1_vs_size", "section", "add_arguments",
-           "run_task", "score_trees", "run_django", "train_linearised_baseline", "django_table"]
+           "run", "over_seeds", "seeds_table", "f1_vs_size", "results_table", "size_table", "plot_f1_vs_size",
+           "section", "add_arguments", "run_task", "score_trees", "run_django", "train_linearised_baseline",
+           "django_table"]
 
 #: The paper's synthetic-task numbers (Sec. 5.1, Fig. 3: about 75% node F1, edge F1 slightly lower).
 PAPER = {"node_f1": 75.0, "edge_f1": None}
@@ -142,6 +143,7 @@ def train_seq2tree(splits: Dict[str, List[TreeExample]], epochs: int = 30, hidde
     trainer.load_best()
     test_scores = retrieval(model, test, splits["test"], label_vocab, caps, root)
     return {"model_name": "DRNN" if attention is None else f"DRNN + {attention} attention", "attention": attention,
+            "seed": seed,
             "train_trees": len(train), "test_trees": len(test), "epochs": len(history),
             "best_epoch": trainer.early_stopping.best_epoch,
             "hidden": hidden, "dropout": dropout, "weight_decay": weight_decay, "seconds": seconds, "caps": list(caps),
@@ -173,6 +175,26 @@ def f1_vs_size(sizes: Sequence[int], data: Optional[Path] = None, seed: int = 0,
         row.pop("model")
         rows.append(row)
     return rows
+
+
+def over_seeds(seeds: Sequence[int], data: Optional[Path] = None, **settings) -> List[Dict[str, object]]:
+    """One :func:`run` per seed. Without ``data`` each seed also draws a new synthetic set, i.e. a new
+    grammar (the generator's Dirichlet draws), so the spread covers both the task and the training."""
+    return [run(data, seed=seed, **settings) for seed in seeds]
+
+
+def seeds_table(rows: Sequence[Dict[str, object]]) -> str:
+    """Test node / edge F1 (%) per model and seed, with each model's mean and range."""
+    lines = []
+    for name in dict.fromkeys(r["model_name"] for r in rows):
+        mine = [r for r in rows if r["model_name"] == name]
+        lines += [[name, r["seed"], f"{r['node_f1']:.1f}", f"{r['edge_f1']:.1f}", r["best_epoch"]] for r in mine]
+        node, edge = ([r[f"{kind}_f1"] for r in mine] for kind in ("node", "edge"))
+        seeds = [r["seed"] for r in mine]
+        lines.append([f"**{name}, mean of {len(mine)}**", f"{min(seeds)}-{max(seeds)}",
+                      f"**{sum(node) / len(node):.1f}** ({min(node):.1f}-{max(node):.1f})",
+                      f"**{sum(edge) / len(edge):.1f}** ({min(edge):.1f}-{max(edge):.1f})", ""])
+    return markdown_table(["model", "seed", "node F1 %", "edge F1 %", "best epoch"], lines)
 
 
 def results_table(row: Dict[str, object]) -> str:
@@ -230,6 +252,10 @@ def section(quick: bool, seed: int):
             f"edge F1 >= 71.", "", results_table(row)]
     data = {"synthetic": row}
     if not quick:
+        attended = run(seed=seed, attention="mlp", **settings)
+        text += ["", "The same with MLP attention over the encoder states (an addition to the paper's model):", "",
+                 results_table(attended)]
+        data["synthetic_attention"] = attended
         rows = f1_vs_size((250, 500, 1000, 2000), seed=seed, **settings) + [row]
         text += ["", "F1 against training-set size (paper Fig. 3):", "", size_table(rows)]
         data["f1_vs_size"] = rows

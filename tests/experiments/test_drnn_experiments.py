@@ -69,6 +69,21 @@ def test_tables_and_plot(tmp_path):
     assert path.stat().st_size > 1000
 
 
+def test_seeds_table_lists_every_run_and_the_mean_per_model():
+    rows = [{"model_name": "DRNN", "seed": s, "node_f1": 80.0 + s, "edge_f1": 70.0 + 2 * s, "best_epoch": 3}
+            for s in (0, 1, 2)]
+    rows.append({"model_name": "DRNN + mlp attention", "seed": 0, "node_f1": 90.0, "edge_f1": 80.0, "best_epoch": 5})
+    table = drnn.seeds_table(rows)
+    assert "| **DRNN, mean of 3** | 0-2 | **81.0** (80.0-82.0) | **72.0** (70.0-74.0) |" in table
+    assert "| DRNN + mlp attention | 0 | 90.0 | 80.0 | 5 |" in table
+
+
+def test_over_seeds_runs_once_per_seed(tmp_path):
+    write_dataset(tmp_path / "data", generate_dataset(seed=0, sizes=(30, 10, 10)))
+    rows = drnn.over_seeds([0, 1], tmp_path / "data", epochs=1, hidden=8, device="cpu")
+    assert [r["seed"] for r in rows] == [0, 1] and all(r["train_trees"] == 30 for r in rows)
+
+
 def test_decoding_caps_read_off_the_training_trees():
     examples = generate_dataset(seed=0, sizes=(50, 0, 0))["train"]
     caps = drnn.decoding_caps(examples)
