@@ -244,7 +244,7 @@ def section(quick: bool, seed: int):
     """The DRNN section of ``graphrnn reproduce``: synthetic recovery, F1 vs size (full), Django."""
     from graphrnn.reproduce import Section
 
-    settings = dict(epochs=10, hidden=96) if quick else dict(epochs=20, hidden=128)
+    settings = dict(epochs=10, hidden=96) if quick else dict(epochs=30, hidden=128)
     row = run(seed=seed, train_size=2000 if quick else None, **settings)
     text = [f"Synthetic trees (seed {seed}): {row['train_trees']} training trees, {row['test_trees']} test trees; "
             f"encoder BiLSTM -> DRNN-LSTM, hidden {row['hidden']}, {row['epochs']} epochs "
@@ -366,7 +366,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run_task(args: argparse.Namespace) -> str:
     """``graphrnn train drnn``: trains on ``--data DIR`` (authors' layout) or on freshly generated
     synthetic trees (written to ``<out>/data`` or a temporary folder), and reports test retrieval."""
-    epochs = args.epochs if args.epochs is not None else (5 if args.quick else 20)
+    epochs = args.epochs if args.epochs is not None else (5 if args.quick else 30)
     out = Path(args.out) if args.out is not None else None
     data = Path(args.data) if args.data is not None else None
     with tempfile.TemporaryDirectory() as scratch:
