@@ -360,6 +360,16 @@ class DRNN(nn.Module):
             state = (state[0], torch.zeros_like(state[0]))
         return state
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        """Reads checkpoints written before the cells moved into ``ChainRNN`` passes
+        (``ancestral.weight_ih`` is now ``ancestral.cell.weight_ih``, and so on)."""
+        for recurrence in ("ancestral", "fraternal"):
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                old, new = f"{prefix}{recurrence}.{name}", f"{prefix}{recurrence}.cell.{name}"
+                if old in state_dict and new not in state_dict:
+                    state_dict[new] = state_dict.pop(old)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     def extra_repr(self) -> str:
         offsets = "" if self.topology_offsets else ", topology_offsets=False"
         dropout = f", dropout={self.dropout}" if self.dropout else ""

@@ -303,3 +303,13 @@ def test_attention_bad_memory_messages():
     with pytest.raises(ValueError, match="attention must be one of"):
         make_layer(attention="general")
     assert "attention='dot'" in repr(attending)
+
+
+def test_loads_checkpoints_from_before_the_cells_moved_into_chain_passes():
+    layer = make_layer(seed=7)
+    old_style = {key.replace(".cell.", "."): value.clone() for key, value in layer.state_dict().items()}
+    assert "ancestral.weight_ih" in old_style and "ancestral.cell.weight_ih" not in old_style
+    fresh = make_layer(seed=8)
+    fresh.load_state_dict(old_style)
+    for key, value in layer.state_dict().items():
+        assert torch.equal(fresh.state_dict()[key], value)
