@@ -230,7 +230,7 @@ def plot_f1_vs_size(rows: Sequence[Dict[str, object]], path: Path) -> Path:
     axis.minorticks_off()
     axis.set_xlabel("training trees")
     axis.set_ylabel("test F1 (%)")
-    axis.set_title("DRNN tree recovery vs training size")
+    axis.set_title(f"{rows[0].get('model_name', 'DRNN')} tree recovery vs training size")
     axis.grid(alpha=0.3)
     axis.legend()
     figure.tight_layout()
