@@ -72,7 +72,7 @@ class DRNN(nn.Module):
         \mathbf{c}_i = \mathrm{attn}\big(\mathbf{h}^{pred}_i, M_{t(i)}\big), \qquad
         \tilde{\mathbf{h}}_i = \tanh\big(W_c [\mathbf{h}^{pred}_i; \mathbf{c}_i] + \mathbf{b}_c\big),
 
-    (:class:`~graphrnn.models.Attention`, ``"dot"`` or ``"mlp"``). The recurrences are unchanged.
+    (:class:`~graphrnn.nn.Attention`, ``"dot"`` or ``"mlp"``). The recurrences are unchanged.
 
     The two recurrences do not read each other, so :meth:`forward` runs them as two
     passes of the shared topological schedule (:class:`~graphrnn.nn.ChainRNN`, the
