@@ -19,6 +19,7 @@ from graphrnn.bench import markdown_table
 from graphrnn.data import DataLoader
 from graphrnn.data.vocab import Vocab
 from graphrnn.datasets.synthetic_trees import ROOT, TreeExample, generate_dataset, read_dataset, write_dataset
+from graphrnn.experiments.common import run_directory
 from graphrnn.metrics.trees import tree_retrieval
 from graphrnn.models.seq2tree import Seq2Tree, tree_pair
 from graphrnn.training import TrainConfig, Trainer
@@ -116,40 +117,36 @@ def train_seq2tree(splits: Dict[str, List[TreeExample]], epochs: int = 30, hidde
     and scores the epoch with the best dev edge F1 on ``splits["test"]``. ``root``: the fixed root label (``None``
     when the root is predicted too, and then scored). Without ``out`` the run's files go to a
     temporary directory (the best epoch is read back from its ``best.pt``)."""
-    if out is None:
-        with tempfile.TemporaryDirectory() as directory:
-            return train_seq2tree(splits, epochs, hidden, seed, Path(directory), False, device, progress,
-                                  batch_size, lr, root, min_count, dropout, weight_decay, attention)
-    source_vocab, label_vocab = vocabularies(splits["train"], min_count)
-    caps = decoding_caps(splits["train"])
-    train, dev, test = (pairs(splits[name], source_vocab, label_vocab) for name in ("train", "dev", "test"))
-    torch.manual_seed(seed)
-    model = Seq2Tree(len(source_vocab), len(label_vocab), hidden, cell="lstm", dropout=dropout, attention=attention)
-    config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, lr_schedule="cosine", lr_min=lr / 20,
-                         optimizer="adamw" if weight_decay else "adam", weight_decay=weight_decay,
-                         grad_clip=5.0, monitor="dev_edge_f1", mode="max", seed=seed, device=device, out=out,
-                         resume=resume, progress=progress)
+    resume = resume and out is not None
+    with run_directory(out) as out:
+        source_vocab, label_vocab = vocabularies(splits["train"], min_count)
+        caps = decoding_caps(splits["train"])
+        train, dev, test = (pairs(splits[name], source_vocab, label_vocab) for name in ("train", "dev", "test"))
+        torch.manual_seed(seed)
+        model = Seq2Tree(len(source_vocab), len(label_vocab), hidden, cell="lstm", dropout=dropout, attention=attention)
+        config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, lr_schedule="cosine", lr_min=lr / 20,
+                             optimizer="adamw" if weight_decay else "adam", weight_decay=weight_decay,
+                             grad_clip=5.0, monitor="dev_edge_f1", mode="max", seed=seed, device=device, out=out,
+                             resume=resume, progress=progress)
 
-    def dev_scores(model_):
-        scores = retrieval(model_, dev, splits["dev"], label_vocab, caps, root)
-        return {f"dev_{k}": v for k, v in scores.items() if k.endswith("f1")}
+        def dev_scores(model_):
+            scores = retrieval(model_, dev, splits["dev"], label_vocab, caps, root)
+            return {f"dev_{k}": v for k, v in scores.items() if k.endswith("f1")}
 
-    trainer = Trainer(model, lambda m, b: m.loss(b), train, config, evaluate_fn=dev_scores,
-                      extra_state={"task": "drnn", "hidden": hidden, "attention": attention,
-                                   "source_vocab": source_vocab.to_list(), "label_vocab": label_vocab.to_list()})
-    start = time.perf_counter()
-    history = trainer.fit()
-    seconds = time.perf_counter() - start
-    trainer.load_best()
-    test_scores = retrieval(model, test, splits["test"], label_vocab, caps, root)
-    return {"model_name": "DRNN" if attention is None else f"DRNN + {attention} attention", "attention": attention,
-            "seed": seed,
-            "train_trees": len(train), "test_trees": len(test), "epochs": len(history),
-            "best_epoch": trainer.early_stopping.best_epoch,
-            "hidden": hidden, "dropout": dropout, "weight_decay": weight_decay, "seconds": seconds, "caps": list(caps),
-            "labels": len(label_vocab),
-            **test_scores,
-            "best_dev_edge_f1": max(h["dev_edge_f1"] for h in history), "model": model}
+        trainer = Trainer(model, lambda m, b: m.loss(b), train, config, evaluate_fn=dev_scores,
+                          extra_state={"task": "drnn", "hidden": hidden, "attention": attention,
+                                       "source_vocab": source_vocab.to_list(), "label_vocab": label_vocab.to_list()})
+        start = time.perf_counter()
+        history = trainer.fit()
+        seconds = time.perf_counter() - start
+        trainer.load_best()
+        test_scores = retrieval(model, test, splits["test"], label_vocab, caps, root)
+        return {"model_name": "DRNN" if attention is None else f"DRNN + {attention} attention", "attention": attention,
+                "seed": seed, "train_trees": len(train), "test_trees": len(test), "epochs": len(history),
+                "best_epoch": trainer.early_stopping.best_epoch, "hidden": hidden, "dropout": dropout,
+                "weight_decay": weight_decay, "seconds": seconds, "caps": list(caps), "labels": len(label_vocab),
+                **test_scores,
+                "best_dev_edge_f1": max(h["dev_edge_f1"] for h in history), "model": model}
 
 
 def _splits(data: Optional[Path], seed: int, train_size: Optional[int] = None) -> Dict[str, List[TreeExample]]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from torch_geometric.loader import DataLoader
 
 from graphrnn.bench import markdown_table
 from graphrnn.data.vocab import Vocab, tokenize
+from graphrnn.experiments.common import run_directory
 from graphrnn.models.seq2seq import Seq2Seq, seq2seq_pair, text_pair
 from graphrnn.training import TrainConfig, Trainer, resolve_device
 from graphrnn.training.sequence_level import (
@@ -263,31 +263,31 @@ def _train(task: TaskData, settings: Settings, objective: SequenceObjective, epo
 def run(task: TaskData, settings: Settings, seed: int = 0, out: Optional[Path] = None, device: str = "cpu",
         progress: bool = False, resume: bool = False, log: Callable[[str], None] = lambda message: None) -> Dict:
     """Trains every method of ``settings.methods`` on ``task``; returns the result rows."""
-    if out is None:
-        with tempfile.TemporaryDirectory() as directory:
-            return run(task, settings, seed, Path(directory), device, progress, False, log)
-    device = str(resolve_device(device))
-    T = settings.T or task.max_len
-    schedule = MixerSchedule(T=T, delta=settings.delta, xent_epochs=settings.xent_epochs,
-                             mixed_epochs=settings.mixed_epochs)
-    start = time.perf_counter()
-    pretrain = out / "xent_start"
-    _train(task, settings, Xent(), schedule.xent_epochs, pretrain, seed, device, progress,
-           resume and (pretrain / "checkpoint.pt").exists())
-    log(f"[mixer] {task.name}: shared XENT start, {schedule.xent_epochs} epochs, {time.perf_counter() - start:.0f} s")
-    rows = []
-    for method in settings.methods:
-        directory = out / method
-        if not (resume and (directory / "checkpoint.pt").exists()):
-            directory.mkdir(parents=True, exist_ok=True)
-            for name in ("checkpoint.pt", "best.pt"):
-                shutil.copy(pretrain / name, directory / name)
-        trainer = _train(task, settings, _objective(method, task, settings, schedule), schedule.total_epochs,
-                         directory, seed, device, progress, True)
-        rows.append(_test_row(task, settings, method, trainer.history, schedule, trainer.load_best()))
-        log(f"[mixer] {task.name} {method}: {rows[-1]}")
-    return {"task": task.name, "details": task.details, "rows": rows, "schedule": schedule.stages(),
-            "seconds": time.perf_counter() - start}
+    resume = resume and out is not None
+    with run_directory(out) as out:
+        device = str(resolve_device(device))
+        T = settings.T or task.max_len
+        schedule = MixerSchedule(T=T, delta=settings.delta, xent_epochs=settings.xent_epochs,
+                                 mixed_epochs=settings.mixed_epochs)
+        start = time.perf_counter()
+        pretrain = out / "xent_start"
+        _train(task, settings, Xent(), schedule.xent_epochs, pretrain, seed, device, progress,
+               resume and (pretrain / "checkpoint.pt").exists())
+        log(f"[mixer] {task.name}: shared XENT start, {schedule.xent_epochs} epochs, "
+            f"{time.perf_counter() - start:.0f} s")
+        rows = []
+        for method in settings.methods:
+            directory = out / method
+            if not (resume and (directory / "checkpoint.pt").exists()):
+                directory.mkdir(parents=True, exist_ok=True)
+                for name in ("checkpoint.pt", "best.pt"):
+                    shutil.copy(pretrain / name, directory / name)
+            trainer = _train(task, settings, _objective(method, task, settings, schedule), schedule.total_epochs,
+                             directory, seed, device, progress, True)
+            rows.append(_test_row(task, settings, method, trainer.history, schedule, trainer.load_best()))
+            log(f"[mixer] {task.name} {method}: {rows[-1]}")
+        return {"task": task.name, "details": task.details, "rows": rows, "schedule": schedule.stages(),
+                "seconds": time.perf_counter() - start}
 
 
 def _test_row(task: TaskData, settings: Settings, method: str, history: List[Dict], schedule: MixerSchedule,
