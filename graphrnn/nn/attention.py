@@ -1,6 +1,8 @@
 r"""Attention over a padded memory (encoder states): :class:`Attention`, used by the Seq2Seq and DRNN decoders."""
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 from torch import Tensor, nn
 
@@ -27,7 +29,10 @@ class Attention(nn.Module):
 
     Shapes:
         - **input:** ``h`` :math:`(B, H)`, ``memory`` :math:`(B, S, M)`, ``mask``
-          :math:`(B, S)` (``True`` for real slots; every row needs at least one).
+          :math:`(B, S)` (``True`` for real slots; every row needs at least one); or, with
+          ``index`` :math:`(B)`, ``memory`` :math:`(K, S, M)` and ``mask`` :math:`(K, S)`
+          shared by many queries, query :math:`b` reading memory row ``index[b]`` (the
+          ``mlp`` keys are then computed once per memory row, not once per query).
         - **output:** :math:`(B, M)`.
     """
 
@@ -48,11 +53,14 @@ class Attention(nn.Module):
         for module in self.children():
             module.reset_parameters()
 
-    def forward(self, h: Tensor, memory: Tensor, mask: Tensor) -> Tensor:
+    def forward(self, h: Tensor, memory: Tensor, mask: Tensor, index: Optional[Tensor] = None) -> Tensor:
+        keys = memory if self.kind == "dot" else self.key(memory)
+        if index is not None:
+            memory, mask, keys = (t.index_select(0, index) for t in (memory, mask, keys))
         if self.kind == "dot":
-            scores = torch.einsum("bh,bsh->bs", h, memory)
+            scores = torch.einsum("bh,bsh->bs", h, keys)
         else:
-            scores = self.score(torch.tanh(self.query(h).unsqueeze(1) + self.key(memory))).squeeze(-1)
+            scores = self.score(torch.tanh(self.query(h).unsqueeze(1) + keys)).squeeze(-1)
         weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1)
         return torch.einsum("bs,bsh->bh", weights, memory)
 

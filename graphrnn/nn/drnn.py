@@ -185,7 +185,7 @@ class DRNN(nn.Module):
         context :math:`\mathbf{c}` over the memory of each row's tree (``tree`` ``[n]``)."""
         if self.attention is None:
             return predictive
-        context = self.attention(predictive, memory.index_select(0, tree), memory_mask.index_select(0, tree))
+        context = self.attention(predictive, memory, memory_mask, index=tree)
         return torch.tanh(self.attend(torch.cat([predictive, context], -1)))
 
     def _label_logits(self, predictive: Tensor, alpha: Tensor, phi: Tensor) -> Tensor:

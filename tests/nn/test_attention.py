@@ -30,6 +30,17 @@ def test_mlp_attention_equals_the_formula_and_has_gradients():
     assert repr(layer).startswith("Attention(\n  mlp\n")
 
 
+@pytest.mark.parametrize("kind", ["dot", "mlp"])
+def test_index_equals_the_gathered_memory(kind):
+    torch.manual_seed(1)
+    layer = Attention(kind, 3, 3).double()
+    h, memory = torch.randn(5, 3, dtype=torch.float64), torch.randn(2, 4, 3, dtype=torch.float64)
+    mask = torch.tensor([[True, True, False, False], [True, True, True, True]])
+    index = torch.tensor([1, 0, 0, 1, 1])
+    torch.testing.assert_close(layer(h, memory, mask, index=index),
+                               layer(h, memory[index], mask[index]))
+
+
 def test_bad_settings_are_explained():
     with pytest.raises(ValueError, match="attention must be one of"):
         Attention("cosine", 3, 3)
