@@ -255,7 +255,7 @@ class DRNN(nn.Module):
             raise ValueError(f"root_label {root_label} is outside the vocabulary of {self.num_labels} labels")
         root = self._root_state(root_state, None)
         num_trees = root[0].size(0)
-        memory = self._check_memory(memory, memory_mask, num_trees)
+        memory_and_mask = self._check_memory(memory, memory_mask, num_trees)
         device = root[0].device
         arange = torch.arange(num_trees, device=device)
         frontier = _Frontier(arange, torch.zeros_like(arange), torch.zeros_like(arange), torch.full_like(arange, -1),
@@ -266,16 +266,16 @@ class DRNN(nn.Module):
             local = _rank_in_tree(frontier.tree, num_trees) + count[frontier.tree]
             count += torch.bincount(frontier.tree, minlength=num_trees)
             alpha, phi, labels = self._decide(frontier, count, max_depth, max_children, max_nodes, sample,
-                                              generator, root_label, num_trees, memory)
+                                              generator, root_label, num_trees, memory_and_mask)
             records.append(torch.stack([frontier.tree, local, frontier.parent, labels]))
             frontier = self._grow(frontier, local, alpha, phi, self.embedding(labels))
         return _split_trees(torch.cat(records, 1), num_trees)
 
     def _decide(self, frontier: _Frontier, count: Tensor, max_depth: int, max_children: int,
                 max_nodes: Optional[int], sample: bool, generator, root_label: Optional[int], num_trees: int,
-                memory: Tuple[Optional[Tensor], Optional[Tensor]]):
+                memory_and_mask: Tuple[Optional[Tensor], Optional[Tensor]]):
         predictive = self.output_state(self.predictive(frontier.ancestral[0], frontier.fraternal[0]),
-                                       frontier.tree, *memory)
+                                       frontier.tree, *memory_and_mask)
         alpha = self._bernoulli(self.has_children(predictive).squeeze(-1), sample, generator)
         phi = self._bernoulli(self.has_next_sibling(predictive).squeeze(-1), sample, generator)
         alpha &= frontier.depth < max_depth
