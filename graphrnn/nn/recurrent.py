@@ -207,8 +207,12 @@ class RecurrentMessagePassing(MessagePassing):
                          size: int, level_index: int) -> Tuple[Tensor, ...]:
         state_j = self._gather_sources(plan, edges, outputs)
         window = slice(edges.start, edges.end)
+        accepted = self._hook_params["message"]
         kwargs = {f"{k}_j": self._gather_inputs(plan, edges, v) for k, v in node_inputs.items()
-                  if f"{k}_j" in self._hook_params["message"] or "**" in self._hook_params["message"]}
+                  if f"{k}_j" in accepted or "**" in accepted}
+        targets = plan.local_target[window] + plan.level_ptr[level_index]
+        kwargs.update({f"{k}_i": v.index_select(0, targets) for k, v in node_inputs.items()
+                       if f"{k}_i" in accepted or "**" in accepted})
         kwargs.update({k: v[window] for k, v in edge_inputs.items()})
         types = edge_type[window] if edge_type is not None else None
         messages = as_tuple(self._call("message", state_j=state_j, edge_type=types, step=level_index, **kwargs))

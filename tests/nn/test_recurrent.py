@@ -458,3 +458,40 @@ def test_chain_rnn_generic_path_runs_one_cell_call_per_level():
     layer = Counting(3, 4, cell="gru")
     layer(torch.randn(n, 3, generator=gen(42)), to_edge_index(edges))
     assert Counting.calls == 4
+
+
+# ============================================================ target inputs
+class TargetGatedRNN(RecurrentMessagePassing):
+    """m_uv = sigmoid(G x_v) * h_u (a per-edge gate that reads the *target*'s input x_i)."""
+
+    def __init__(self, d, h):
+        super().__init__()
+        self.hidden = h
+        self.G = nn.Parameter(torch.randn(h, d, dtype=DT, generator=gen(1)))
+        self.U = nn.Parameter(torch.randn(h, d, dtype=DT, generator=gen(2)))
+
+    def message(self, state_j, x_i, x_j):
+        return torch.sigmoid(x_i @ self.G.t()) * state_j[0] + 0.5 * x_j @ self.U.t()
+
+    def update(self, aggr, x):
+        return torch.tanh(aggr[0] + x @ self.U.t())
+
+    def initial_message(self, num_nodes, x):
+        return x.new_zeros(num_nodes, self.hidden)
+
+
+@settings(max_examples=25, deadline=None)
+@given(dags(min_nodes=1, max_nodes=9, kind="general"))
+def test_topological_message_receives_target_inputs(graph):
+    n, edges = graph
+    layer = TargetGatedRNN(3, 4)
+    x = torch.randn(n, 3, dtype=DT, generator=gen(n))
+    got = layer.propagate_topological(to_edge_index(edges), n, node_inputs={"x": x})[0]
+    h = [None] * n
+    for v in nx.topological_sort(to_nx(n, edges)):
+        acc = x.new_zeros(4)
+        for u, w in edges:
+            if w == v:
+                acc = acc + torch.sigmoid(layer.G @ x[v]) * h[u] + 0.5 * layer.U @ x[u]
+        h[v] = torch.tanh(acc + layer.U @ x[v])
+    torch.testing.assert_close(got, torch.stack(h))
