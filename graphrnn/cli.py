@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import List, Optional
 
 from graphrnn import reproduce
+from graphrnn.datasets.text import DataFormatError
+from graphrnn.predict import add_predict, run_predict
 from graphrnn.tasks import TASKS
 from graphrnn.training import CheckpointError, is_main_process
 
@@ -48,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_reproduce(commands)
     _add_train(commands)
+    add_predict(commands)
     return parser
 
 
@@ -60,11 +63,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     elif args.command == "train":
         try:
             summary = TASKS[args.train_task].run(args)
-        except (FileNotFoundError, CheckpointError) as error:
+        except (FileNotFoundError, CheckpointError, DataFormatError) as error:
             print(f"graphrnn train {args.train_task}: error: {error}", file=sys.stderr)
             return 2
         if is_main_process():
             print(summary)
+    elif args.command == "predict":
+        return run_predict(args)
     return 0
 
 

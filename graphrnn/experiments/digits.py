@@ -49,7 +49,8 @@ def train_one(name: str, train, test, epochs: int, hidden: int, seed: int, out: 
                          grad_clip=5.0, monitor="accuracy", mode="max", seed=seed, device=device,
                          out=None if out is None else out / name, progress=progress, resume=resume)
     trainer = Trainer(model, loss_fn, train, config, metrics_fn=metrics_fn, eval_data=test,
-                      extra_state={"task": "digits", "model": name, "hidden": hidden})
+                      extra_state={"task": "digits", "model": name, "hidden": hidden,
+                                   "inference": {"kind": "digits", "model": name, "hidden": hidden}})
     start = time.perf_counter()
     history = trainer.fit()
     seconds = time.perf_counter() - start
