@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from graphrnn import reproduce
+from graphrnn.cli_checks import run_guarded
 from graphrnn.datasets.text import DataFormatError
 from graphrnn.predict import add_predict, run_predict
 from graphrnn.tasks import TASKS
@@ -55,7 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    # options checked before any work; OSError, NaN and Ctrl-C become one line on stderr (graphrnn/cli_checks.py)
+    return run_guarded(parser, args, argv, _run)
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "reproduce":
         reproduce.run_all(args.out, args.quick, args.seed, args.only,
                           log=lambda message: print(message, file=sys.stderr, flush=True))
