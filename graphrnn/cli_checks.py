@@ -4,7 +4,7 @@
 
 1. **Before any work** (:func:`check_arguments`): counts such as ``--epochs`` are >= 1, the
    output directory (``--out``) can be created and written and is not a file, input paths
-   (``--data``, ``--checkpoint``, ``--input``) exist, and ``--resume`` finds a checkpoint.
+   (``--checkpoint``, ``--input``) exist, and ``--resume`` finds a checkpoint.
 2. **Resumed runs** (:func:`reconcile_resumed`): a fresh training run records its options in
    ``OUT/command.json``. On ``--resume``, an option left at its default takes the recorded
    value (so resuming without ``--quick`` a run started with ``--quick`` keeps the small data,
@@ -38,8 +38,9 @@ DATA_OPTIONS = ("quick", "data", "train_size", "task", "grammar", "source", "tar
 POSITIVE_COUNTS = ("epochs", "hidden", "train_size", "batch_size", "iterations", "beam")
 #: Options that must be finite numbers > 0 when given.
 POSITIVE_NUMBERS = ("lr",)
-#: Input paths that must exist when given.
-INPUT_PATHS = ("data", "checkpoint", "input")
+#: Input paths that must exist when given (``--data`` is checked by each task, whose message says
+#: which layout it expects; the tasks read it first, before any work).
+INPUT_PATHS = ("checkpoint", "input")
 _NOT_COMPARED = ("command", "resume", "out", "train_task")
 
 
@@ -172,7 +173,7 @@ def reconcile_resumed(args: argparse.Namespace, defaults: Dict[str, Any], log: C
             continue
         option = "--" + name.replace("_", "-")
         if _plain(current[name]) == _plain(defaults.get(name)):
-            is_path = isinstance(defaults.get(name), Path) or name in INPUT_PATHS
+            is_path = isinstance(defaults.get(name), Path) or name in INPUT_PATHS + ("data",)
             setattr(args, name, Path(before) if is_path and before is not None else before)
             kept.append(f"{option} {_show(before)}" if before is not True else option)
         elif name in DATA_OPTIONS:

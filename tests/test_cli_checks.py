@@ -37,7 +37,6 @@ def no_work(monkeypatch):
     ("--epochs", "0", "--epochs must be an integer >= 1, got 0"),
     ("--epochs", "-3", "--epochs must be an integer >= 1, got -3"),
     ("--hidden", "0", "--hidden must be an integer >= 1, got 0"),
-    ("--data", "no/such/file.csv", "--data no/such/file.csv does not exist"),
 ])
 def test_bad_options_fail_before_any_work(capsys, tmp_path, no_work, option, value, message):
     out = tmp_path / "run"
