@@ -11,8 +11,8 @@ Two layouts are read:
 
 Split names default to ``train`` / ``val`` / ``test`` and can be set. A split that is missing
 (always, for a single TSV file) is cut from the training pairs at random with a seeded
-generator (:data:`~graphrnn.datasets.text.HELD_OUT_FRACTION` of them each, test first, then
-validation), and :attr:`ParallelCorpus.notes` says so. Lines are returned untokenised; a
+generator (a tenth, :data:`~graphrnn.datasets.text.HELD_OUT_FRACTION`, as test, then a tenth
+of the rest as validation), and :attr:`ParallelCorpus.notes` says so. Lines are returned untokenised; a
 malformed file raises a one-line :class:`~graphrnn.datasets.text.DataFormatError` naming the
 file and line (an empty line, a line without a tab, a side left empty, bytes that are not
 UTF-8, or two files of one split with different line counts).

@@ -448,6 +448,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``graphrnn train mixer``."""
     parser.add_argument("--task", choices=TASKS, default="captioning", help="which experiment (default: captioning)")
     parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
+    parser.add_argument("--hidden", type=int, default=None, help="state size (default: the preset's)")
     own = parser.add_argument_group(
         "your own corpus (translation, summarization)",
         "--data PATH: a folder of line-aligned <split>.<lang>[.gz] files, or one source<TAB>target .tsv[.gz] "
@@ -467,6 +468,8 @@ def run_task(args: argparse.Namespace) -> str:
     """``graphrnn train mixer``: ``--epochs`` sets the shared XENT epochs; ``--quick`` the small sizes."""
     settings = settings_for(args.task, args.quick, args.epochs)
     settings.methods = tuple(getattr(args, "methods", METHODS))
+    if getattr(args, "hidden", None):
+        settings.hidden = args.hidden
     own = {key: getattr(args, key, None) for key in OWN_DATA_KEYS}
     if any(own.values()) and args.task == "captioning":
         raise ValueError("--source/--target/--splits/--tokenizer/--lowercase are for your own translation or "
