@@ -354,6 +354,7 @@ class Trainer:
         if self.out is None or not is_main_process():
             return
         self.out.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temporaries(self.out)
         if (self.out / CHECKPOINT_NAME).exists():
             logger.warning("%s holds a previous run; it is overwritten (use resume=True to continue it)",
                            self.out)
@@ -363,6 +364,8 @@ class Trainer:
     def _resume(self) -> None:
         path = self.out / CHECKPOINT_NAME
         checkpoint = load_checkpoint(path, map_location="cpu")
+        if is_main_process():
+            _remove_stale_temporaries(self.out)
         self._restore(checkpoint, path)
         if is_main_process():
             _write_jsonl(self.out / METRICS_NAME, self.history)
@@ -793,6 +796,13 @@ def _merge_metrics(record: Dict[str, Any], metrics: Mapping[str, float], source:
                 f"{list(RESERVED_KEYS)}); rename it"
             )
         record[name] = value
+
+
+def _remove_stale_temporaries(out: Path) -> None:
+    """Deletes the temporary files of checkpoint writes cut short by a kill (``.checkpoint.pt.*.tmp``)."""
+    for name in (CHECKPOINT_NAME, BEST_NAME):
+        for stale in out.glob(f".{name}.*.tmp"):
+            stale.unlink(missing_ok=True)
 
 
 # ----------------------------------------------------------------------- logs
