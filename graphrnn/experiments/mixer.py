@@ -357,7 +357,7 @@ def run(task: TaskData, settings: Settings, seed: int = 0, out: Optional[Path] =
     resume = resume and out is not None
     with run_directory(out) as out:
         device = str(resolve_device(device))
-        T = settings.T or task.max_len
+        T = min(settings.T or task.max_len, task.max_len)  # no more steps than the longest output
         schedule = MixerSchedule(T=T, delta=settings.delta, xent_epochs=settings.xent_epochs,
                                  mixed_epochs=settings.mixed_epochs)
         start = time.perf_counter()

@@ -1,0 +1,62 @@
+"""MIXER's translation and summarization tasks on your own corpus (no training: what load_task builds)."""
+import pytest
+
+from graphrnn.experiments import mixer
+
+
+def own(tmp_path, lines, **extra):
+    path = tmp_path / "pairs.tsv"
+    path.write_text("".join(f"{s}\t{t}\n" for s, t in lines), encoding="utf-8")
+    settings = mixer.settings_for("translation", quick=True)
+    settings.extra = {**settings.extra, **extra}
+    return path, settings
+
+
+def test_tsv_task_keeps_every_pair_and_records_how_text_was_read(tmp_path):
+    lines = [(f"Hello, World {i}!", f"HALLO {i} WELT") for i in range(40)]
+    path, settings = own(tmp_path, lines, source="en", target="xx", lowercase=True)
+    task = mixer.load_task("translation", settings, seed=0, data=path)
+    assert (len(task.train), len(task.val), len(task.test)) == (32, 4, 4)  # nothing dropped, 4 + 4 cut
+    assert "hello" in task.source_vocab.stoi and "Hello" not in task.source_vocab.stoi  # --lowercase
+    assert "no test split" in task.details and "lower-cased" in task.details and "en -> xx" in task.details
+    assert task.max_len == 4 and task.max_source is None and not task.builtin  # longest target + <eos>
+    state = mixer.inference_state(task, settings)
+    assert state["text"] == {"tokenizer": "13a", "lowercase": True} and state["kind"] == "mixer"
+    assert state["source_vocab"] == task.source_vocab.to_list() and state["model_settings"]["source"] == "tokens"
+    assert quick_presets_unchanged()
+
+
+def quick_presets_unchanged():
+    return all(key not in mixer.QUICK[name].extra for name in mixer.QUICK for key in mixer.OWN_DATA_KEYS)
+
+
+def test_copy_the_source_baseline_is_100_on_an_identity_language_and_0_on_a_disjoint_one(tmp_path):
+    same = [(f"a b c{i % 3} d", f"a b c{i % 3} d") for i in range(30)]
+    path, settings = own(tmp_path, same, source="xx", target="yy", tokenizer="whitespace")
+    task = mixer.load_task("translation", settings, data=path)
+    assert mixer.copy_source_score(task, task.test) == pytest.approx(100.0)
+    upper = [(f"a b c{i % 3} d", f"A B C{i % 3} D") for i in range(30)]
+    path, settings = own(tmp_path, upper, source="xx", target="yy", tokenizer="whitespace")
+    task = mixer.load_task("translation", settings, data=path)
+    assert mixer.copy_source_score(task, task.test) == 0.0
+
+
+def test_summarization_from_a_folder_cuts_sources_and_names_the_missing_split(tmp_path):
+    (tmp_path / "train.body").write_text("".join(" ".join(["word"] * 40) + f" {i}\n" for i in range(20)))
+    (tmp_path / "train.subject").write_text("".join(f"subject {i}\n" for i in range(20)))
+    settings = mixer.settings_for("summarization", quick=True)
+    settings.extra = {**settings.extra, "source": "body", "target": "subject"}
+    task = mixer.load_task("summarization", settings, data=tmp_path)
+    assert task.max_source == 25 and all(pair.src.numel() == 25 for pair in task.train)
+    assert "no val split" in task.details and "no test split" in task.details
+
+
+def test_without_languages_a_folder_is_the_builtin_corpus(tmp_path):
+    settings = mixer.settings_for("translation", quick=True)
+    with pytest.raises(FileNotFoundError, match="train.de"):
+        mixer.load_task("translation", settings, data=tmp_path)  # Multi30k's layout: train.de / train.en
+    settings.extra = {**settings.extra, "source": "xx"}
+    with pytest.raises(ValueError, match="--source XX --target YY"):
+        mixer.load_task("translation", settings, data=tmp_path)
+    with pytest.raises(FileNotFoundError, match="give its folder or .tsv file with --data PATH"):
+        mixer.load_task("translation", settings)
