@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional, Union
@@ -163,8 +164,8 @@ def _check_choice(name: str, value: Any, choices: tuple) -> None:
 
 
 def _check_at_least(name: str, value: Any, low: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < low:
-        raise ValueError(f"TrainConfig.{name} must be a number >= {low}, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value < math.inf:
+        raise ValueError(f"TrainConfig.{name} must be a finite number >= {low}, got {value!r}")
 
 
 def _check_int(name: str, value: Any, low: int) -> None:
@@ -173,5 +174,5 @@ def _check_int(name: str, value: Any, low: int) -> None:
 
 
 def _check_positive(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(f"TrainConfig.{name} must be a number > 0, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+        raise ValueError(f"TrainConfig.{name} must be a finite number > 0, got {value!r}")
