@@ -7,6 +7,7 @@ collate) and the layers (which run them) both import from here.
 from graphrnn.graph.checks import check_edge_index, check_edge_type, check_levels, device_assert
 from graphrnn.graph.levels import find_cycle, forest_depth_and_root, topological_levels
 from graphrnn.graph.plan import ChainPacking, TopologicalPlan, build_topological_plan
+from graphrnn.graph.planner import Planner
 
 __all__ = [
     "check_edge_index",
@@ -19,4 +20,5 @@ __all__ = [
     "TopologicalPlan",
     "ChainPacking",
     "build_topological_plan",
+    "Planner",
 ]

@@ -22,8 +22,9 @@ def device_assert(condition: Tensor, message: str) -> None:
     accelerator the check is ``torch._assert_async``: it is queued with the kernels and
     fails the stream (``RuntimeError`` carrying ``message`` at the next synchronisation)
     instead of stalling the host, so a training step stays free of host-device syncs.
+    Under ``torch.compile`` it is always the device assert (traced into the graph).
     """
-    if condition.device.type == "cpu":
+    if condition.device.type == "cpu" and not torch.compiler.is_compiling():
         if not condition.numpy().item():  # host memory: no sync, no dispatcher op
             raise ValueError(message)
     else:

@@ -24,7 +24,7 @@ from typing import List, Optional, Sequence, Tuple
 import torch
 from torch import Tensor
 
-__all__ = ["LevelStore"]
+__all__ = ["LevelStore", "ListLevelStore", "level_store"]
 
 
 class LevelStore:
@@ -49,6 +49,32 @@ class LevelStore:
         """Rows ``index`` (level-major positions on ``levels``) of every state tensor."""
         tokens = [self.tokens[level] for level in levels if self.tokens[level] is not None]
         return _Gather.apply(self, index, final, *tokens)
+
+
+class ListLevelStore:
+    """The same interface in plain tensor operations, for ``torch.compile`` (which traces them
+    and plans the memory itself): a level's states are kept as they are, and a gather reads
+    from the concatenation of the levels it spans."""
+
+    def __init__(self, level_ptr: Sequence[int]) -> None:
+        self.level_ptr = level_ptr
+        self.levels: List[Optional[Tuple[Tensor, ...]]] = [None] * (len(level_ptr) - 1)
+
+    def write(self, level: int, states: Tuple[Tensor, ...]) -> None:
+        self.levels[level] = tuple(states)
+
+    def gather(self, index: Tensor, levels: Sequence[int], final: bool = False) -> Tuple[Tensor, ...]:
+        levels = list(levels)
+        first, last = min(levels), max(levels)
+        spanned = [self.levels[level] for level in range(first, last + 1)]
+        parts = spanned[0] if len(spanned) == 1 else tuple(torch.cat(p, 0) for p in zip(*spanned))
+        local = index - self.level_ptr[first] if self.level_ptr[first] else index
+        return tuple(p.index_select(0, local) for p in parts)
+
+
+def level_store(level_ptr: Sequence[int]):
+    """:class:`LevelStore` in eager mode, :class:`ListLevelStore` under ``torch.compile``."""
+    return ListLevelStore(level_ptr) if torch.compiler.is_compiling() else LevelStore(level_ptr)
 
 
 class _Write(torch.autograd.Function):

@@ -10,8 +10,9 @@ from torch_geometric.nn import MessagePassing
 
 from graphrnn.graph.checks import check_edge_index, check_edge_type
 from graphrnn.graph.plan import TopologicalPlan, build_topological_plan
+from graphrnn.graph.planner import Planner
 
-from .level_store import LevelStore
+from .level_store import LevelStore, level_store
 from .validation import check_edge_inputs, check_edge_type_shape, check_plan_type
 
 __all__ = ["RecurrentMessagePassing", "SynchronousStep", "State"]
@@ -165,6 +166,14 @@ class RecurrentMessagePassing(MessagePassing):
                                       edge_types=self.edge_types, num_edge_types=self.num_edge_types,
                                       chains=self.plan_chains)
 
+    def planner(self, **keys: str) -> Planner:
+        """A picklable :class:`~graphrnn.graph.Planner` of this layer's plans, for
+        ``graphrnn.data.DataLoader(..., plans={"plan": layer.planner()})``; ``keys`` name the batch
+        attributes to read (``edge_index_key``, ``edge_type_key``, ``level_key``)."""
+        return Planner(flow=self.flow, edge_types=self.edge_types,
+                       num_edge_types=self.num_edge_types if self.edge_types is None else None,
+                       chains=self.plan_chains, **keys)
+
     def propagate_topological(self, edge_index: Tensor, num_nodes: Optional[int] = None, *,
                               level: Optional[Tensor] = None, plan: Optional[TopologicalPlan] = None,
                               edge_type: Optional[Tensor] = None,
@@ -211,6 +220,8 @@ class RecurrentMessagePassing(MessagePassing):
         """The level loop over a checked plan. ``shared`` values go unchanged to every hook call."""
         if plan.num_nodes == 0:
             return ()
+        shared = shared or {}
+        self._check_topological_inputs(node_inputs, edge_inputs, shared)
         sizes = plan.level_sizes()
         per_level = {k: v.index_select(0, plan.node_order).split(sizes) for k, v in node_inputs.items()}
         sorted_inputs = {k: v.index_select(0, plan.node_order) for k, v in node_inputs.items()
@@ -218,13 +229,28 @@ class RecurrentMessagePassing(MessagePassing):
         edge_inputs = {k: v.index_select(0, plan.edge_order) for k, v in edge_inputs.items()}
         if edge_type is not None:
             edge_type = edge_type.index_select(0, plan.edge_order)
-        store = LevelStore(plan.level_ptr)
-        shared = shared or {}
+        store = level_store(plan.level_ptr)
         for level_index in range(plan.num_levels):
             here = {k: v[level_index] for k, v in per_level.items()}
             store.write(level_index, self._update_level(plan, level_index, store, edge_type, here, sorted_inputs,
                                                         edge_inputs, shared))
         return store.gather(plan.node_position, range(plan.num_levels), final=True)
+
+    def _check_topological_inputs(self, node_inputs, edge_inputs, shared) -> None:
+        """Every name a hook requires must be one this pass provides (checked once per pass)."""
+        provided = {
+            "message": {"state_j", "edge_type", "step", *shared, *edge_inputs,
+                        *(f"{k}_j" for k in node_inputs), *(f"{k}_i" for k in node_inputs)},
+            "update": {"step", *shared, *node_inputs},
+            "initial_message": {*shared, *node_inputs},
+        }
+        for hook, available in provided.items():
+            missing = self._hook_required[hook].difference(available)
+            if missing:
+                raise TypeError(
+                    f"{type(self).__name__}.{hook}() asks for {sorted(missing)}, which the topological schedule "
+                    f"does not provide here; available: {sorted(available)} (node inputs as <name>, <name>_j for "
+                    "the source and <name>_i for the target of each edge); fix the name or give it a default")
 
     def _wants_endpoint(self, name: str) -> bool:
         accepted = self._hook_params["message"]
