@@ -7,6 +7,9 @@ from pathlib import Path
 from typing import List, Optional
 
 from graphrnn import reproduce
+from graphrnn.cli_checks import run_guarded
+from graphrnn.datasets.text import DataFormatError
+from graphrnn.predict import add_predict, run_predict
 from graphrnn.tasks import TASKS
 from graphrnn.training import CheckpointError, is_main_process
 
@@ -48,11 +51,18 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_reproduce(commands)
     _add_train(commands)
+    add_predict(commands)
     return parser
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    # options checked before any work; OSError, NaN and Ctrl-C become one line on stderr (graphrnn/cli_checks.py)
+    return run_guarded(parser, args, argv, _run)
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "reproduce":
         reproduce.run_all(args.out, args.quick, args.seed, args.only,
                           log=lambda message: print(message, file=sys.stderr, flush=True))
@@ -60,11 +70,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     elif args.command == "train":
         try:
             summary = TASKS[args.train_task].run(args)
-        except (FileNotFoundError, CheckpointError) as error:
+        except (FileNotFoundError, CheckpointError, DataFormatError) as error:
             print(f"graphrnn train {args.train_task}: error: {error}", file=sys.stderr)
             return 2
         if is_main_process():
             print(summary)
+    elif args.command == "predict":
+        return run_predict(args)
     return 0
 
 

@@ -275,6 +275,12 @@ def _attr_tensor(name: str, attrs: Mapping, description: str, kind: str, argumen
 # --------------------------------------------------------------------------- Data -> networkx
 
 
+#: Attributes copied to the nodes by default (when present): the per-node fields of graphrnn's builders.
+NODE_KEYS = ("x", "y", "pos", "node_type", "depth", "has_children", "has_next_sibling")
+#: Attributes copied to the edges by default (when present).
+EDGE_KEYS = ("edge_type", "edge_attr", "edge_weight")
+
+
 def to_networkx(
     data: Data,
     node_attrs: Optional[Union[str, Sequence[str]]] = None,
@@ -282,54 +288,81 @@ def to_networkx(
 ) -> nx.DiGraph:
     r"""Converts a :class:`~torch_geometric.data.Data` into a directed networkx graph.
 
-    Nodes are ``0..N-1``; edges are added in ``edge_index`` order. The result is an
-    :class:`~networkx.MultiDiGraph` when ``edge_index`` has parallel edges and an
-    :class:`~networkx.DiGraph` otherwise. Tensor rows become python scalars (0-d
-    rows) or nested lists.
+    Node ``i`` is named ``data.node_keys[i]`` when ``data`` came from :func:`from_networkx`
+    (``node_keys`` is a list of ``N`` distinct keys), so that ``from_networkx(to_networkx(data))``
+    restores the original keys; otherwise nodes are ``0..N-1``. Edges are added in
+    ``edge_index`` order. The result is an :class:`~networkx.MultiDiGraph` when
+    ``edge_index`` has parallel edges and an :class:`~networkx.DiGraph` otherwise. Tensor
+    rows become python scalars (0-d rows) or nested lists.
+
+    Attributes are placed by name, never by size: an attribute goes on the nodes only when
+    it is listed in ``node_attrs`` and on the edges only when listed in ``edge_attrs`` (so an
+    edge attribute stays on the edges even when ``E == N``), and it must then have one row
+    per node (edge).
 
     Args:
         data (Data): graph with ``edge_index`` ``[2, E]`` and ``num_nodes``.
-        node_attrs (str or list of str, optional): per-node tensors (first dim
-            ``N``) to copy. Default: every tensor attribute with first dim ``N``
-            whose name does not start with ``"edge_"``.
-        edge_attrs (str or list of str, optional): per-edge tensors (first dim
-            ``E``) to copy. Default: ``edge_type`` and ``edge_attr`` where present.
+        node_attrs (str or list of str, optional): per-node tensors (first dim ``N``) to
+            copy. Default: those of :data:`NODE_KEYS` (``x``, ``y``, ``pos``, ``node_type``,
+            ``depth``, ``has_children``, ``has_next_sibling``) that ``data`` has, except 0-d
+            (per-graph) values.
+        edge_attrs (str or list of str, optional): per-edge tensors (first dim ``E``) to
+            copy. Default: those of :data:`EDGE_KEYS` (``edge_type``, ``edge_attr``,
+            ``edge_weight``) that ``data`` has.
 
     Returns:
         nx.DiGraph or nx.MultiDiGraph.
 
     Raises:
-        ValueError: if ``data`` has no ``edge_index`` or ``num_nodes``, or a
-            requested attribute is missing or has the wrong first dimension.
+        TypeError: if ``data`` is not a PyG ``Data`` (e.g. already a networkx graph).
+        ValueError: if ``data`` has no ``edge_index`` or ``num_nodes``, or an attribute to
+            copy is missing or does not have one row per node (edge).
     """
+    _check_data(data)
     edge_index = getattr(data, "edge_index", None)
     num_nodes = data.num_nodes
     if edge_index is None or num_nodes is None:
         raise ValueError("data needs edge_index and num_nodes; set data.num_nodes = N explicitly")
     check_edge_index(edge_index, num_nodes)
     num_edges = edge_index.size(1)
-    node_names = _default_node_attrs(data, num_nodes) if node_attrs is None else _attr_names(node_attrs, "node_attrs")
-    edge_names = _default_edge_attrs(data) if edge_attrs is None else _attr_names(edge_attrs, "edge_attrs")
+    node_names = _present(data, NODE_KEYS) if node_attrs is None else _attr_names(node_attrs, "node_attrs")
+    edge_names = _present(data, EDGE_KEYS) if edge_attrs is None else _attr_names(edge_attrs, "edge_attrs")
     node_rows = {name: _rows(data, name, num_nodes, "node") for name in node_names}
     edge_rows = {name: _rows(data, name, num_edges, "edge") for name in edge_names}
 
+    keys = _node_keys(data, num_nodes)
     G = nx.MultiDiGraph() if _has_parallel_edges(edge_index) else nx.DiGraph()
-    G.add_nodes_from((i, {name: rows[i] for name, rows in node_rows.items()}) for i in range(num_nodes))
+    G.add_nodes_from((keys[i], {name: rows[i] for name, rows in node_rows.items()}) for i in range(num_nodes))
     pairs = edge_index.t().tolist()
-    G.add_edges_from((u, v, {name: rows[e] for name, rows in edge_rows.items()}) for e, (u, v) in enumerate(pairs))
+    G.add_edges_from((keys[u], keys[v], {name: rows[e] for name, rows in edge_rows.items()})
+                     for e, (u, v) in enumerate(pairs))
     return G
 
 
-def _default_node_attrs(data: Data, num_nodes: int) -> List[str]:
-    return [
-        key for key, value in data.items()
-        if isinstance(value, Tensor) and value.dim() > 0 and value.size(0) == num_nodes
-        and not key.startswith("edge_")
-    ]
+def _check_data(data: Any) -> None:
+    if isinstance(data, nx.Graph):
+        raise TypeError(f"to_networkx needs a torch_geometric Data, got a networkx {type(data).__name__}, which "
+                        "is converted already; use from_networkx(G) to go the other way")
+    if not isinstance(data, Data):
+        raise TypeError(f"to_networkx needs a torch_geometric.data.Data (e.g. from chain_graph or tree_graph), "
+                        f"got {type(data).__name__}")
 
 
-def _default_edge_attrs(data: Data) -> List[str]:
-    return [key for key in ("edge_type", "edge_attr") if isinstance(getattr(data, key, None), Tensor)]
+def _present(data: Data, names: Sequence[str]) -> List[str]:
+    """The attributes of ``names`` that ``data`` holds as tensors of at least one dimension."""
+    return [name for name in names if isinstance(getattr(data, name, None), Tensor) and data[name].dim() > 0]
+
+
+def _node_keys(data: Data, num_nodes: int) -> list:
+    """``data.node_keys`` when it names every node once (``from_networkx`` output), else ``0..N-1``."""
+    keys = getattr(data, "node_keys", None)
+    if isinstance(keys, (list, tuple)) and len(keys) == num_nodes and all(isinstance(k, Hashable) for k in keys):
+        try:
+            if len(set(keys)) == num_nodes:
+                return list(keys)
+        except TypeError:  # a tuple holding an unhashable value
+            pass
+    return list(range(num_nodes))
 
 
 def _rows(data: Data, name: str, size: int, kind: str) -> list:
@@ -339,7 +372,8 @@ def _rows(data: Data, name: str, size: int, kind: str) -> list:
     if value.dim() == 0 or value.size(0) != size:
         raise ValueError(
             f"{kind} attribute {name!r} has shape {list(value.shape)}, expected first dimension "
-            f"{size} (one row per {kind})"
+            f"{size} (one row per {kind}); leave it out by listing the attributes to copy, e.g. "
+            f"{kind}_attrs=[...] without {name!r}"
         )
     return value.detach().cpu().tolist()
 

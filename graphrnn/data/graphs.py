@@ -14,6 +14,7 @@ every other field is concatenated unchanged by PyG batching.
 """
 from __future__ import annotations
 
+import numbers
 from typing import Any, Optional
 
 import torch
@@ -64,6 +65,19 @@ def _show(nodes: Tensor) -> str:
     return f"[{shown}{', ...' if len(values) > _MAX_NODES_SHOWN else ''}]"
 
 
+def _check_count(name: str, value: Any) -> int:
+    """``value`` as a Python int >= 0: ints, numpy integers and 0-d integer tensors pass."""
+    if isinstance(value, Tensor) and value.dim() == 0 and not (value.is_floating_point() or value.is_complex()
+                                                               or value.dtype == torch.bool):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer (a count), got {type(value).__name__} {value!r}; "
+                        "round it explicitly, e.g. int(n), if a whole number was meant")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return int(value)
+
+
 # --------------------------------------------------------------------------- chain
 
 
@@ -104,10 +118,10 @@ def chain_edge_index(num_steps: int, device: Optional[torch.device] = None) -> T
     """The edges ``t -> t+1`` of a chain with ``num_steps`` nodes: ``LongTensor [2, T-1]``.
 
     Raises:
+        TypeError: if ``num_steps`` is not an integer (e.g. ``2.5`` or ``True``).
         ValueError: if ``num_steps`` is negative.
     """
-    if num_steps < 0:
-        raise ValueError(f"num_steps must be >= 0, got {num_steps}")
+    num_steps = _check_count("num_steps", num_steps)
     steps = torch.arange(max(num_steps - 1, 0), device=device)
     return torch.stack([steps, steps + 1])
 
@@ -160,6 +174,7 @@ def tree_graph(labels: Any, parents: Any, num_labels: Optional[int] = None, orde
         * ``num_nodes = N``.
 
     Raises:
+        TypeError: if ``num_labels`` is not an integer.
         ValueError: if the lengths differ, labels or parents are not integers (map
             string labels to ids with a vocabulary first), a parent index is out of
             range or a node is its own parent, there is not exactly one root (a forest),
@@ -175,7 +190,7 @@ def tree_graph(labels: Any, parents: Any, num_labels: Optional[int] = None, orde
         )
     _check_parents(parents)
     if num_labels is not None:
-        _check_label_range(labels, num_labels)
+        _check_label_range(labels, _check_count("num_labels", num_labels))
     if ordered:
         _check_parent_order(parents)
     parent_edges = _parent_edges(parents)

@@ -24,6 +24,8 @@ as wide as the number of possible sequences returns the exact top-:math:`k` of a
 """
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor
 
@@ -136,7 +138,9 @@ def beam_search(step_fn: StepFn, state: State, bos: int, eos: int, beam_size: in
 
     Args:
         step_fn: ``(tokens [B k], state) -> (log_probs [B k, V], state)``; the log-probs must be
-            normalised (:math:`\le 0`). It is called with the beams of input ``b`` in rows
+            normalised: every row's largest entry lies in :math:`[-\log V, 0]` up to rounding,
+            no NaN or :math:`+\infty` (:math:`-\infty` marks impossible tokens), and the state
+            keeps all :math:`B k` rows (checked every step). It is called with the beams of input ``b`` in rows
             ``b k .. b k + k - 1``.
         state: the initial decoder state for the ``B`` inputs: a tensor or (nested) tuple/list
             of tensors with the batch in dimension 0 (e.g. ``((h, c), encoder_outputs)``). Each
@@ -151,6 +155,12 @@ def beam_search(step_fn: StepFn, state: State, bos: int, eos: int, beam_size: in
 
     Runs under ``torch.no_grad()``.
 
+    Raises:
+        ValueError: for a bad ``beam_size``, ``max_len``, token id or non-finite
+            ``length_penalty``, and when ``step_fn`` returns scores that are not
+            log-probabilities (probabilities, logits, NaN) or a state that lost rows.
+        TypeError: when ``step_fn`` does not return a pair, or arguments have the wrong type.
+
     Returns:
         Per input, up to ``k`` pairs ``(tokens, score)`` best first (fewer when fewer than ``k``
         sequences have a finite score).
@@ -163,12 +173,15 @@ def beam_search(step_fn: StepFn, state: State, bos: int, eos: int, beam_size: in
     beam_size, max_len = _check_beam_size(beam_size), check_max_len(max_len)
     if not isinstance(length_penalty, (int, float)) or isinstance(length_penalty, bool):
         raise TypeError(f"length_penalty must be a number (0 = raw sum of log-probs), got {length_penalty!r}")
+    if not math.isfinite(length_penalty):
+        raise ValueError(f"length_penalty must be finite (0 = raw sum of log-probs, 1 = mean per token), "
+                         f"got {length_penalty!r}")
     batch = state_batch_size(state)
     state = map_state(lambda t: t.repeat_interleave(beam_size, dim=0), state)
     tokens = torch.full((batch * beam_size,), bos, dtype=torch.long, device=state_tensors(state)[0].device)
     beams = None
     for t in range(max_len):
-        log_probs, state = checked_step(step_fn, tokens, state, bos, eos)
+        log_probs, state = checked_step(step_fn, tokens, state, bos, eos, t)
         if beams is None:  # the scores follow the dtype and device of the model's log-probs
             beams = _Beams(batch, beam_size, max_len, float(length_penalty), log_probs.device, log_probs.dtype)
         rows, tokens = beams.advance(log_probs, t, eos)

@@ -21,12 +21,13 @@ with :mod:`graphrnn.decoding.beam`.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
 from torch import Tensor
 
-__all__ = ["Hypothesis", "StepFn", "greedy", "map_state", "sample", "state_batch_size", "state_tensors"]
+__all__ = ["Hypothesis", "StepFn", "check_log_probs", "greedy", "map_state", "sample", "state_batch_size", "state_tensors"]
 
 State = object  # a Tensor, None, or a tuple/list of States
 StepFn = Callable[[Tensor, State], tuple[Tensor, State]]
@@ -82,18 +83,107 @@ def check_max_len(max_len: int) -> int:
     return max_len
 
 
-def checked_step(step_fn: StepFn, tokens: Tensor, state: State, bos: int, eos: int) -> tuple[Tensor, State]:
-    """Call ``step_fn`` and check that it returned log-probs ``[B', V]`` covering ``bos`` and ``eos``."""
-    log_probs, state = step_fn(tokens, state)
-    if not isinstance(log_probs, Tensor) or log_probs.dim() != 2 or log_probs.size(0) != tokens.size(0):
+def checked_step(step_fn: StepFn, tokens: Tensor, state: State, bos: int, eos: int,
+                 step: int = 0) -> tuple[Tensor, State]:
+    """Call ``step_fn`` and check what it returned: a pair ``(log_probs [B', V], state)`` whose
+    log-probs are normalised (see :func:`check_log_probs`) and cover ``bos`` and ``eos``, and
+    whose state still has ``B'`` rows in dimension 0 of every tensor."""
+    result = step_fn(tokens, state)
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        what = f"a {type(result).__name__} of {len(result)} items" if isinstance(result, (tuple, list)) \
+            else f"a {type(result).__name__}"
+        raise TypeError(f"step_fn must return a pair (log_probs [B', V], state), got {what} at step {step}; "
+                        "return exactly two values (put extra outputs inside the state)")
+    log_probs, state = result
+    rows = tokens.size(0)
+    if not isinstance(log_probs, Tensor) or log_probs.dim() != 2 or log_probs.size(0) != rows:
         shape = tuple(log_probs.shape) if isinstance(log_probs, Tensor) else type(log_probs).__name__
-        raise ValueError(f"step_fn must return log_probs of shape [{tokens.size(0)}, V] (one row per token fed), "
-                         f"got {shape}; check that the state's batch size matches the tokens")
+        raise ValueError(f"step_fn must return log_probs of shape [{rows}, V] (one row per token fed), "
+                         f"got {shape} at step {step}; check that the state's batch size matches the tokens")
     vocab = log_probs.size(1)
     for name, token in (("bos", bos), ("eos", eos)):
         if token >= vocab:
             raise ValueError(f"{name}={token} is outside the vocabulary of size {vocab} returned by step_fn")
+    check_log_probs(log_probs, step)
+    _check_returned_state(state, rows, step)
     return log_probs, state
+
+
+def _slack(dtype: torch.dtype) -> float:
+    """How far rounding may push a log-prob of ``dtype`` past its bounds."""
+    return 1e-2 if dtype in (torch.float16, torch.bfloat16) else 1e-4
+
+
+def check_log_probs(log_probs: Tensor, step: int = 0) -> None:
+    r"""Checks that every row of ``log_probs`` [B', V] can be a normalised log-distribution.
+
+    A normalised row has its largest entry :math:`m` in :math:`[-\log V, 0]` and its smallest
+    entry at most :math:`-\log V` (some probability is at least, and some at most, :math:`1/V`);
+    both are checked up to rounding. Above 0 the scores are not log-probabilities
+    (probabilities or logits were returned); a largest entry below :math:`-\log V`, or a
+    smallest above it, means the probabilities sum to less, or more, than 1. NaN and
+    :math:`+\infty` fail too; :math:`-\infty` entries (impossible tokens) are fine. Cost: one
+    min/max reduction over the scores and one host synchronisation per call; the slow
+    diagnosis runs only on failure.
+
+    Raises:
+        TypeError: if the scores are not floating point.
+        ValueError: naming the step, the row and the value when a row fails.
+    """
+    if not log_probs.is_floating_point():
+        raise TypeError(f"step_fn must return floating-point log_probs, got dtype {log_probs.dtype} at step {step}")
+    if log_probs.numel() == 0:
+        return
+    slack, log_vocab = _slack(log_probs.dtype), math.log(log_probs.size(1))
+    row_min, row_max = torch.aminmax(log_probs, dim=1)  # NaN propagates into both
+    too_high = row_max > slack
+    sums_below_one = ~(row_max >= -log_vocab * (1 + slack) - slack)
+    sums_above_one = ~(row_min <= -log_vocab * (1 - slack) + slack)
+    if bool((too_high | sums_below_one | sums_above_one).any()):
+        _explain_bad_log_probs(log_probs, too_high, sums_below_one, sums_above_one, (row_min, row_max), step)
+
+
+def _explain_bad_log_probs(log_probs: Tensor, too_high: Tensor, sums_below_one: Tensor, sums_above_one: Tensor,
+                           row_min_max: tuple[Tensor, Tensor], step: int) -> None:
+    row_min, row_max = row_min_max
+    vocab = log_probs.size(1)
+    nan_rows = log_probs.isnan().any(dim=1).nonzero().flatten().tolist()
+    where = f"step_fn's scores at step {step}"
+    if nan_rows:
+        raise ValueError(f"{where} hold NaN (rows {nan_rows[:5]}); decoding needs finite log-probabilities "
+                         "(-inf for impossible tokens is fine): check the model's inputs and weights")
+    high = too_high.nonzero().flatten().tolist()
+    if high:
+        row, value = high[0], float(row_max[high[0]])
+        hint = ("they look like probabilities: return probs.log() or log_softmax(logits)"
+                if bool((log_probs[row] >= 0).all()) else "return log_softmax(logits), not the logits")
+        raise ValueError(f"{where} are not log-probabilities: row {row} has a score {value:.4g} > 0 "
+                         f"(log-probabilities are <= 0); {hint}")
+    low = sums_below_one.nonzero().flatten().tolist()
+    if low:
+        row, value, side, sums = low[0], float(row_max[low[0]]), "largest", "less than 1 (or are all 0)"
+    else:
+        row = int(sums_above_one.nonzero()[0, 0])
+        value, side, sums = float(row_min[row]), "smallest", "more than 1"
+    beyond = "below" if side == "largest" else "above"
+    raise ValueError(f"{where} are not normalised: the {side} log-probability of row {row} is {value:.4g}, "
+                     f"{beyond} -log V = {-math.log(vocab):.4g} for V = {vocab}, so its probabilities sum to {sums}; "
+                     "normalise with log_softmax over the vocabulary")
+
+
+def _check_returned_state(state: State, rows: int, step: int) -> None:
+    try:
+        leaves = state_tensors(state)
+    except TypeError as error:
+        raise TypeError(f"step_fn returned an invalid state at step {step}: {error}") from None
+    if not leaves:
+        raise ValueError(f"step_fn returned a state with no tensor at step {step}; return the next state "
+                         f"(tensors with the {rows} rows of the batch in dimension 0), not None or ()")
+    sizes = sorted({t.size(0) if t.dim() > 0 else -1 for t in leaves})
+    if sizes != [rows]:
+        raise ValueError(f"step_fn returned a state whose tensors have {sizes} rows in dimension 0 at step "
+                         f"{step} (-1 = a 0-d tensor), expected {rows}: one row per token fed; keep the rows "
+                         "of finished sequences (decoding ignores their outputs) instead of dropping them")
 
 
 # ------------------------------------------------------------- decoding
@@ -107,8 +197,8 @@ def _decode(step_fn: StepFn, state: State, bos: int, eos: int, max_len: int,
     finished = torch.zeros(batch, dtype=torch.bool, device=device)
     lengths = torch.zeros(batch, dtype=torch.long, device=device)
     scores, outputs = None, []
-    for _ in range(max_len):
-        log_probs, state = checked_step(step_fn, tokens, state, bos, eos)
+    for step in range(max_len):
+        log_probs, state = checked_step(step_fn, tokens, state, bos, eos, step)
         tokens = choose(log_probs)
         alive = ~finished
         step_score = log_probs.gather(1, tokens[:, None]).squeeze(1).masked_fill(finished, 0.0)
@@ -159,8 +249,8 @@ def sample(step_fn: StepFn, state: State, bos: int, eos: int, max_len: int,
     Returns:
         One ``(tokens, score)`` per input.
     """
-    if not isinstance(temperature, (int, float)) or temperature <= 0:
-        raise ValueError(f"temperature must be a positive number, got {temperature!r}")
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0 < temperature < math.inf:
+        raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
 
     def draw(log_probs: Tensor) -> Tensor:
         probs = torch.softmax(log_probs.float() / temperature, dim=1)

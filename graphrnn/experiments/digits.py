@@ -42,14 +42,17 @@ loss_fn, metrics_fn = classification_objectives(logits)
 
 def train_one(name: str, train, test, epochs: int, hidden: int, seed: int, out: Optional[Path] = None,
               progress: bool = False, device: str = "auto", resume: bool = False) -> Dict[str, float]:
-    """Trains one model with :class:`~graphrnn.training.Trainer`; returns its result row."""
+    """Trains one model with :class:`~graphrnn.training.Trainer`; returns its result row.
+
+    Its files (``checkpoint.pt``, ``best.pt``, ``metrics.jsonl``) go into ``out`` itself."""
     torch.manual_seed(seed)
     model = build_model(name, hidden)
     config = TrainConfig(epochs=epochs, batch_size=64, lr=5e-3, optimizer="adam", lr_schedule="cosine",
                          grad_clip=5.0, monitor="accuracy", mode="max", seed=seed, device=device,
-                         out=None if out is None else out / name, progress=progress, resume=resume)
+                         out=out, progress=progress, resume=resume)
     trainer = Trainer(model, loss_fn, train, config, metrics_fn=metrics_fn, eval_data=test,
-                      extra_state={"task": "digits", "model": name, "hidden": hidden})
+                      extra_state={"task": "digits", "model": name, "hidden": hidden,
+                                   "inference": {"kind": "digits", "model": name, "hidden": hidden}})
     start = time.perf_counter()
     history = trainer.fit()
     seconds = time.perf_counter() - start
@@ -62,9 +65,10 @@ def train_one(name: str, train, test, epochs: int, hidden: int, seed: int, out: 
 
 def run(epochs: int = 30, hidden: int = 64, seed: int = 0, models=MODELS, out: Optional[Path] = None,
         progress: bool = False, device: str = "auto") -> List[Dict[str, float]]:
-    """Trains every model on the same seeded split; returns one result row per model."""
+    """Trains every model on the same seeded split (files in ``out/<model>``); returns one result row per model."""
     train, test = split_digit_sequences(seed)
-    return [train_one(name, train, test, epochs, hidden, seed, out, progress, device) for name in models]
+    return [train_one(name, train, test, epochs, hidden, seed, None if out is None else out / name, progress, device)
+            for name in models]
 
 
 def results_table(rows: List[Dict[str, float]]) -> str:

@@ -18,8 +18,10 @@ import torch
 from graphrnn.bench import markdown_table
 from graphrnn.data import DataLoader
 from graphrnn.data.vocab import Vocab
-from graphrnn.datasets.synthetic_trees import ROOT, TreeExample, generate_dataset, read_dataset, write_dataset
+from graphrnn.datasets.synthetic_trees import ROOT, TreeExample, generate_dataset, write_dataset
+from graphrnn.datasets.tree_tsv import load_tree_data
 from graphrnn.experiments.common import run_directory
+from graphrnn.inference import seq2tree_inference_state
 from graphrnn.metrics.trees import tree_retrieval
 from graphrnn.models.seq2tree import Seq2Tree, tree_pair
 from graphrnn.training import TrainConfig, Trainer
@@ -135,7 +137,10 @@ def train_seq2tree(splits: Dict[str, List[TreeExample]], epochs: int = 30, hidde
 
         trainer = Trainer(model, lambda m, b: m.loss(b), train, config, evaluate_fn=dev_scores,
                           extra_state={"task": "drnn", "hidden": hidden, "attention": attention,
-                                       "source_vocab": source_vocab.to_list(), "label_vocab": label_vocab.to_list()})
+                                       "source_vocab": source_vocab.to_list(), "label_vocab": label_vocab.to_list(),
+                                       "inference": seq2tree_inference_state(source_vocab, label_vocab, caps, root,
+                                                                             hidden=hidden, dropout=dropout,
+                                                                             attention=attention)})
         start = time.perf_counter()
         history = trainer.fit()
         seconds = time.perf_counter() - start
@@ -150,7 +155,7 @@ def train_seq2tree(splits: Dict[str, List[TreeExample]], epochs: int = 30, hidde
 
 
 def _splits(data: Optional[Path], seed: int, train_size: Optional[int] = None) -> Dict[str, List[TreeExample]]:
-    splits = read_dataset(data) if data is not None else generate_dataset(seed)
+    splits = load_tree_data(data, seed, log=print) if data is not None else generate_dataset(seed)
     if train_size is not None:
         splits = {**splits, "train": splits["train"][:train_size]}
     return splits

@@ -3,6 +3,9 @@
 Three tasks, each a :class:`TaskData` of :class:`~graphrnn.models.seq2seq.Seq2SeqPair`:
 captioning (strips of 2-4 scikit-learn digits -> number words, BLEU-4), translation
 (Multi30k de -> en, BLEU-4) and summarization (AESLC email body -> subject, ROUGE-2 F1).
+Translation and summarization also read your own parallel corpus (``data`` plus
+``settings.extra["source"]``/``["target"]``, or a ``.tsv`` file; see
+:mod:`graphrnn.datasets.parallel` and :func:`load_task`).
 
 Protocol (every method gets the same number of epochs and the same start):
 one XENT run of ``xent_epochs`` epochs is shared; each method then continues it
@@ -12,6 +15,9 @@ the model's own output rising linearly from 0 to ``feed_probability``; MIXER by 
 schedule. After every epoch the validation score (greedy decoding) is computed and
 the best epoch's model (``best.pt``, possibly the shared XENT start) is the one
 tested, with greedy decoding and, for XENT and MIXER, beam search k = 1, 5, 10.
+The method with the best validation score has its ``best.pt`` copied to ``<out>/best.pt``:
+the checkpoint ``graphrnn predict mixer`` and :func:`graphrnn.load` read (it carries the
+vocabularies, the tokenisation and the model's settings, :func:`inference_state`).
 """
 from __future__ import annotations
 
@@ -26,7 +32,8 @@ import torch
 from torch_geometric.loader import DataLoader
 
 from graphrnn.bench import markdown_table
-from graphrnn.data.vocab import Vocab, tokenize
+from graphrnn.data.vocab import Vocab
+from graphrnn.datasets.text import TOKENIZERS, TextOptions
 from graphrnn.experiments.common import run_directory
 from graphrnn.models.seq2seq import Seq2Seq, seq2seq_pair, text_pair
 from graphrnn.training import TrainConfig, Trainer, resolve_device
@@ -41,7 +48,8 @@ from graphrnn.training.sequence_level import (
 )
 
 __all__ = ["TASKS", "METHODS", "BEAMS", "PAPER", "TaskData", "Settings", "load_task", "run", "results_table",
-           "add_arguments", "run_task", "section", "example_parser", "run_example"]
+           "add_arguments", "run_task", "section", "example_parser", "run_example", "inference_state",
+           "OWN_DATA_KEYS"]
 
 TASKS = ("captioning", "translation", "summarization")
 METHODS = ("xent", "dad", "e2e", "mixer")
@@ -71,6 +79,10 @@ class TaskData:
     max_len: int
     details: str = ""
     test_refs: Optional[List[List[List[int]]]] = None
+    source_vocab: Optional[Vocab] = None
+    text: Optional[TextOptions] = None
+    max_source: Optional[int] = None
+    builtin: bool = True
 
 
 @dataclass
@@ -121,8 +133,20 @@ def rouge2_score(hyps: List[List[int]], refs: List[List[int]]) -> float:
 
 
 # --------------------------------------------------------------------- data
+#: ``settings.extra`` keys of your own corpus (see :func:`load_task`).
+OWN_DATA_KEYS = ("source", "target", "splits", "tokenizer", "lowercase")
+
+
 def load_task(name: str, settings: Settings, seed: int = 0, data: Optional[Path] = None) -> TaskData:
-    """The pairs of task ``name`` (``captioning`` / ``translation`` / ``summarization``)."""
+    """The pairs of task ``name`` (``captioning`` / ``translation`` / ``summarization``).
+
+    Translation and summarization read the built-in corpus (Multi30k de->en; AESLC, ``data`` its
+    archive or folder) unless ``data`` is a ``.tsv[.gz]`` file or ``settings.extra`` names the
+    languages (``source``, ``target``): then ``data`` is your own corpus
+    (:func:`graphrnn.datasets.parallel.load_parallel`), with ``extra["splits"]`` (default
+    ``("train", "val", "test")``), ``extra["tokenizer"]`` (default ``"13a"``) and
+    ``extra["lowercase"]`` (default ``False``), and missing splits cut at random with ``seed``.
+    """
     loaders = {"captioning": _captioning, "translation": _translation, "summarization": _summarization}
     if name not in loaders:
         raise ValueError(f"task must be one of {TASKS}, got {name!r}")
@@ -151,10 +175,14 @@ def _captioning(settings: Settings, seed: int, data: Optional[Path]) -> TaskData
                     f"image 8x{width} (zero-padded) flattened as the context vector")
 
 
-def _text_task(name: str, raw: Dict[str, List], settings: Settings, max_source: int, max_target: int,
-               min_count: int, attention: Optional[str], reward, score, details: str) -> TaskData:
+def _text_task(name: str, raw: Dict[str, List], settings: Settings, max_source: Optional[int],
+               max_target: Optional[int], min_count: int, attention: Optional[str], reward, score, details: str,
+               text: TextOptions, builtin: bool = True) -> TaskData:
+    """Tokenised ``(source, target)`` pairs -> a :class:`TaskData`. Pairs with an empty side or a target over
+    ``max_target`` tokens are dropped (``None``: none is dropped; decoding then stops after the longest
+    training target); sources are cut at ``max_source`` tokens (``None``: never)."""
     def keep(part):
-        return [(s[:max_source], t) for s, t in part if s and t and len(t) <= max_target]
+        return [(s[:max_source], t) for s, t in part if s and t and (max_target is None or len(t) <= max_target)]
 
     raw = {split: keep(part) for split, part in raw.items()}
     source_vocab = Vocab.build([s for s, _ in raw["train"]], min_count=min_count)
@@ -162,40 +190,76 @@ def _text_task(name: str, raw: Dict[str, List], settings: Settings, max_source: 
     pairs = {split: [text_pair(s, t, source_vocab, target_vocab) for s, t in part] for split, part in raw.items()}
     details = (f"{len(pairs['train'])} train / {len(pairs['val'])} val / {len(pairs['test'])} test pairs; "
                f"{details}; vocabularies {len(source_vocab)} / {len(target_vocab)} tokens (min count {min_count})")
+    longest = max_target if max_target is not None else max(len(t) for _, t in raw["train"])
     return TaskData(name, pairs["train"], pairs["val"], pairs["test"], target_vocab, len(source_vocab), "tokens",
-                    attention, reward, score, max_target + 1, details)
+                    attention, reward, score, longest + 1, details, source_vocab=source_vocab, text=text,
+                    max_source=max_source, builtin=builtin)
+
+
+def _is_own_data(settings: Settings, data: Optional[Path]) -> bool:
+    own_file = data is not None and Path(data).is_file() and Path(data).name.endswith((".tsv", ".tsv.gz"))
+    return own_file or any(settings.extra.get(key) for key in ("source", "target"))
+
+
+def _own_data(name: str, settings: Settings, seed: int, data: Optional[Path], max_source: Optional[int],
+              reward, score) -> TaskData:
+    """Your own corpus (see :func:`load_task`); the notes on what was read or cut open ``details``."""
+    from graphrnn.datasets.parallel import DEFAULT_SPLITS, load_parallel
+
+    if data is None:
+        raise FileNotFoundError(f"--source/--target name your own {name} corpus: give its folder or .tsv file "
+                                "with --data PATH")
+    extra = settings.extra
+    source, target = extra.get("source"), extra.get("target")
+    corpus = load_parallel(data, source, target, extra.get("splits") or DEFAULT_SPLITS, seed)
+    text = TextOptions(extra.get("tokenizer") or "13a", bool(extra.get("lowercase")))
+    limits = {"train": settings.train_size, "val": settings.val_size, "test": settings.test_size}
+    raw = {split: [(text(s), text(t)) for s, t in pairs[:limits[split]]] for split, pairs in corpus.splits.items()}
+    direction = f"{source or 'source'} -> {target or 'target'}"
+    cut = "" if max_source is None else f", sources cut at {max_source} tokens"
+    return _text_task(name, raw, settings, max_source=max_source, max_target=None,
+                      min_count=extra.get("min_count", 2), attention="dot", reward=reward, score=score,
+                      details="; ".join(corpus.notes) + f"; {direction}, tokenizer {text.tokenizer}, "
+                      f"{'lower-cased' if text.lowercase else 'case kept'}{cut}", text=text, builtin=False)
 
 
 def _translation(settings: Settings, seed: int, data: Optional[Path]) -> TaskData:
     from graphrnn.datasets.multi30k import data_directory
     from graphrnn.datasets.translation import read_parallel
 
+    if _is_own_data(settings, data):
+        return _own_data("translation", settings, seed, data, settings.extra.get("max_source"), bleu_reward,
+                         bleu_score)
     root = data_directory("multi30k", data)
+    text = TextOptions("words", lowercase=True)
     limits = {"train": settings.train_size, "val": settings.val_size, "test_2016_flickr": settings.test_size}
     raw = {}
     for split, limit in limits.items():
         lines = read_parallel(root, split, "de", "en", limit=limit)
-        raw["test" if split.startswith("test") else split] = [(tokenize(s), tokenize(t)) for s, t in lines]
+        raw["test" if split.startswith("test") else split] = [(text(s), text(t)) for s, t in lines]
     max_len = settings.extra.get("max_target", 15)
     return _text_task("translation", raw, settings, max_source=max_len + 5, max_target=max_len,
                       min_count=settings.extra.get("min_count", 2), attention="dot", reward=bleu_reward,
                       score=bleu_score, details=f"Multi30k de->en, targets of <= {max_len} tokens, "
-                      f"sources cut at {max_len + 5}; test = test_2016_flickr")
+                      f"sources cut at {max_len + 5}; test = test_2016_flickr", text=text)
 
 
 def _summarization(settings: Settings, seed: int, data: Optional[Path]) -> TaskData:
     from graphrnn.datasets.aeslc import read_aeslc
 
+    body = settings.extra.get("max_source", 40)
+    if _is_own_data(settings, data):
+        return _own_data("summarization", settings, seed, data, body, rouge2_reward, rouge2_score)
+    text = TextOptions("words", lowercase=True)
     limits = {"train": settings.train_size, "val": settings.val_size, "test": settings.test_size}
     raw = {}
     for split, limit in limits.items():
         emails = read_aeslc(data, "dev" if split == "val" else split, limit=limit)
-        raw[split] = [(tokenize(e.body), tokenize(e.subject)) for e in emails]
-    body = settings.extra.get("max_source", 40)
+        raw[split] = [(text(e.body), text(e.subject)) for e in emails]
     return _text_task("summarization", raw, settings, max_source=body, max_target=10,
                       min_count=settings.extra.get("min_count", 2), attention="dot", reward=rouge2_reward,
                       score=rouge2_score, details=f"AESLC email body (first {body} tokens) -> subject (<= 10 "
-                      "tokens), ROUGE-2 F1 against the original subject; val = dev")
+                      "tokens), ROUGE-2 F1 against the original subject; val = dev", text=text)
 
 
 # ----------------------------------------------------------------- decoding
@@ -226,6 +290,18 @@ def evaluate(task: TaskData, model: Seq2Seq, pairs: List, beam: Optional[int] = 
     return task.score(decode(model, pairs, task.max_len, beam), references(pairs))
 
 
+def copy_source_score(task: TaskData, pairs: List) -> Optional[float]:
+    """The trivial baseline of text tasks: the source's first ``max_len - 1`` tokens as the output (words the
+    target vocabulary lacks become ``<unk>``); ``None`` for tasks without a source vocabulary."""
+    if task.source_vocab is None:
+        return None
+    copies = []
+    for pair in pairs:
+        words = [task.source_vocab.itos[int(t)] for t in pair.src.tolist()][:task.max_len - 1]
+        copies.append([task.vocab.stoi.get(word, Vocab.unk) for word in words])
+    return task.score(copies, references(pairs))
+
+
 # ----------------------------------------------------------------- training
 def _objective(method: str, task: TaskData, settings: Settings, schedule: MixerSchedule) -> SequenceObjective:
     feed = AnnealedProbability(0.0, settings.feed_probability, schedule.xent_epochs, schedule.total_epochs - 1)
@@ -240,10 +316,24 @@ def _objective(method: str, task: TaskData, settings: Settings, schedule: MixerS
     raise ValueError(f"method must be one of {METHODS}, got {method!r}")
 
 
+def _model_settings(task: TaskData, settings: Settings) -> Dict:
+    return dict(in_channels=task.in_channels, num_tokens=len(task.vocab), hidden_channels=settings.hidden,
+                source=task.source, attention=task.attention, dropout=settings.dropout)
+
+
 def build_model(task: TaskData, settings: Settings, seed: int) -> Seq2Seq:
     torch.manual_seed(seed)
-    return Seq2Seq(task.in_channels, len(task.vocab), settings.hidden, source=task.source, attention=task.attention,
-                   dropout=settings.dropout)
+    return Seq2Seq(**_model_settings(task, settings))
+
+
+def inference_state(task: TaskData, settings: Settings) -> Dict:
+    """What :func:`graphrnn.load` needs besides the weights: the model's class and settings, both
+    vocabularies, the tokenisation and the decoding length (plain values, stored in every checkpoint)."""
+    return {"kind": "mixer", "task": task.name, "model_class": "Seq2Seq",
+            "model_settings": _model_settings(task, settings),
+            "source_vocab": None if task.source_vocab is None else task.source_vocab.to_list(),
+            "target_vocab": task.vocab.to_list(), "text": None if task.text is None else task.text.to_dict(),
+            "max_source": task.max_source, "max_len": task.max_len}
 
 
 def _train(task: TaskData, settings: Settings, objective: SequenceObjective, epochs: int, out: Path, seed: int,
@@ -254,7 +344,8 @@ def _train(task: TaskData, settings: Settings, objective: SequenceObjective, epo
                          progress=progress)
     trainer = Trainer(model, objective, task.train, config,
                       evaluate_fn=lambda m: {"val_score": evaluate(task, m, task.val)},
-                      extra_state={"task": task.name, "vocab": task.vocab.to_list()})
+                      extra_state={"task": task.name, "vocab": task.vocab.to_list(),
+                                   "inference": inference_state(task, settings)})
     objective.attach(trainer)
     trainer.fit()
     return trainer
@@ -286,8 +377,11 @@ def run(task: TaskData, settings: Settings, seed: int = 0, out: Optional[Path] =
                              directory, seed, device, progress, True)
             rows.append(_test_row(task, settings, method, trainer.history, schedule, trainer.load_best()))
             log(f"[mixer] {task.name} {method}: {rows[-1]}")
+        best = max(rows, key=lambda row: row["val_score"])["method"]  # chosen on validation only
+        shutil.copy(out / best / "best.pt", out / "best.pt")
         return {"task": task.name, "details": task.details, "rows": rows, "schedule": schedule.stages(),
-                "seconds": time.perf_counter() - start}
+                "seconds": time.perf_counter() - start, "best_method": best, "builtin": task.builtin,
+                "copy_source": copy_source_score(task, task.test)}
 
 
 def _test_row(task: TaskData, settings: Settings, method: str, history: List[Dict], schedule: MixerSchedule,
@@ -307,17 +401,22 @@ def _test_row(task: TaskData, settings: Settings, method: str, history: List[Dic
 
 # ------------------------------------------------------------------- tables
 def results_table(result: Dict) -> str:
-    """The paper's Table 1 shape (greedy), plus beams for XENT/MIXER, with the paper's numbers beside."""
+    """The paper's Table 1 shape (greedy), plus beams for XENT/MIXER, with the paper's numbers beside (built-in
+    corpora only) and, for text tasks, the copy-the-source baseline as the first row."""
     paper = PAPER[result["task"]]
+    builtin = result.get("builtin", True)
     beams = sorted({int(k[4:]) for r in result["rows"] for k in r if k.startswith("beam")})
     header = (["method", f"test {paper['metric']} greedy"] + [f"beam k={k}" for k in beams]
-              + ["paper greedy", "best epoch", "val", "s / epoch"])
+              + (["paper greedy"] if builtin else []) + ["best epoch", "val", "s / epoch"])
     body = []
+    if result.get("copy_source") is not None:
+        body.append(["copy the source (baseline)", f"{result['copy_source']:.2f}"] + ["-"] * len(beams)
+                    + (["-"] if builtin else []) + ["-", "-", "-"])
     for r in result["rows"]:
         method = r["method"]
         body.append([method.upper(), f"{r['greedy']:.2f}"] + [f"{r[f'beam{k}']:.2f}" if f"beam{k}" in r else "-"
                                                              for k in beams]
-                    + [f"{paper[method]:.2f}", r["best_epoch"],
+                    + ([f"{paper[method]:.2f}"] if builtin else []) + [r["best_epoch"],
                        f"{r['val_score']:.2f}", f"{r['seconds_per_epoch']:.2f}"])
     return markdown_table(header, body)
 
@@ -349,17 +448,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``graphrnn train mixer``."""
     parser.add_argument("--task", choices=TASKS, default="captioning", help="which experiment (default: captioning)")
     parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
+    parser.add_argument("--hidden", type=int, default=None, help="state size (default: the preset's)")
+    own = parser.add_argument_group(
+        "your own corpus (translation, summarization)",
+        "--data PATH: a folder of line-aligned <split>.<lang>[.gz] files, or one source<TAB>target .tsv[.gz] "
+        "file (extra columns ignored). Missing validation/test splits are cut from train at random (seeded). "
+        "Without --source/--target a folder is read as the built-in corpus (Multi30k, AESLC).")
+    own.add_argument("--source", default=None, metavar="XX", help="source language suffix (<split>.XX)")
+    own.add_argument("--target", default=None, metavar="YY", help="target language suffix (<split>.YY)")
+    own.add_argument("--splits", nargs=3, default=None, metavar=("TRAIN", "VAL", "TEST"),
+                     help="file stems of the three splits (default: train val test)")
+    own.add_argument("--tokenizer", choices=TOKENIZERS, default=None,
+                     help="13a: sacrebleu's default (punctuation split off); whitespace: pre-tokenised text; "
+                          "words: the built-in presets' (default: 13a)")
+    own.add_argument("--lowercase", action="store_true", help="lower-case the text first (sacrebleu's -lc)")
 
 
 def run_task(args: argparse.Namespace) -> str:
     """``graphrnn train mixer``: ``--epochs`` sets the shared XENT epochs; ``--quick`` the small sizes."""
     settings = settings_for(args.task, args.quick, args.epochs)
     settings.methods = tuple(getattr(args, "methods", METHODS))
+    if getattr(args, "hidden", None):
+        settings.hidden = args.hidden
+    own = {key: getattr(args, key, None) for key in OWN_DATA_KEYS}
+    if any(own.values()) and args.task == "captioning":
+        raise ValueError("--source/--target/--splits/--tokenizer/--lowercase are for your own translation or "
+                         "summarization corpus; captioning reads built-in digit images")
+    settings.extra = {**settings.extra, **{key: value for key, value in own.items() if value}}
     task = load_task(args.task, settings, args.seed, getattr(args, "data", None))
+    print(task.details)
     out = Path(args.out) if getattr(args, "out", None) else None
     result = run(task, settings, args.seed, out, getattr(args, "device", "cpu"), progress=True,
                  resume=bool(getattr(args, "resume", False)), log=print)
-    return f"{task.details}\n\n{results_table(result)}"
+    where = f"{out / 'best.pt'}" if out is not None else "a temporary folder (give --out to keep it)"
+    return (f"{task.details}\n\n{results_table(result)}\n\nbest on validation: {result['best_method'].upper()}, "
+            f"saved as {where}")
 
 
 def example_parser(description: str) -> argparse.ArgumentParser:

@@ -31,6 +31,7 @@ __all__ = [
     "add_arguments",
     "build_model",
     "gate_summary",
+    "inference_state",
     "plot_gates",
     "results_table",
     "run",
@@ -74,6 +75,8 @@ GRID = _grid()
 
 
 class SceneData(NamedTuple):
+    """Scenes of one data set, their feature and class counts, and (for prediction) the label names."""
+
     train: list
     test: list
     person_channels: int
@@ -81,13 +84,17 @@ class SceneData(NamedTuple):
     num_actions: int
     num_activities: int
     description: str
+    actions: Sequence[str] = ()
+    activities: Sequence[str] = ()
+    features: str = ""
 
 
 def synthetic_data(train_size: int, test_size: int, seed: int) -> SceneData:
     """Seeded synthetic collective-activity scenes (:mod:`graphrnn.datasets.collective`)."""
     train, test = split_collective_activity(train_size, test_size, seed)
     return SceneData(train, test, train[0].person_x.size(1), train[0].scene_x.size(1), len(ACTIONS),
-                     len(ACTIVITIES), f"synthetic collective activity, {train_size} train / {test_size} test scenes")
+                     len(ACTIVITIES), f"synthetic collective activity, {train_size} train / {test_size} test scenes",
+                     ACTIONS, ACTIVITIES, "synthetic collective-activity")
 
 
 def volleyball_data(directory: Optional[Path] = None, train_videos: Sequence[str] = ("7",),
@@ -101,7 +108,8 @@ def volleyball_data(directory: Optional[Path] = None, train_videos: Sequence[str
     test = volleyball_scenes(directory, videos=test_videos)
     return SceneData(train, test, train[0].person_x.size(1), train[0].scene_x.size(1), len(V_ACTIONS),
                      len(V_ACTIVITIES), f"Volleyball videos {list(train_videos)} (train, {len(train)} frames) / "
-                                        f"{list(test_videos)} (test, {len(test)} frames)")
+                                        f"{list(test_videos)} (test, {len(test)} frames)",
+                     V_ACTIONS, V_ACTIVITIES, "Volleyball box")
 
 
 def build_model(variant: Variant, data: SceneData, hidden: int) -> nn.Module:
@@ -112,6 +120,15 @@ def build_model(variant: Variant, data: SceneData, hidden: int) -> nn.Module:
                                          data.num_activities, num_iterations=variant.iterations,
                                          gated=variant.gated, tie_weights=variant.tied)
     raise ValueError(f"variant kind must be 'mlp' or 'sim', got {variant.kind!r}")
+
+
+def inference_state(variant: Variant, data: SceneData, hidden: int) -> Dict[str, object]:
+    """What :func:`graphrnn.load` needs besides the weights: the variant, the sizes and the label names."""
+    return {"kind": "sim", "variant": list(variant), "hidden": hidden, "person_channels": data.person_channels,
+            "scene_channels": data.scene_channels,
+            "actions": list(data.actions) or [str(i) for i in range(data.num_actions)],
+            "activities": list(data.activities) or [str(i) for i in range(data.num_activities)],
+            "features": data.features or "given"}
 
 
 def loss_fn(model: nn.Module, batch) -> torch.Tensor:
@@ -132,7 +149,8 @@ def train_one(variant: Variant, data: SceneData, epochs: int, hidden: int = 32, 
                          grad_clip=5.0, monitor="scene_accuracy", mode="max", seed=seed, device=device,
                          out=out, progress=progress, resume=resume)
     trainer = Trainer(model, loss_fn, data.train, config, metrics_fn=metrics_fn, eval_data=data.test,
-                      extra_state={"task": "sim", "variant": list(variant), "hidden": hidden})
+                      extra_state={"task": "sim", "variant": list(variant), "hidden": hidden,
+                                   "inference": inference_state(variant, data, hidden)})
     start = time.perf_counter()
     history = trainer.fit()
     last = history[-1]

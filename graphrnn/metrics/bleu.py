@@ -20,7 +20,8 @@ to the hypothesis, the shorter one on ties):
   partly wrong samples still get a graded reward; 0 when no unigram matches. Equal to
   sacrebleu's ``sentence_bleu(..., smooth_method="add-k", smooth_value=1) / 100``.
 
-:math:`N = 4` by default.
+:math:`N = 4` by default. Tokens are compared as given, without Unicode normalisation, as
+sacrebleu does (see :mod:`graphrnn.metrics.ngrams`).
 """
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ from collections.abc import Hashable, Sequence
 import torch
 from torch import Tensor
 
-from graphrnn.metrics.ngrams import as_references, as_tokens, check_pairs, clipped_overlap, max_counts, ngram_counts
+from graphrnn.metrics.ngrams import (as_references, as_tokens, check_max_order, check_pairs, clipped_overlap, max_counts,
+                                     ngram_counts)
 
 __all__ = ["bleu_statistics", "corpus_bleu", "sentence_bleu", "sentence_bleu_batch"]
 
@@ -47,7 +49,7 @@ def bleu_statistics(hyp: Tokens, refs, max_order: int = 4) -> tuple[int, int, li
     ``refs`` is one reference token list or a list of several; a hypothesis n-gram is credited
     at most as often as it occurs in any single reference.
     """
-    hyp, refs = as_tokens(hyp), as_references(refs)
+    hyp, refs, max_order = as_tokens(hyp), as_references(refs), check_max_order(max_order)
     matches, totals = [], []
     for n in range(1, max_order + 1):
         ref_counts = max_counts([ngram_counts(ref, n) for ref in refs])
@@ -77,17 +79,23 @@ def _corpus_precisions(matches: list[int], totals: list[int]) -> list[float] | N
 
 
 def corpus_bleu(hyps: Sequence[Tokens], refs: Sequence, max_order: int = 4) -> float:
-    """Corpus BLEU-``max_order`` in [0, 100] (see the module docstring).
+    r"""Corpus BLEU-``max_order`` in [0, 100] (see the module docstring).
 
     Args:
-        hyps: one token list per sentence.
+        hyps: one token list per sentence (any iterable, e.g. a generator).
         refs: per sentence, one reference token list or a list of several.
-        max_order: the largest n-gram order :math:`N`.
+        max_order: the largest n-gram order :math:`N \ge 1`.
 
     Returns:
         The score, as sacrebleu prints it (0-100).
+
+    Raises:
+        ValueError: if ``max_order < 1``, there are no hypotheses, or hyps and refs differ in length.
+        TypeError: for strings instead of token lists, unordered or non-iterable inputs,
+            unhashable tokens.
     """
-    check_pairs(hyps, refs)
+    hyps, refs = check_pairs(hyps, refs)
+    max_order = check_max_order(max_order)
     hyp_length = ref_length = 0
     matches, totals = [0] * max_order, [0] * max_order
     for hyp, ref in zip(hyps, refs):
@@ -119,5 +127,5 @@ def sentence_bleu(hyp: Tokens, ref, max_order: int = 4) -> float:
 
 def sentence_bleu_batch(hyps: Sequence[Tokens], refs: Sequence, max_order: int = 4) -> Tensor:
     """:func:`sentence_bleu` of every pair, as a float tensor ``[B]`` (e.g. the rewards of a batch of samples)."""
-    check_pairs(hyps, refs)
+    hyps, refs = check_pairs(hyps, refs)
     return torch.tensor([sentence_bleu(hyp, ref, max_order) for hyp, ref in zip(hyps, refs)])

@@ -1,17 +1,25 @@
 """N-gram counting and input checks shared by :mod:`graphrnn.metrics.bleu` and :mod:`graphrnn.metrics.rouge`.
 
-Tokens are any hashable values (ints from a vocabulary, or strings); a token list may be a
-list, a tuple or a 1-d tensor. A plain string is refused, since splitting it silently into
-characters is almost never what is meant.
+Tokens are any hashable values (ints from a vocabulary, or strings); a token list may be
+any ordered iterable (a list, a tuple, a generator, a 1-d tensor or numpy array). A plain
+string is refused, since splitting it silently into characters is almost never what is
+meant, and so are sets and dicts, which have no token order. Lists of sentences may be any
+iterable too (e.g. a generator over a file).
+
+Tokens are compared as given, with no Unicode normalisation: a composed ``"é"`` (U+00E9)
+and a decomposed ``"e" + U+0301`` are different tokens, exactly as in ``sacrebleu``
+(which normalises neither with ``tokenize="none"`` nor with its default ``13a`` tokenizer;
+tested). Normalise both sides first when the texts may differ in form, e.g.
+``unicodedata.normalize("NFC", text).split()``.
 """
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence, Set
 
 from torch import Tensor
 
-__all__ = ["as_references", "as_tokens", "check_pairs", "clipped_overlap", "max_counts", "ngram_counts"]
+__all__ = ["as_references", "as_tokens", "check_max_order", "check_pairs", "clipped_overlap", "max_counts", "ngram_counts"]
 
 Tokens = Sequence[Hashable]
 
@@ -36,40 +44,68 @@ def clipped_overlap(hyp_counts: Counter, ref_counts: Counter) -> int:
     return sum(min(hyp_counts[gram], ref_counts[gram]) for gram in hyp_counts.keys() & ref_counts.keys())
 
 
+def check_max_order(max_order: int) -> int:
+    """``max_order`` as the largest n-gram order (an int >= 1)."""
+    if isinstance(max_order, bool) or not isinstance(max_order, int) or max_order < 1:
+        raise ValueError(f"max_order must be an integer >= 1 (the largest n-gram order, 4 for BLEU-4), "
+                         f"got {max_order!r}")
+    return max_order
+
+
+def _as_list(values, what: str) -> list:
+    """An ordered iterable as a list; a clear error for strings, sets, dicts and non-iterables."""
+    if isinstance(values, (str, bytes)):
+        raise TypeError(f"{what} must be a list of tokens, got the string {values[:30]!r}...; "
+                        "split it first (e.g. text.split())")
+    if isinstance(values, (Set, Mapping)):
+        raise TypeError(f"{what} must be an ordered sequence, got a {type(values).__name__}, which has no order")
+    if isinstance(values, Sequence):
+        return list(values)
+    if not isinstance(values, Iterable):
+        raise TypeError(f"{what} must be a list (or another iterable) of tokens, got {type(values).__name__}")
+    return list(values)
+
+
 def as_tokens(tokens, what: str = "hypothesis") -> list:
-    """``tokens`` as a list; a clear error for strings and non-sequences."""
+    """``tokens`` as a list of hashable tokens; a clear error for strings, sets and non-iterables."""
     if isinstance(tokens, Tensor):
         if tokens.dim() != 1:
             raise ValueError(f"a {what} tensor must be 1-d (one sequence), got shape {tuple(tokens.shape)}")
         return tokens.tolist()
-    if isinstance(tokens, (str, bytes)):
-        raise TypeError(f"a {what} must be a list of tokens, got the string {tokens[:30]!r}...; "
-                        "split it first (e.g. text.split())")
-    if not isinstance(tokens, Sequence):
-        raise TypeError(f"a {what} must be a list of tokens, got {type(tokens).__name__}")
-    return list(tokens)
+    if getattr(tokens, "ndim", 1) != 1:  # a numpy array
+        raise ValueError(f"a {what} array must be 1-d (one sequence), got shape {tuple(tokens.shape)}")
+    tokens = _as_list(tokens, f"a {what}")
+    for token in tokens:
+        if not isinstance(token, Hashable) or isinstance(token, Iterator):
+            raise TypeError(f"the tokens of a {what} must be hashable (ints or strings), got a "
+                            f"{type(token).__name__} ({token!r:.40}); pass one token list per sentence")
+    return tokens
 
 
 def _is_token_list(value) -> bool:
-    return isinstance(value, (list, tuple, Tensor)) and not isinstance(value, (str, bytes))
+    return isinstance(value, (list, tuple)) or (isinstance(value, Tensor) and value.dim() > 0)
 
 
 def as_references(refs) -> list[list]:
     """One reference token list, or a list of several, as a non-empty list of token lists."""
-    refs = as_tokens(refs, "reference")
+    if isinstance(refs, Tensor) and refs.dim() == 2:  # several references of equal length, one per row
+        return [row.tolist() for row in refs]
+    refs = as_tokens(refs, "reference") if isinstance(refs, Tensor) else _as_list(refs, "a reference")
     if refs and all(_is_token_list(ref) for ref in refs):
         return [as_tokens(ref, "reference") for ref in refs]
     if any(_is_token_list(ref) for ref in refs):
         raise TypeError("references must be one token list, or a list of token lists; got a mix of both")
-    return [refs]
+    return [as_tokens(refs, "reference")]
 
 
-def check_pairs(hyps, refs) -> None:
-    """Non-empty lists of hypotheses and references of the same length."""
+def check_pairs(hyps, refs) -> tuple[list, list]:
+    """Non-empty hypotheses and references of the same length, as lists (any iterable is read once)."""
     if isinstance(hyps, (str, bytes)) or isinstance(refs, (str, bytes)):
         raise TypeError("hyps and refs must be lists of token lists, not strings")
+    hyps, refs = _as_list(hyps, "hyps"), _as_list(refs, "refs")
     if len(hyps) == 0:
         raise ValueError("no hypotheses: hyps is empty (pass one token list per sentence)")
     if len(hyps) != len(refs):
         raise ValueError(f"hyps and refs must have one entry per sentence, got {len(hyps)} hypotheses "
                          f"and {len(refs)} references")
+    return hyps, refs

@@ -9,7 +9,7 @@ With the clipped overlap :math:`o = \sum_g \min(c_{hyp}(g), c_{ref}(g))` over th
 
 each 0 when its denominator is (a side shorter than :math:`n` has no n-gram). With several
 references the one giving the best :math:`F_1` is used (as ``rouge_score``'s ``score_multi``).
-Scores lie in [0, 1]; reports multiply by 100. Tokens are compared as given: lower-case or
+Scores lie in [0, 1]; reports multiply by 100. Tokens are compared as given (no Unicode normalisation either): lower-case or
 stem them beforehand to mimic the official ROUGE-1.5.5 options.
 """
 from __future__ import annotations
@@ -66,6 +66,6 @@ def rouge_n_batch(hyps: Sequence[Tokens], refs: Sequence, n: int = 2) -> dict[st
     Fast enough to score every sample of a training batch (a few microseconds per sentence;
     see ``benchmarks/bench_beam.py``); average the ``f1`` tensor for a corpus score.
     """
-    check_pairs(hyps, refs)
+    hyps, refs = check_pairs(hyps, refs)
     rows = [rouge_n(hyp, ref, n) for hyp, ref in zip(hyps, refs)]
     return {key: torch.tensor([row[key] for row in rows]) for key in KEYS}

@@ -9,6 +9,7 @@ from .recurrent import RecurrentMessagePassing, SynchronousStep
 from .schedule import TopologicalPlan, build_topological_plan
 from .sim import SceneUnary, StructureInferenceMachine
 from .typed import TypedLinear
+from .tree_lstm import ChildSumTreeLSTM, NaryTreeLSTM
 
 __all__ = [
     "RecurrentMessagePassing",
@@ -28,4 +29,6 @@ __all__ = [
     "set_forget_bias",
     "StructureInferenceMachine",
     "SceneUnary",
+    "ChildSumTreeLSTM",
+    "NaryTreeLSTM",
 ]

@@ -11,6 +11,7 @@ from .checkpoint import (
     check_weights_only,
     load_checkpoint,
     load_model_state,
+    non_finite_entries,
     save_checkpoint,
 )
 from .config import TrainConfig
@@ -43,7 +44,16 @@ from .sequence_level import (
     reinforce_terms,
     xent_loss,
 )
-from .trainer import BEST_NAME, CHECKPOINT_NAME, METRICS_NAME, EarlyStopping, Trainer, default_loader
+from .trainer import (
+    BEST_NAME,
+    CHECKPOINT_NAME,
+    METRICS_NAME,
+    EarlyStopping,
+    NonFiniteError,
+    Trainer,
+    TrainingInterrupted,
+    default_loader,
+)
 
 __all__ = [
     "truncated_bptt",
@@ -60,6 +70,8 @@ __all__ = [
     "ChainRNNStep",
     "Trainer",
     "TrainConfig",
+    "NonFiniteError",
+    "TrainingInterrupted",
     "EarlyStopping",
     "default_loader",
     "CHECKPOINT_NAME",
@@ -69,6 +81,7 @@ __all__ = [
     "load_checkpoint",
     "load_model_state",
     "check_weights_only",
+    "non_finite_entries",
     "CheckpointError",
     "CHECKPOINT_FORMAT",
     "CHECKPOINT_VERSION",

@@ -40,6 +40,7 @@ __all__ = [
     "load_checkpoint",
     "load_model_state",
     "check_weights_only",
+    "non_finite_entries",
 ]
 
 CHECKPOINT_FORMAT = "graphrnn.checkpoint"
@@ -160,6 +161,34 @@ def check_weights_only(value: Any, name: str) -> None:
             f"int, float, bool, None) so that checkpoints load with weights_only=True; convert "
             f"objects first (e.g. a vocabulary to its list of tokens): {error}"
         ) from error
+
+
+def non_finite_entries(state: Any, prefix: str = "") -> List[str]:
+    """The names of the floating-point tensors of ``state`` holding NaN or infinity.
+
+    Args:
+        state: a ``state_dict`` or any nesting of dicts, lists and tuples of tensors and
+            plain values (e.g. an optimizer's ``state_dict``).
+        prefix: prepended to every name (for nested states).
+
+    Returns:
+        ``["name (3 NaN, 1 inf of 120)", ...]``, empty when every tensor is finite.
+    """
+    found: List[str] = []
+    if isinstance(state, torch.Tensor):
+        if state.is_floating_point() or state.is_complex():
+            finite = torch.isfinite(state)
+            if not bool(finite.all()):
+                nans = int(torch.isnan(state).sum())
+                found.append(f"{prefix or 'tensor'} ({nans} NaN, {int((~finite).sum()) - nans} inf "
+                             f"of {state.numel()})")
+    elif isinstance(state, Mapping):
+        for key, value in state.items():
+            found += non_finite_entries(value, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(state, (list, tuple)):
+        for index, value in enumerate(state):
+            found += non_finite_entries(value, f"{prefix}[{index}]")
+    return found
 
 
 def _read(path: Path, map_location: Any) -> Any:

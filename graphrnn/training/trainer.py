@@ -5,6 +5,7 @@ import functools
 import json
 import logging
 import math
+import sys
 import time
 import warnings
 from dataclasses import dataclass
@@ -18,7 +19,14 @@ from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
 from torch.utils.data.distributed import DistributedSampler
 from tqdm.auto import tqdm
 
-from .checkpoint import CheckpointError, check_weights_only, load_checkpoint, load_model_state, save_checkpoint
+from .checkpoint import (
+    CheckpointError,
+    check_weights_only,
+    load_checkpoint,
+    load_model_state,
+    non_finite_entries,
+    save_checkpoint,
+)
 from .config import TrainConfig
 from .device import batch_size_of, move_to, resolve_device
 from .distributed import (
@@ -36,7 +44,8 @@ from .distributed import (
 from .optim import build_optimizer, build_scheduler, current_lr
 from .seeding import epoch_generator, get_rng_state, seed_everything, set_rng_state
 
-__all__ = ["Trainer", "TrainConfig", "default_loader", "CHECKPOINT_NAME", "BEST_NAME", "METRICS_NAME"]
+__all__ = ["Trainer", "TrainConfig", "default_loader", "NonFiniteError", "TrainingInterrupted",
+           "CHECKPOINT_NAME", "BEST_NAME", "METRICS_NAME"]
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +58,31 @@ RESERVED_KEYS = ("epoch", "step", "train_loss", "lr", "seconds")
 TRAJECTORY_SETTINGS = ("batch_size", "lr", "momentum", "weight_decay", "lr_step_size", "lr_gamma",
                        "lr_min", "lr_patience", "grad_clip", "seed", "shuffle", "monitor", "mode",
                        "min_delta")
+#: Settings that are not compared on resume (``resume`` differs by definition; ``out`` is where the files are).
+UNCOMPARED_SETTINGS = ("resume", "out")
 #: Settings that must not change on resume (the saved optimizer/scheduler state depends on them).
 FIXED_SETTINGS = ("optimizer", "lr_schedule")
 _CHECKPOINT_KEYS = ("model", "optimizer", "scheduler", "rng", "epoch", "step", "history",
                     "early_stopping", "config")
+
+class NonFiniteError(ValueError):
+    """Training met a NaN or infinite loss, gradient or weight and stopped before using or saving it."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped :meth:`Trainer.fit`.
+
+    Attributes:
+        checkpoint: the file to resume from (``out/checkpoint.pt``), or ``None`` when the run
+            writes no files or had not finished an epoch.
+        epoch: the number of epochs that checkpoint holds (0 without one).
+    """
+
+    def __init__(self, checkpoint: Optional[Path], epoch: int) -> None:
+        where = f"{checkpoint} holds epoch {epoch}" if checkpoint is not None else "no checkpoint was written"
+        super().__init__(f"training interrupted; {where}")
+        self.checkpoint, self.epoch = checkpoint, epoch
+
 
 LossFn = Callable[[nn.Module, Any], Tensor]
 MetricsFn = Callable[[nn.Module, Any], Mapping[str, Any]]
@@ -235,6 +265,7 @@ class Trainer:
         self.step = 0
         self.early_stopping = EarlyStopping()
         self._fitted = False
+        self._saved_epoch: Optional[int] = None  # the epoch out/checkpoint.pt holds (None: none yet)
 
     # ------------------------------------------------------------------ public
     def fit(self) -> List[Dict[str, Any]]:
@@ -249,7 +280,11 @@ class Trainer:
             RuntimeError: if called a second time (make a new Trainer, with
                 ``resume=True`` to continue).
             CheckpointError: when resuming from a missing, unreadable or
-                non-matching checkpoint.
+                non-matching checkpoint, or one holding NaN/infinite weights.
+            NonFiniteError: when a loss, gradient or the weights become NaN or infinite;
+                the message names the step, and nothing non-finite was applied or saved.
+            TrainingInterrupted: on Ctrl-C (a ``KeyboardInterrupt`` naming the
+                checkpoint to resume from).
         """
         if self._fitted:
             raise RuntimeError("Trainer.fit() runs once; to continue, make a new Trainer with resume=True")
@@ -258,6 +293,10 @@ class Trainer:
         try:
             self._begin()
             self._train_epochs(self._training_module())
+        except KeyboardInterrupt as interrupt:
+            if isinstance(interrupt, TrainingInterrupted):
+                raise
+            raise self._interrupted() from None
         finally:
             if owns_group:
                 cleanup_distributed()
@@ -298,7 +337,9 @@ class Trainer:
         if self.out is None:
             raise ValueError("load_best needs config.out: the best epoch is kept in out/best.pt")
         path = self.out / BEST_NAME
-        load_model_state(self.model, load_checkpoint(path, map_location=self.device)["model"], source=str(path))
+        state = load_checkpoint(path, map_location=self.device)["model"]
+        _refuse_non_finite(state, path, "weights")
+        load_model_state(self.model, state, source=str(path))
         return self.model
 
     # ------------------------------------------------------------ start / resume
@@ -331,12 +372,16 @@ class Trainer:
         missing = [key for key in _CHECKPOINT_KEYS if key not in checkpoint]
         if missing:
             raise CheckpointError(f"{path} lacks {missing}: it was not written by Trainer, so it cannot be resumed")
+        _refuse_non_finite(checkpoint["model"], path, "weights")
+        _refuse_non_finite(checkpoint["optimizer"], path, "optimizer state")
         _check_resumable(checkpoint["config"], self.config, path)
+        _warn_changed_extra_state(checkpoint.get("extra_state"), self.extra_state, path)
         load_model_state(self.model, checkpoint["model"], source=str(path))
         self._restore_optimizer(checkpoint, path)
         self.history = [dict(record) for record in checkpoint["history"]]
         self.epoch, self.step = int(checkpoint["epoch"]), int(checkpoint["step"])
         self.early_stopping = EarlyStopping.from_dict(checkpoint["early_stopping"])
+        self._saved_epoch = self.epoch
         self._restore_rng(checkpoint["rng"])
 
     def _restore_optimizer(self, checkpoint: Mapping[str, Any], path: Path) -> None:
@@ -374,14 +419,18 @@ class Trainer:
 
     def _train_epochs(self, module: nn.Module) -> None:
         epochs = tqdm(range(self.epoch, self.config.epochs), total=self.config.epochs, initial=self.epoch,
-                      desc="epochs", unit="epoch", disable=not self._show_progress())
+                      desc="epochs", unit="epoch", disable=not self._show_bars())
         for epoch in epochs:
             if self._should_stop():
                 logger.info("early stopping: %s did not improve for %d epochs", self.monitor,
                             self.early_stopping.bad_epochs)
                 break
             record = self._run_epoch(module, epoch)
-            epochs.set_postfix({key: _short(value) for key, value in record.items() if key != "epoch"})
+            summary = {key: _short(value) for key, value in record.items() if key != "epoch"}
+            epochs.set_postfix(summary)
+            if self._show_progress() and not self._show_bars():  # a log file or pipe: one plain line per epoch
+                print(f"epoch {record['epoch']}/{self.config.epochs}: "
+                      + ", ".join(f"{key} {value}" for key, value in summary.items()), file=sys.stderr, flush=True)
         epochs.close()
 
     def _should_stop(self) -> bool:
@@ -403,9 +452,9 @@ class Trainer:
         total = torch.zeros((), dtype=torch.float64, device=self.device)
         items = 0
         batches = tqdm(self._train_loader(epoch), desc=f"epoch {epoch + 1}/{self.config.epochs}",
-                       unit="batch", leave=False, disable=not self._show_progress())
-        for batch in batches:
-            loss, count = self._train_step(module, batch)
+                       unit="batch", leave=False, disable=not self._show_bars())
+        for index, batch in enumerate(batches):
+            loss, count = self._train_step(module, batch, (epoch, index))
             total += loss.double() * count
             items += count
             if not batches.disable:
@@ -416,17 +465,49 @@ class Trainer:
             raise ValueError("train_data gave no items this epoch; pass a non-empty dataset")
         return sums["loss"] / sums["items"]
 
-    def _train_step(self, module: nn.Module, batch: Any) -> Tuple[Tensor, int]:
+    def _train_step(self, module: nn.Module, batch: Any, position: Tuple[int, int]) -> Tuple[Tensor, int]:
         batch = move_to(batch, self.device)
         loss = module(batch)
         _check_loss(loss)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        if self.config.grad_clip is not None:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+        norm = self._gradient_norm()
+        if not bool(torch.isfinite(loss.detach()) & torch.isfinite(norm)):  # one host sync per step
+            raise self._non_finite_step(loss.detach(), norm, position)
         self.optimizer.step()
         self.step += 1
         return loss.detach(), batch_size_of(batch)
+
+    def _gradient_norm(self) -> Tensor:
+        """The total gradient norm (clipped to ``grad_clip`` when set); 0 without gradients."""
+        if self.config.grad_clip is not None:
+            return torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+        grads = [p.grad for p in self.model.parameters() if p.grad is not None]
+        return torch.nn.utils.get_total_norm(grads) if grads else torch.zeros((), device=self.device)
+
+    def _non_finite_step(self, loss: Tensor, norm: Tensor, position: Tuple[int, int]) -> NonFiniteError:
+        epoch, index = position
+        if not bool(torch.isfinite(loss)):
+            what = f"the loss is {float(loss)}"
+        else:
+            grads = {name: p.grad for name, p in self.model.named_parameters() if p.grad is not None}
+            what = (f"the loss {float(loss):.4g} is finite but the gradient norm is {float(norm)}; non-finite "
+                    f"gradients in {', '.join(non_finite_entries(grads)[:4])}")
+        return NonFiniteError(
+            f"training stopped at step {self.step + 1} (epoch {epoch + 1}, batch {index + 1}): {what}. "
+            f"The update was not applied and nothing was saved for this epoch; {self._saved_state()}. "
+            "Lower the learning rate, set grad_clip, or check this batch's inputs and the loss for log(0) or 0/0"
+        )
+
+    def _saved_state(self) -> str:
+        if self.out is None or self._saved_epoch is None:
+            return "no checkpoint was written yet"
+        return f"{self.out / CHECKPOINT_NAME} holds epoch {self._saved_epoch} (resume from it with --resume)"
+
+    def _interrupted(self) -> TrainingInterrupted:
+        if self.out is None or self._saved_epoch is None:
+            return TrainingInterrupted(None, 0)
+        return TrainingInterrupted(self.out / CHECKPOINT_NAME, self._saved_epoch)
 
     def _train_loader(self, epoch: int) -> Iterable[Any]:
         sampler, shuffle = None, self.config.shuffle
@@ -500,13 +581,22 @@ class Trainer:
     def _write_epoch_files(self, record: Mapping[str, Any], improved: bool) -> None:
         if self.out is None:
             return
+        bad = non_finite_entries(self.model.state_dict())  # every process: DDP keeps the weights equal
+        if bad:
+            raise NonFiniteError(
+                f"after epoch {record['epoch']} (step {self.step}) the weights are not finite: {', '.join(bad[:4])}; "
+                f"they were not saved, {self._saved_state()}. Lower the learning rate or set grad_clip"
+            )
         rng = all_gather_objects(get_rng_state())
         if is_main_process():
             checkpoint = self._checkpoint(rng)
-            save_checkpoint(self.out / CHECKPOINT_NAME, checkpoint)
+            # best.pt first: a crash between the two writes then leaves a checkpoint.pt that is
+            # behind best.pt (the epoch is redone, identically), never one whose best is unsaved
             if improved:
                 save_checkpoint(self.out / BEST_NAME, checkpoint)
+            save_checkpoint(self.out / CHECKPOINT_NAME, checkpoint)
             _append_jsonl(self.out / METRICS_NAME, record)
+        self._saved_epoch = int(record["epoch"])
         barrier()
 
     def _checkpoint(self, rng: List[Dict[str, Any]]) -> Dict[str, Any]:
@@ -534,6 +624,10 @@ class Trainer:
     def _show_progress(self) -> bool:
         return self.config.progress and is_main_process()
 
+    def _show_bars(self) -> bool:
+        """tqdm bars only on a terminal: in a log file or a pipe their redraws are noise."""
+        return self._show_progress() and _is_terminal(sys.stderr)
+
 
 # ---------------------------------------------------------------------- checks
 def _check_arguments(model: Any, loss_fn: Any, train_data: Any, metrics_fn: Any, eval_data: Any,
@@ -554,6 +648,23 @@ def _check_arguments(model: Any, loss_fn: Any, train_data: Any, metrics_fn: Any,
         raise ValueError("metrics_fn is applied to eval_data, which is None; pass eval_data=... too")
 
 
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
+
+
+def _refuse_non_finite(state: Any, path: Path, what: str) -> None:
+    bad = non_finite_entries(state)
+    if bad:
+        raise CheckpointError(
+            f"{path} holds non-finite {what} ({len(bad)} tensors: {', '.join(bad[:4])}{', ...' if len(bad) > 4 else ''}); "
+            "training from them would only produce NaN, so it is refused. Resume from an earlier copy "
+            "(best.pt holds the best epoch) or start a fresh run"
+        )
+
+
 def _check_resumable(saved: Mapping[str, Any], config: TrainConfig, path: Path) -> None:
     for name in FIXED_SETTINGS:
         if saved.get(name) != getattr(config, name):
@@ -561,14 +672,50 @@ def _check_resumable(saved: Mapping[str, Any], config: TrainConfig, path: Path) 
                 f"{path} was written with {name}={saved.get(name)!r} but this run has "
                 f"{name}={getattr(config, name)!r}; resume with the same {name}, or start a fresh run"
             )
-    changed = [f"{name} {saved.get(name)!r} -> {getattr(config, name)!r}" for name in TRAJECTORY_SETTINGS
-               if name in saved and saved[name] != getattr(config, name)]
-    if changed:
+    current = config.to_dict()
+    changed = [f"{name} {saved.get(name)!r} -> {current[name]!r}" for name in current
+               if name not in UNCOMPARED_SETTINGS and name in saved and saved[name] != current[name]]
+    if changed == [f"epochs {saved.get('epochs')!r} -> {config.epochs!r}"]:
+        warnings.warn(f"resuming {path} with epochs {saved.get('epochs')!r} -> {config.epochs!r}: the run "
+                      f"continues to epoch {config.epochs}", stacklevel=4)
+    elif changed:
         warnings.warn(
             f"resuming {path} with changed settings ({', '.join(changed)}); the optimizer and "
             "schedule state come from the checkpoint, and the run will not repeat an uninterrupted one",
             stacklevel=4,
         )
+
+
+def _warn_changed_extra_state(saved: Any, current: Any, path: Path) -> None:
+    """Warns about every key of the task's ``extra_state`` that differs from the checkpoint's."""
+    saved, current = dict(saved or {}), dict(current or {})
+    changed = []
+    for key in sorted(set(saved) | set(current), key=str):
+        if key in saved and key in current and _same_value(saved[key], current[key]):
+            continue
+        before, after = (_brief(side[key]) if key in side else "(absent)" for side in (saved, current))
+        changed.append(f"{key} {before} -> {after}")
+    if changed:
+        warnings.warn(
+            f"resuming {path} with a changed task state ({', '.join(changed)}); the run continues with this "
+            "run's setting, so it will not repeat an uninterrupted one",
+            stacklevel=4,
+        )
+
+
+def _same_value(left: Any, right: Any) -> bool:
+    if isinstance(left, Tensor) or isinstance(right, Tensor):
+        return isinstance(left, Tensor) and isinstance(right, Tensor) and left.shape == right.shape \
+            and bool(torch.equal(left.cpu(), right.cpu()))
+    try:
+        return bool(left == right)
+    except Exception:  # e.g. containers of tensors
+        return repr(left) == repr(right)
+
+
+def _brief(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"<{type(value).__name__} of {len(value) if hasattr(value, '__len__') else '?'}>"
 
 
 def _stretch_cosine(scheduler: CosineAnnealingLR, epochs: int, path: Path) -> None:
@@ -599,6 +746,9 @@ def _check_loss(loss: Any) -> None:
     if not isinstance(loss, Tensor) or loss.dim() != 0:
         shape = tuple(loss.shape) if isinstance(loss, Tensor) else type(loss).__name__
         raise ValueError(f"loss_fn must return a scalar tensor (the mean loss over the batch), got {shape}")
+    if not loss.requires_grad:
+        raise ValueError("loss_fn returned a tensor that does not depend on the model's parameters (no grad_fn): "
+                         "compute it from the model's output without .detach(), .item() or torch.no_grad()")
 
 
 def _check_metric_sums(values: Any) -> Dict[str, Any]:

@@ -218,3 +218,55 @@ def test_round_trip_of_random_digraphs(G):
     back = from_networkx(H, edge_type_attr="edge_type")
     assert back.num_nodes == data.num_nodes
     assert typed_edges(back) == typed_edges(data)
+
+
+# ------------------------------------------------------- placement by name, not by size
+
+
+def test_to_networkx_keeps_edge_attributes_on_edges_when_E_equals_N():
+    from torch_geometric.data import Data
+
+    # a 3-cycle: E == N == 3; 'weight' and 'edge_attr' are per edge, 'x' per node
+    data = Data(x=torch.tensor([[1.0], [2.0], [3.0]]), edge_index=torch.tensor([[0, 1, 2], [1, 2, 0]]),
+                edge_attr=torch.tensor([10.0, 20.0, 30.0]), weight=torch.tensor([7, 8, 9]), num_nodes=3)
+    G = to_networkx(data)
+    assert dict(G.nodes(data=True)) == {0: {"x": [1.0]}, 1: {"x": [2.0]}, 2: {"x": [3.0]}}
+    assert list(G.edges(data=True)) == [(0, 1, {"edge_attr": 10.0}), (1, 2, {"edge_attr": 20.0}),
+                                        (2, 0, {"edge_attr": 30.0})]
+    G = to_networkx(data, node_attrs=[], edge_attrs=["weight"])
+    assert G.nodes[0] == {} and G.edges[2, 0] == {"weight": 9}
+
+
+def test_to_networkx_rejects_a_graph_level_y_among_node_attributes():
+    from torch_geometric.data import Data
+
+    data = Data(x=torch.zeros(3, 2), y=torch.tensor([1]), edge_index=torch.tensor([[0, 1], [1, 2]]), num_nodes=3)
+    with pytest.raises(ValueError, match=r"node attribute 'y' has shape \[1\], expected first dimension 3.*node_attrs="):
+        to_networkx(data)
+    assert to_networkx(data, node_attrs=["x"]).number_of_nodes() == 3
+
+
+@pytest.mark.parametrize("graph", [nx.DiGraph([(0, 1)]), nx.MultiDiGraph(), nx.Graph([(0, 1)])])
+def test_to_networkx_given_a_networkx_graph(graph):
+    with pytest.raises(TypeError, match="got a networkx .*use from_networkx"):
+        to_networkx(graph)
+
+
+@pytest.mark.parametrize("thing", [None, {"edge_index": torch.zeros(2, 0, dtype=torch.long)}, torch.zeros(2, 3)])
+def test_to_networkx_given_something_else(thing):
+    with pytest.raises(TypeError, match="needs a torch_geometric.data.Data"):
+        to_networkx(thing)
+
+
+def test_round_trip_restores_the_original_node_keys():
+    G = nx.DiGraph()
+    G.add_edge("parse", "typecheck", kind="data")
+    G.add_edge("typecheck", "emit", kind="code")
+    G.add_node(("tuple", 3))
+    data = from_networkx(G, edge_type_attr="kind")
+    H = to_networkx(data)
+    assert list(H.nodes) == ["parse", "typecheck", "emit", ("tuple", 3)] == list(G.nodes)
+    assert sorted(H.edges(data="edge_type")) == [("parse", "typecheck", 1), ("typecheck", "emit", 0)]  # code = 0, data = 1
+    back = from_networkx(H, edge_type_attr="edge_type")
+    assert back.node_keys == data.node_keys == list(G.nodes)
+    assert torch.equal(back.edge_index, data.edge_index)

@@ -14,6 +14,7 @@ from graphrnn.data import (
     SCENE,
     SCENE_TO_PERSON,
     SIBLING,
+    chain_edge_index,
     chain_graph,
     scene_graph,
     tree_graph,
@@ -21,6 +22,31 @@ from graphrnn.data import (
 )
 
 # --------------------------------------------------------------------------- chain
+
+
+@pytest.mark.parametrize("num_steps", [0, 1, 2, 5, np.int64(4), torch.tensor(3)])
+def test_chain_edge_index_counts(num_steps):
+    n = int(num_steps)
+    edge_index = chain_edge_index(num_steps)
+    assert edge_index.dtype == torch.long and edge_index.tolist() == [list(range(n - 1)), list(range(1, n))]
+
+
+@pytest.mark.parametrize("num_steps", [2.5, 3.0, True, "4", None, torch.tensor(2.0), np.float32(2)])
+def test_chain_edge_index_rejects_non_integer_sizes(num_steps):
+    with pytest.raises(TypeError, match="num_steps must be an integer"):
+        chain_edge_index(num_steps)
+
+
+def test_chain_edge_index_rejects_negative_sizes():
+    with pytest.raises(ValueError, match="num_steps must be >= 0, got -1"):
+        chain_edge_index(-1)
+
+
+def test_tree_graph_rejects_non_integer_num_labels():
+    with pytest.raises(TypeError, match="num_labels must be an integer"):
+        tree_graph([0, 1], [-1, 0], num_labels=2.5)
+    with pytest.raises(ValueError, match="num_labels must be >= 0"):
+        tree_graph([0, 1], [-1, 0], num_labels=-3)
 
 
 def test_chain_graph_tokens():

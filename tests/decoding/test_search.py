@@ -5,7 +5,8 @@ import pytest
 import torch
 from decoding_testing import BOS, EOS, TableModel
 
-from graphrnn.decoding import greedy, map_state, sample, state_batch_size
+from graphrnn.decoding import beam_search, greedy, map_state, sample, state_batch_size
+from graphrnn.decoding.search import check_log_probs
 
 A, B = 2, 3
 HAND = {  # P(next | prefix) over (bos, eos, a, b)
@@ -101,9 +102,89 @@ def test_bad_inputs():
         greedy(model.step, state, BOS, 1.5, 3)
     with pytest.raises(ValueError, match="bos=4 is outside the vocabulary of size 4"):
         greedy(lambda t, s: (torch.zeros(t.size(0), 4), s), state, 4, EOS, 3)
-    with pytest.raises(ValueError, match="temperature must be a positive number"):
+    with pytest.raises(ValueError, match="temperature must be a finite number > 0"):
         sample(model.step, state, BOS, EOS, 3, temperature=0.0)
     with pytest.raises(ValueError, match="same batch size in dimension 0"):
         greedy(model.step, (torch.zeros(2, 3), torch.zeros(3, 3)), BOS, EOS, 3)
     with pytest.raises(ValueError, match=r"log_probs of shape \[2, V\]"):
         greedy(lambda t, s: (torch.zeros(5), s), torch.zeros(2, 3), BOS, EOS, 3)
+
+
+# ------------------------------------------------- step_fn contract (every decoder)
+def _decoders():
+    return {
+        "greedy": lambda step, state: greedy(step, state, BOS, 3, 4),
+        "sample": lambda step, state: sample(step, state, BOS, 3, 4, generator=torch.Generator().manual_seed(0)),
+        "beam": lambda step, state: beam_search(step, state, BOS, 3, 2, 4),
+    }
+
+
+def _uniform(rows, vocab=4):
+    return torch.full((rows, vocab), -math.log(vocab))
+
+
+BAD_STEPS = {
+    "probabilities": (lambda t, s: (torch.softmax(torch.randn(t.size(0), 4), 1), s), ValueError,
+                      r"not log-probabilities: row 0 has a score .* > 0 .*look like probabilities"),
+    "logits": (lambda t, s: (torch.tensor([[2.0, -1.0, 0.5, -3.0]]).repeat(t.size(0), 1), s), ValueError,
+               r"not log-probabilities.*return log_softmax\(logits\), not the logits"),
+    "nan": (lambda t, s: (_uniform(t.size(0)).index_fill(1, torch.tensor([2]), float("nan")), s), ValueError,
+            r"scores at step 0 hold NaN \(rows \[0"),
+    "plus inf": (lambda t, s: (_uniform(t.size(0)).index_fill(1, torch.tensor([2]), float("inf")), s), ValueError,
+                 "not log-probabilities"),
+    "all -inf": (lambda t, s: (torch.full((t.size(0), 4), float("-inf")), s), ValueError,
+                 "sum to less than 1 \\(or are all 0\\)"),
+    "all zeros (probability 1 everywhere)": (lambda t, s: (torch.zeros(t.size(0), 4), s), ValueError,
+                                             "smallest log-probability of row 0 is 0, above -log V"),
+    "integer scores": (lambda t, s: (torch.zeros(t.size(0), 4, dtype=torch.long) - 2, s), TypeError,
+                       "floating-point log_probs, got dtype torch.int64"),
+    "three values": (lambda t, s: (_uniform(t.size(0)), s, None), TypeError,
+                     r"must return a pair \(log_probs \[B', V\], state\), got a tuple of 3 items at step 0"),
+    "only log_probs": (lambda t, s: _uniform(t.size(0)), TypeError, "must return a pair .* got a Tensor"),
+    "dropped a state row": (lambda t, s: (_uniform(t.size(0)), s[:-1]), ValueError,
+                            r"state whose tensors have \[\d\] rows .* keep the rows of finished sequences"),
+    "empty state": (lambda t, s: (_uniform(t.size(0)), ()), ValueError, "returned a state with no tensor at step 0"),
+    "None state": (lambda t, s: (_uniform(t.size(0)), None), ValueError, "returned a state with no tensor"),
+    "dict state": (lambda t, s: (_uniform(t.size(0)), {"h": s}), TypeError, "returned an invalid state at step 0"),
+}
+
+
+@pytest.mark.parametrize("decoder", sorted(_decoders()))
+@pytest.mark.parametrize("case", sorted(BAD_STEPS))
+def test_step_fn_contract_is_checked_by_every_decoder(decoder, case):
+    step, error, message = BAD_STEPS[case]
+    with pytest.raises(error, match=message):
+        _decoders()[decoder](step, torch.zeros(2, 3))
+
+
+def test_bad_scores_later_in_decoding_name_the_step():
+    never_eos = torch.log_softmax(torch.tensor([0.0, 0.0, 0.0, float("-inf")]), 0)  # eos = 3 is impossible
+
+    def step(tokens, count):  # the state counts the steps; at the third, probabilities come back
+        scores = never_eos.expand(tokens.size(0), 4)
+        return (scores.exp() if int(count[0]) == 2 else scores), count + 1
+
+    for decode in _decoders().values():
+        with pytest.raises(ValueError, match="scores at step 2 are not log-probabilities"):
+            decode(lambda t, s: step(t, s), torch.zeros(2))
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float64])
+def test_rounded_log_softmax_passes_in_every_dtype(dtype):
+    generator = torch.Generator().manual_seed(0)
+    logits = 30 * torch.randn(64, 5000, generator=generator)
+    logits[:, 7] = 1e4  # one token with probability ~1: its log-prob rounds to about 0, maybe above
+    for row_logits in (logits, torch.zeros(3, 5000)):  # peaked and uniform rows
+        log_probs = torch.log_softmax(row_logits.to(dtype), dim=1)
+        check_log_probs(log_probs)
+        check_log_probs(torch.log_softmax(row_logits.double(), dim=1).to(dtype))
+
+
+def test_bad_temperature_and_length_penalty():
+    state = torch.zeros(1, 3)
+    for temperature in (float("nan"), float("inf"), -1.0, True):
+        with pytest.raises(ValueError, match="temperature must be a finite number > 0"):
+            sample(lambda t, s: (_uniform(t.size(0)), s), state, BOS, EOS, 3, temperature=temperature)
+    for penalty in (float("nan"), float("inf"), -float("inf")):
+        with pytest.raises(ValueError, match="length_penalty must be finite"):
+            beam_search(lambda t, s: (_uniform(t.size(0)), s), state, BOS, EOS, 2, 3, length_penalty=penalty)

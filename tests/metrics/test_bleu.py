@@ -99,3 +99,63 @@ def test_bad_inputs():
         sentence_bleu("the cat", ["the", "cat"])
     with pytest.raises(TypeError, match="a mix of both"):
         corpus_bleu([["a"]], [[["a"], "b"]])
+
+
+@pytest.mark.parametrize("max_order", [0, -1, 2.0, True, None])
+def test_max_order_must_be_a_positive_int(max_order):
+    for score in (lambda: corpus_bleu([["a"]], [["a"]], max_order=max_order),
+                  lambda: sentence_bleu(["a"], ["a"], max_order=max_order),
+                  lambda: sentence_bleu_batch([["a"]], [["a"]], max_order=max_order)):
+        with pytest.raises(ValueError, match="max_order must be an integer >= 1"):
+            score()
+
+
+def test_lower_orders_equal_sacrebleu():
+    hyps = [["the", "cat", "sat", "on", "a", "mat"], ["a", "dog"]]
+    refs = [["the", "cat", "sat", "on", "the", "mat"], ["the", "dog"]]
+    for order in (1, 2, 3):
+        want = sacrebleu.metrics.BLEU(tokenize="none", max_ngram_order=order).corpus_score(
+            [join(h) for h in hyps], [[join(r) for r in refs]]).score
+        assert math.isclose(corpus_bleu(hyps, refs, max_order=order), want, rel_tol=1e-12)
+
+
+def test_any_iterable_is_accepted():
+    import numpy as np
+
+    hyps = [["the", "cat", "sat", "on", "a", "mat"], [1, 2, 3, 4, 5]]
+    refs = [["the", "cat", "sat", "on", "the", "mat"], [1, 2, 3, 4, 6]]
+    want = corpus_bleu(hyps, refs)
+    assert corpus_bleu((h for h in hyps), (r for r in refs)) == want
+    assert corpus_bleu([iter(h) for h in hyps], refs) == want
+    assert corpus_bleu(map(tuple, hyps), [np.array(r) if i else r for i, r in enumerate(refs)]) == want
+    assert sentence_bleu(iter(hyps[0]), refs[0]) == sentence_bleu(hyps[0], refs[0])
+    assert torch.equal(sentence_bleu_batch(iter(hyps), iter(refs)), sentence_bleu_batch(hyps, refs))
+
+
+def test_unordered_unhashable_and_non_iterable_tokens_are_refused():
+    with pytest.raises(TypeError, match="ordered sequence, got a set"):
+        corpus_bleu([{"a", "b"}], [["a", "b"]])
+    with pytest.raises(TypeError, match="ordered sequence, got a dict"):
+        sentence_bleu(["a"], {"a": 1})
+    with pytest.raises(TypeError, match="tokens of a hypothesis must be hashable .* got a list"):
+        corpus_bleu([[["a", "b"]]], [["a", "b"]])  # the references' nesting given for a hypothesis
+    with pytest.raises(TypeError, match="list \\(or another iterable\\) of tokens, got int"):
+        corpus_bleu([5], [["a"]])
+    with pytest.raises(ValueError, match="array must be 1-d"):
+        import numpy as np
+        sentence_bleu(np.zeros((2, 2)), [1, 2])
+
+
+def test_unicode_is_not_normalised_like_sacrebleu():
+    import unicodedata
+
+    words = "un café noir et un thé vert".split()
+    composed = [unicodedata.normalize("NFC", w) for w in words]
+    decomposed = [unicodedata.normalize("NFD", w) for w in words]
+    assert composed != decomposed
+    for tokenize in ("none", "13a"):
+        want = sacrebleu.corpus_bleu([" ".join(composed)], [[" ".join(decomposed)]], tokenize=tokenize).score
+        assert math.isclose(corpus_bleu([composed], [decomposed]), want, abs_tol=1e-9)
+    assert corpus_bleu([composed], [decomposed]) < 100.0  # 'café' and 'thé' differ in form
+    normalised = [unicodedata.normalize("NFC", w) for w in decomposed]
+    assert corpus_bleu([composed], [normalised]) == pytest.approx(100.0)  # the documented fix

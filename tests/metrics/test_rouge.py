@@ -72,3 +72,13 @@ def test_bad_inputs():
         rouge_n_batch([[1], [2]], [[1], [2], [3]])
     with pytest.raises(TypeError, match="split it first"):
         rouge_n([1, 2], "a b")
+
+
+def test_generators_and_unordered_inputs():
+    hyps, refs = [[1, 2, 3, 4], [5, 6]], [[1, 2, 3, 5], [5, 6, 7]]
+    want = rouge_n_batch(hyps, refs, n=2)
+    got = rouge_n_batch((h for h in hyps), (r for r in refs), n=2)
+    assert all(torch.equal(got[key], want[key]) for key in want)
+    assert rouge_n(iter(hyps[0]), refs[0]) == rouge_n(hyps[0], refs[0])
+    with pytest.raises(TypeError, match="ordered sequence, got a set"):
+        rouge_n({1, 2}, [1, 2])

@@ -1,0 +1,279 @@
+"""Checks and error handling of the ``graphrnn`` command line, applied before any work.
+
+:func:`run_guarded` wraps a command:
+
+1. **Before any work** (:func:`check_arguments`): counts such as ``--epochs`` are >= 1, the
+   output directory (``--out``) can be created and written and is not a file, input paths
+   (``--checkpoint``, ``--input``) exist, and ``--resume`` finds a checkpoint.
+2. **Resumed runs** (:func:`reconcile_resumed`): a fresh training run records its options in
+   ``OUT/command.json``. On ``--resume``, an option left at its default takes the recorded
+   value (so resuming without ``--quick`` a run started with ``--quick`` keeps the small data,
+   and says so); an option set to another value is warned about, except the data options
+   (:data:`DATA_OPTIONS`), whose change would switch the data mid-run and is refused.
+3. **Failures become one line on stderr**: an ``OSError`` (disk full, read-only, missing file)
+   or a checked error exits with status 2, a diverged run (NaN) with 1, and Ctrl-C with 130
+   after naming the checkpoint to continue from and the ``--resume`` command. No traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shlex
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+__all__ = ["CommandLineError", "DATA_OPTIONS", "COMMAND_FILE", "check_arguments", "check_output_directory",
+           "reconcile_resumed", "record_command", "run_guarded"]
+
+#: The options of a training run recorded in ``OUT/command.json``.
+COMMAND_FILE = "command.json"
+#: Options that choose the data: changing one on ``--resume`` is refused.
+DATA_OPTIONS = ("quick", "data", "train_size", "task", "grammar", "source", "target", "splits", "tokenizer",
+                "lowercase", "min_count")
+#: Options that must be integers >= 1 when given.
+POSITIVE_COUNTS = ("epochs", "hidden", "train_size", "batch_size", "iterations", "beam")
+#: Options that must be finite numbers > 0 when given.
+POSITIVE_NUMBERS = ("lr",)
+#: Input paths that must exist when given (``--data`` is checked by each task, whose message says
+#: which layout it expects; the tasks read it first, before any work).
+INPUT_PATHS = ("checkpoint", "input")
+_NOT_COMPARED = ("command", "resume", "out", "train_task")
+
+
+class CommandLineError(ValueError):
+    """A command-line option that cannot work; the message is one line saying what to change."""
+
+
+# ------------------------------------------------------------------ checks
+def check_output_directory(path: Path, option: str = "--out") -> None:
+    """Creates ``path`` if needed and checks that a file can be written in it.
+
+    Raises:
+        CommandLineError: if ``path`` or one of its parents is a file, or the directory cannot
+            be created or written (read-only file system, no permission, disk full).
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise CommandLineError(f"{option} {path} is a file, not a directory; give a directory (it is created "
+                               "if missing)")
+    parent = path
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if parent.exists() and not parent.is_dir():
+        raise CommandLineError(f"{option} {path} cannot be created: {parent} is a file")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path, prefix=".graphrnn-write-test-"):
+            pass
+    except OSError as error:
+        raise CommandLineError(f"{option} {path} cannot be written ({error.strerror or error}); choose a "
+                               "writable directory") from None
+
+
+def _check_count(name: str, value: Any) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise CommandLineError(f"--{name.replace('_', '-')} must be an integer >= 1, got {value!r}")
+
+
+def _check_positive(name: str, value: Any) -> None:
+    if value is not None and not (isinstance(value, (int, float)) and 0 < value < math.inf):
+        raise CommandLineError(f"--{name.replace('_', '-')} must be a finite number > 0, got {value!r}")
+
+
+def _check_input(name: str, value: Any) -> None:
+    if value is not None and not Path(value).exists():
+        raise CommandLineError(f"--{name} {value} does not exist; check the path")
+
+
+def _has_checkpoint(out: Path) -> bool:
+    return out.is_dir() and any(out.rglob("checkpoint.pt"))
+
+
+def check_arguments(args: argparse.Namespace) -> None:
+    """Checks every option before any work (see the module docstring).
+
+    Raises:
+        CommandLineError: naming the option, what came and what to do.
+    """
+    values = vars(args)
+    for name in POSITIVE_COUNTS:
+        _check_count(name, values.get(name))
+    for name in POSITIVE_NUMBERS:
+        _check_positive(name, values.get(name))
+    for name in INPUT_PATHS:
+        _check_input(name, values.get(name))
+    out = values.get("out")
+    if values.get("resume"):
+        if out is None:
+            raise CommandLineError("--resume needs --out DIR, the directory of the run to continue")
+        if not _has_checkpoint(Path(out)):
+            raise CommandLineError(f"--resume: there is no checkpoint.pt in {out}; give the --out of the run to "
+                                   "continue, or start a fresh run without --resume")
+    if out is not None and values.get("command") in ("train", "reproduce"):
+        check_output_directory(Path(out))
+
+
+# -------------------------------------------------------------- resumed runs
+def _plain(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def record_command(args: argparse.Namespace, argv: Sequence[str]) -> None:
+    """Writes the options of a fresh training run to ``OUT/command.json`` (atomically)."""
+    settings = {key: _plain(value) for key, value in vars(args).items() if key not in ("resume",)}
+    payload = json.dumps({"argv": _argv_text(argv), "settings": settings}, indent=1, default=str)
+    out = Path(args.out)
+    handle, temporary = tempfile.mkstemp(dir=out, prefix=f".{COMMAND_FILE}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(payload)
+        os.replace(temporary, out / COMMAND_FILE)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "(default)"
+    if value is True or value is False:
+        return "on" if value else "off"
+    return str(value)
+
+
+def reconcile_resumed(args: argparse.Namespace, defaults: Dict[str, Any], log: Callable[[str], None]) -> None:
+    """Compares a resumed run's options with ``OUT/command.json`` (see the module docstring).
+
+    Options at their default take the recorded value; others that differ are reported with
+    ``log``, and a changed data option raises.
+
+    Raises:
+        CommandLineError: if a data option (:data:`DATA_OPTIONS`) differs from the recorded run.
+    """
+    path = Path(args.out) / COMMAND_FILE
+    if not path.is_file():
+        return
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))["settings"]
+    except (ValueError, KeyError, TypeError):
+        log(f"warning: {path} is unreadable; resuming without comparing the options")
+        return
+    current = vars(args)
+    kept, changed = [], []
+    for name, before in saved.items():
+        if name in _NOT_COMPARED or name not in current or _plain(current[name]) == before:
+            continue
+        option = "--" + name.replace("_", "-")
+        if _plain(current[name]) == _plain(defaults.get(name)):
+            is_path = isinstance(defaults.get(name), Path) or name in INPUT_PATHS + ("data",)
+            setattr(args, name, Path(before) if is_path and before is not None else before)
+            kept.append(f"{option} {_show(before)}" if before is not True else option)
+        elif name in DATA_OPTIONS:
+            raise CommandLineError(
+                f"{path.parent} was trained with {option} {_show(before)}, this command has {_show(current[name])}: "
+                f"resuming would switch the data mid-run; resume with {option} {_show(before)}, or start a fresh run "
+                "in another --out")
+        else:
+            changed.append(f"{option} {_show(before)} -> {_show(current[name])}")
+    if kept:
+        log(f"resuming with the run's own options: {' '.join(kept)}")
+    if changed:
+        log(f"warning: resuming with changed options: {', '.join(changed)}; the run will not repeat an "
+            "uninterrupted one")
+
+
+# ------------------------------------------------------------ running a command
+def _argv_text(argv: Sequence[str]) -> str:
+    return " ".join(shlex.quote(str(a)) for a in argv)
+
+
+def _newest_checkpoint(out: Optional[Path]) -> Optional[Path]:
+    if out is None or not Path(out).is_dir():
+        return None
+    found = sorted(Path(out).rglob("checkpoint.pt"), key=lambda p: p.stat().st_mtime)
+    return found[-1] if found else None
+
+
+def interrupted_message(args: argparse.Namespace, argv: Sequence[str], interrupt: BaseException) -> str:
+    """The one line printed on Ctrl-C: the checkpoint to continue from and the command that does."""
+    prefix = _prefix(args)
+    if args.command != "train":
+        return f"{prefix}: interrupted; nothing was written, run the command again"
+    checkpoint = getattr(interrupt, "checkpoint", None) or _newest_checkpoint(getattr(args, "out", None))
+    if checkpoint is None:
+        return f"{prefix}: interrupted before the first epoch ended; no checkpoint was written, run the command again"
+    epoch = getattr(interrupt, "epoch", None)
+    holds = f" (epoch {epoch})" if epoch else ""
+    command = list(argv) + ([] if "--resume" in argv else ["--resume"])
+    return f"{prefix}: interrupted; {checkpoint}{holds} is kept, continue with: graphrnn {_argv_text(command)}"
+
+
+def _prefix(args: argparse.Namespace) -> str:
+    task = getattr(args, "train_task", None)
+    return f"graphrnn {args.command}" + (f" {task}" if task else "")
+
+
+def _describe_os_error(error: OSError) -> str:
+    where = f" {error.filename}" if error.filename else ""
+    return f"{error.strerror or error}{':' if where else ''}{where}"
+
+
+def _parser_defaults(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Dict[str, Any]:
+    """The defaults of the subcommand ``args`` was parsed with (``train TASK`` walks two levels)."""
+    defaults: Dict[str, Any] = {}
+    current: Optional[argparse.ArgumentParser] = parser
+    for name in (args.command, getattr(args, "train_task", None)):
+        actions = [a for a in current._actions if isinstance(a, argparse._SubParsersAction)] if current else []
+        current = actions[0].choices.get(name) if actions and name else None
+        if current is None:
+            break
+        defaults.update({a.dest: a.default for a in current._actions if a.dest != "help"})
+    return defaults
+
+
+def run_guarded(parser: argparse.ArgumentParser, args: argparse.Namespace, argv: Optional[List[str]],
+                run: Callable[[argparse.Namespace], int]) -> int:
+    """Checks ``args`` before any work, then runs the command; failures become one line on stderr.
+
+    Returns:
+        The command's exit status; 2 for a bad option or an ``OSError``, 1 when training
+        diverged (NaN), 130 on Ctrl-C.
+    """
+    from graphrnn.training import NonFiniteError, is_main_process
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    prefix = _prefix(args)
+
+    def log(message: str) -> None:
+        if is_main_process():
+            print(f"{prefix}: {message}", file=sys.stderr, flush=True)
+
+    try:
+        check_arguments(args)
+        if args.command == "train" and args.out is not None and is_main_process():
+            if args.resume:
+                reconcile_resumed(args, _parser_defaults(parser, args), log)
+            else:
+                record_command(args, argv)
+        return run(args)
+    except KeyboardInterrupt as interrupt:
+        if is_main_process():
+            print(interrupted_message(args, argv, interrupt), file=sys.stderr, flush=True)
+        return 130
+    except CommandLineError as error:
+        print(f"{prefix}: error: {error}", file=sys.stderr, flush=True)
+        return 2
+    except OSError as error:
+        print(f"{prefix}: error: {_describe_os_error(error)}", file=sys.stderr, flush=True)
+        return 2
+    except NonFiniteError as error:
+        print(f"{prefix}: error: {error}", file=sys.stderr, flush=True)
+        return 1

@@ -1,0 +1,163 @@
+r"""Reading your own text files: line-numbered errors, tokenisation, seeded held-out splits.
+
+Every reader of user data in graphrnn goes through :func:`read_lines`, so every problem is
+reported the same way, as one line that names the file, the line and what was expected::
+
+    pairs.tsv:17: expected 'source<TAB>target', found no tab
+
+Tokenisation follows sacrebleu's conventions (Post, 2018, https://aclanthology.org/W18-6319):
+the default ``"13a"`` tokenizer is mteval-v13a's (WMT's; punctuation split off, a period or
+comma kept inside numbers), ``"whitespace"`` splits on spaces only (for pre-tokenised text),
+``"words"`` keeps runs of letters/digits (with one inner apostrophe) and single punctuation
+marks (:func:`graphrnn.data.vocab.tokenize`, used by the built-in Multi30k and AESLC presets).
+Text is case-sensitive unless ``lowercase=True`` (sacrebleu's ``-lc``), which lower-cases the
+line before tokenising it. The tokens are what the model reads and writes; predictions are
+the predicted tokens joined by single spaces.
+"""
+from __future__ import annotations
+
+import gzip
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Sequence, Tuple, TypeVar
+
+import torch
+
+from graphrnn.data.vocab import tokenize
+
+__all__ = ["DataFormatError", "read_lines", "decode_lines", "where", "TOKENIZERS", "tokenize_13a", "TextOptions",
+           "hold_out", "HELD_OUT_FRACTION"]
+
+TOKENIZERS = ("13a", "whitespace", "words")
+#: Fraction of the training items cut off as a missing validation or test split.
+HELD_OUT_FRACTION = 0.1
+T = TypeVar("T")
+
+
+class DataFormatError(ValueError):
+    """A data file does not have the expected format; the message is one line naming the file and line."""
+
+
+def where(path: os.PathLike | str, line: int) -> str:
+    """``"<path>:<line>"``, the prefix of every :class:`DataFormatError`."""
+    return f"{path}:{line}"
+
+
+def read_lines(path: os.PathLike | str, what: str) -> List[str]:
+    """The lines of a UTF-8 text file (``.gz`` compressed when the name ends with ``.gz``), without newlines.
+
+    Args:
+        path: the file.
+        what: what one line should hold, for the error messages (e.g. ``"one sentence"``).
+
+    Raises:
+        FileNotFoundError: if the file does not exist.
+        DataFormatError: naming the line, for bytes that are not UTF-8 or a file that is not gzip.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist (expected a text file with {what} per line)")
+    return decode_lines(_read_bytes(path), str(path), what)
+
+
+def decode_lines(raw: bytes, name: str, what: str) -> List[str]:
+    """The lines of UTF-8 ``raw`` bytes read from ``name`` (a file, or ``<stdin>``), without newlines.
+
+    Raises:
+        DataFormatError: naming the line of the first byte that is not UTF-8.
+    """
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise DataFormatError(f"{where(name, line)}: byte 0x{raw[error.start]:02x} is not UTF-8; expected UTF-8 "
+                              f"text with {what} per line (convert it, e.g. iconv -f latin1 -t utf-8)") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]  # a byte-order mark is not part of the first line
+    if not text:
+        return []
+    lines = text.split("\n")  # not splitlines(): other separators (\x1c, \u2028) would shift line numbers
+    if lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
+def _read_bytes(path: Path) -> bytes:
+    if path.name.endswith(".gz"):
+        try:
+            with gzip.open(path, "rb") as stream:
+                return stream.read()
+        except (OSError, EOFError) as error:
+            raise DataFormatError(f"{where(path, 1)}: not a readable gzip file ({error}); expected gzip-compressed "
+                                  "UTF-8 text (or drop the .gz suffix for plain text)") from None
+    return path.read_bytes()
+
+
+_13A_RULES = (
+    (re.compile(r"([\{-\~\[-\` -\&\(-\+\:-\@\/])"), r" \1 "),  # punctuation and symbols
+    (re.compile(r"([^0-9])([\.,])"), r"\1 \2 "),  # period and comma unless preceded by a digit
+    (re.compile(r"([\.,])([^0-9])"), r" \1 \2"),  # period and comma unless followed by a digit
+    (re.compile(r"([0-9])(-)"), r"\1 \2 "),  # dash after a digit
+)
+
+
+def tokenize_13a(line: str) -> List[str]:
+    """mteval-v13a tokenisation, as sacrebleu's default ``Tokenizer13a`` (``"Hello, world!"`` ->
+    ``Hello , world !``; ``"3.5"`` stays one token)."""
+    line = line.replace("<skipped>", "").replace("-\n", "").replace("\n", " ")
+    if "&" in line:
+        line = line.replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+    line = f" {line} "
+    for pattern, replacement in _13A_RULES:
+        line = pattern.sub(replacement, line)
+    return line.split()
+
+
+@dataclass(frozen=True)
+class TextOptions:
+    """How a line of text becomes tokens: ``tokenizer`` (one of :data:`TOKENIZERS`) and ``lowercase``
+    (applied first, as sacrebleu does). Saved in checkpoints (:meth:`to_dict`), so prediction reads new
+    text exactly as training did."""
+
+    tokenizer: str = "13a"
+    lowercase: bool = False
+
+    def __post_init__(self) -> None:
+        if self.tokenizer not in TOKENIZERS:
+            raise ValueError(f"tokenizer must be one of {TOKENIZERS}, got {self.tokenizer!r}")
+
+    def __call__(self, line: str) -> List[str]:
+        line = line.lower() if self.lowercase else line
+        if self.tokenizer == "13a":
+            return tokenize_13a(line)
+        if self.tokenizer == "words":
+            return tokenize(line, lowercase=False)
+        return line.split()
+
+    def to_dict(self) -> Dict[str, object]:
+        return {"tokenizer": self.tokenizer, "lowercase": self.lowercase}
+
+    @classmethod
+    def from_dict(cls, values: Dict[str, object]) -> "TextOptions":
+        return cls(str(values["tokenizer"]), bool(values["lowercase"]))
+
+
+def hold_out(items: Sequence[T], fraction: float, seed: int) -> Tuple[List[T], List[T]]:
+    """``(kept, held_out)``: ``round(fraction * n)`` items (at least one, and at least one kept) drawn at
+    random with a generator seeded by ``seed``; both parts keep the input order.
+
+    Raises:
+        ValueError: if ``fraction`` is not in ``(0, 1)`` or there are fewer than two items.
+    """
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"the held-out fraction must lie in (0, 1), got {fraction}")
+    if len(items) < 2:
+        raise ValueError(f"cannot cut a held-out split from {len(items)} item(s); give at least 2, or give the "
+                         "split as its own file")
+    count = min(max(1, round(fraction * len(items))), len(items) - 1)
+    order = torch.randperm(len(items), generator=torch.Generator().manual_seed(seed))
+    chosen = set(order[:count].tolist())
+    return ([item for i, item in enumerate(items) if i not in chosen],
+            [item for i, item in enumerate(items) if i in chosen])

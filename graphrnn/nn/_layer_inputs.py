@@ -1,0 +1,52 @@
+"""Input checks shared by the reference recurrent layers (Tree-LSTMs, DAGNN); private.
+
+Every check raises a ``ValueError``/``TypeError`` that says what came and what to do.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+from torch import Tensor
+
+
+def check_node_features(x: Tensor, in_channels: int, layer: str) -> None:
+    """``x`` must be a finite float tensor ``[N, in_channels]``."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{layer}: x must be a torch.Tensor [num_nodes, {in_channels}], got {type(x).__name__}")
+    if x.dim() != 2 or x.size(1) != in_channels:
+        raise ValueError(f"{layer}: x must have shape [num_nodes, in_channels={in_channels}], got {list(x.shape)}; "
+                         "embed token ids first (e.g. with torch.nn.Embedding)")
+    if not x.is_floating_point():
+        raise ValueError(f"{layer}: x must be floating point, got dtype {x.dtype}; embed token ids first")
+    if not bool(torch.isfinite(x).all()):
+        node = int((~torch.isfinite(x)).any(1).nonzero()[0, 0])
+        raise ValueError(f"{layer}: x has a NaN or inf value (first at node {node}); it would spread to every "
+                         "node it reaches. Clean the input first")
+
+
+def check_edges(edge_index: Tensor, num_nodes: int, layer: str) -> None:
+    """``edge_index`` must be an integer ``[2, E]`` tensor of node ids in ``[0, num_nodes)``."""
+    if not isinstance(edge_index, Tensor):
+        raise TypeError(f"{layer}: edge_index must be a torch.Tensor [2, E], got {type(edge_index).__name__}")
+    if edge_index.dim() != 2 or edge_index.size(0) != 2:
+        raise ValueError(f"{layer}: edge_index must have shape [2, E], got {list(edge_index.shape)}; "
+                         "transpose an [E, 2] edge list with edge_index.t()")
+    if edge_index.dtype not in (torch.int64, torch.int32):
+        raise ValueError(f"{layer}: edge_index must hold integer node ids (torch.long), got {edge_index.dtype}")
+    if edge_index.numel() and (int(edge_index.min()) < 0 or int(edge_index.max()) >= num_nodes):
+        bad = int(edge_index.min()) if int(edge_index.min()) < 0 else int(edge_index.max())
+        raise ValueError(f"{layer}: edge_index refers to node {bad}, but x has {num_nodes} rows "
+                         f"(valid ids 0..{num_nodes - 1})")
+
+
+def check_edge_vector(value: Optional[Tensor], num_edges: int, name: str, layer: str) -> Optional[Tensor]:
+    """An optional integer per-edge vector ``[E]`` (edge types, child positions)."""
+    if value is None:
+        return None
+    if not isinstance(value, Tensor) or value.dim() != 1 or value.numel() != num_edges:
+        shape = list(value.shape) if isinstance(value, Tensor) else type(value).__name__
+        raise ValueError(f"{layer}: {name} must be a LongTensor [E]=[{num_edges}] (one entry per edge), got {shape}")
+    if value.is_floating_point() or value.dtype == torch.bool:
+        raise ValueError(f"{layer}: {name} must hold integers (torch.long), got dtype {value.dtype}")
+    return value.long()

@@ -1,0 +1,75 @@
+"""Text reading: UTF-8 errors naming the line, sacrebleu's 13a tokenisation, seeded held-out splits."""
+import gzip
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from graphrnn.datasets.text import DataFormatError, TextOptions, decode_lines, hold_out, read_lines, tokenize_13a
+
+sacrebleu_13a = pytest.importorskip("sacrebleu.tokenizers.tokenizer_13a")
+
+
+def test_read_lines_plain_gzip_crlf_and_bom(tmp_path):
+    (tmp_path / "a.txt").write_bytes("\ufeffone\r\ntwo\n\nthree".encode("utf-8"))
+    with gzip.open(tmp_path / "b.txt.gz", "wt", encoding="utf-8") as stream:
+        stream.write("x\ny\n")
+    assert read_lines(tmp_path / "a.txt", "a word") == ["one", "two", "", "three"]
+    assert read_lines(tmp_path / "b.txt.gz", "a word") == ["x", "y"]
+    assert decode_lines(b"", "<stdin>", "x") == []
+    assert decode_lines("a\u2028b\n".encode("utf-8"), "<stdin>", "x") == ["a\u2028b"]  # only \n ends a line
+
+
+def test_wrong_encoding_names_the_line(tmp_path):
+    (tmp_path / "latin.txt").write_bytes("ok\nstill ok\ncaf\xe9\n".encode("latin-1"))
+    with pytest.raises(DataFormatError, match=r"latin.txt:3: byte 0xe9 is not UTF-8") as error:
+        read_lines(tmp_path / "latin.txt", "one sentence")
+    assert "\n" not in str(error.value)
+
+
+def test_missing_file_and_broken_gzip(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        read_lines(tmp_path / "nope.txt", "one sentence")
+    (tmp_path / "bad.txt.gz").write_bytes(b"not gzip at all")
+    with pytest.raises(DataFormatError, match=r"bad.txt.gz:1: not a readable gzip file"):
+        read_lines(tmp_path / "bad.txt.gz", "one sentence")
+
+
+@pytest.mark.parametrize("line", ["Hello, world!", "It costs $3.50 (or 4,000 yen).", "a-b 1-2 x.y",
+                                  "&quot;quoted&quot; &amp; <skipped> done", "  spaced\tout  ", "", "Ça va? Oui."])
+def test_13a_matches_sacrebleu(line):
+    assert tokenize_13a(line) == sacrebleu_13a.Tokenizer13a()(line).split()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("aZ09 .,-&;:!?'\"()[]{}/$éß\t")), max_size=40))
+def test_13a_matches_sacrebleu_on_random_text(line):
+    assert tokenize_13a(line) == sacrebleu_13a.Tokenizer13a()(line).split()
+
+
+def test_text_options_lowercase_first_and_round_trip():
+    options = TextOptions("13a", lowercase=True)
+    assert options("Hello, World!") == ["hello", ",", "world", "!"]
+    assert TextOptions()("Hello, World!") == ["Hello", ",", "World", "!"]  # case kept by default, as sacrebleu
+    assert TextOptions("whitespace")("a,b  c") == ["a,b", "c"]
+    assert TextOptions("words", True)("Two young, White") == ["two", "young", ",", "white"]
+    assert TextOptions.from_dict(options.to_dict()) == options
+    with pytest.raises(ValueError, match="tokenizer must be one of"):
+        TextOptions("moses")
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(2, 60), st.floats(0.01, 0.99), st.integers(0, 5))
+def test_hold_out_is_a_seeded_partition(n, fraction, seed):
+    items = list(range(n))
+    kept, held = hold_out(items, fraction, seed)
+    assert sorted(kept + held) == items and kept == sorted(kept) and held == sorted(held)
+    assert len(held) == min(max(1, round(fraction * n)), n - 1) and kept
+    assert hold_out(items, fraction, seed) == (kept, held)
+
+
+def test_hold_out_bad_input():
+    with pytest.raises(ValueError, match="fraction must lie in"):
+        hold_out([1, 2, 3], 1.0, 0)
+    with pytest.raises(ValueError, match="cannot cut a held-out split from 1 item"):
+        hold_out([1], 0.5, 0)

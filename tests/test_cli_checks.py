@@ -1,0 +1,154 @@
+"""The command line checks every option before any work and turns failures into one line on stderr."""
+import errno
+import json
+
+import pytest
+
+from graphrnn import cli
+from graphrnn.cli_checks import COMMAND_FILE, CommandLineError, check_output_directory
+from graphrnn.tasks import TASKS
+from graphrnn.training import NonFiniteError, TrainingInterrupted, load_checkpoint
+
+
+def run_cli(capsys, *argv):
+    status = cli.main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def one_error_line(err):
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+@pytest.fixture
+def no_work(monkeypatch):
+    """Fails the test if a task or the reproduce job starts."""
+    def forbidden(*args, **kwargs):
+        raise AssertionError("work started before the options were checked")
+
+    for name, task in TASKS.items():
+        monkeypatch.setitem(TASKS, name, task._replace(run=forbidden))
+    monkeypatch.setattr(cli.reproduce, "run_all", forbidden)
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--epochs", "0", "--epochs must be an integer >= 1, got 0"),
+    ("--epochs", "-3", "--epochs must be an integer >= 1, got -3"),
+    ("--hidden", "0", "--hidden must be an integer >= 1, got 0"),
+])
+def test_bad_options_fail_before_any_work(capsys, tmp_path, no_work, option, value, message):
+    out = tmp_path / "run"
+    status, _, err = run_cli(capsys, "train", "rnn", "--quick", "--out", str(out), option, value)
+    assert status == 2 and message in one_error_line(err)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("command", [["train", "rnn", "--quick"], ["train", "sim", "--quick"], ["reproduce", "--quick"]])
+def test_out_that_is_a_file_or_under_a_file(capsys, tmp_path, no_work, command):
+    a_file = tmp_path / "taken"
+    a_file.write_text("x")
+    status, _, err = run_cli(capsys, *command, "--out", str(a_file))
+    assert status == 2 and "is a file, not a directory" in one_error_line(err)
+    status, _, err = run_cli(capsys, *command, "--out", str(a_file / "sub"))
+    assert status == 2 and f"cannot be created: {a_file} is a file" in one_error_line(err)
+
+
+@pytest.mark.parametrize("command", [["train", "rnn"], ["reproduce", "--quick"]])
+def test_out_that_cannot_be_written(capsys, tmp_path, monkeypatch, no_work, command):
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr("graphrnn.cli_checks.tempfile.TemporaryFile", read_only)
+    status, _, err = run_cli(capsys, *command, "--out", str(tmp_path / "out"))
+    assert status == 2 and "cannot be written (Read-only file system)" in one_error_line(err)
+
+
+def test_out_on_a_file_system_without_directories(capsys, no_work):
+    status, _, err = run_cli(capsys, "reproduce", "--out", "/proc/graphrnn-test/results")
+    assert status == 2 and "--out /proc/graphrnn-test/results cannot be" in one_error_line(err)
+
+
+def test_resume_without_a_checkpoint(capsys, tmp_path, no_work):
+    status, _, err = run_cli(capsys, "train", "rnn", "--out", str(tmp_path), "--resume")
+    assert status == 2 and "--resume: there is no checkpoint.pt in" in one_error_line(err)
+
+
+def test_os_error_during_work_is_one_line_and_status_2(capsys, tmp_path, monkeypatch):
+    def disk_full(args):
+        raise OSError(errno.ENOSPC, "No space left on device", str(args.out / "checkpoint.pt"))
+
+    monkeypatch.setitem(TASKS, "rnn", TASKS["rnn"]._replace(run=disk_full))
+    status, _, err = run_cli(capsys, "train", "rnn", "--out", str(tmp_path))
+    assert status == 2
+    assert one_error_line(err) == f"graphrnn train rnn: error: No space left on device: {tmp_path / 'checkpoint.pt'}"
+
+
+def test_diverged_training_is_one_line_and_status_1(capsys, tmp_path, monkeypatch):
+    def diverge(args):
+        raise NonFiniteError("training stopped at step 3 (epoch 1, batch 3): the loss is nan")
+
+    monkeypatch.setitem(TASKS, "rnn", TASKS["rnn"]._replace(run=diverge))
+    status, _, err = run_cli(capsys, "train", "rnn", "--out", str(tmp_path))
+    assert status == 1 and "step 3 (epoch 1, batch 3): the loss is nan" in one_error_line(err)
+
+
+def test_ctrl_c_names_the_checkpoint_and_the_resume_command(capsys, tmp_path, monkeypatch):
+    def interrupted(args):
+        raise TrainingInterrupted(args.out / "checkpoint.pt", 2)
+
+    monkeypatch.setitem(TASKS, "rnn", TASKS["rnn"]._replace(run=interrupted))
+    status, _, err = run_cli(capsys, "train", "rnn", "--quick", "--out", str(tmp_path), "--hidden", "8")
+    assert status == 130
+    assert one_error_line(err) == (f"graphrnn train rnn: interrupted; {tmp_path / 'checkpoint.pt'} (epoch 2) is kept, "
+                                   f"continue with: graphrnn train rnn --quick --out {tmp_path} --hidden 8 --resume")
+
+
+def test_ctrl_c_before_any_checkpoint(capsys, tmp_path, monkeypatch):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(TASKS, "rnn", TASKS["rnn"]._replace(run=interrupted))
+    status, _, err = run_cli(capsys, "train", "rnn", "--out", str(tmp_path))
+    assert status == 130 and "no checkpoint was written, run the command again" in one_error_line(err)
+
+
+def test_out_is_where_the_files_go_and_resume_keeps_the_quick_data(capsys, tmp_path):
+    out = tmp_path / "rnn"
+    status, summary, err = run_cli(capsys, "train", "rnn", "--quick", "--epochs", "1", "--hidden", "8",
+                                   "--out", str(out), "--device", "cpu")
+    assert status == 0 and "test accuracy" in summary
+    assert sorted(p.name for p in out.iterdir()) == ["best.pt", "checkpoint.pt", COMMAND_FILE, "metrics.jsonl"]
+    assert "\r" not in err and [line for line in err.splitlines() if line.startswith("epoch")] == \
+        [line for line in err.splitlines() if line.startswith("epoch 1/1: step 4, train_loss")]
+    assert json.loads((out / COMMAND_FILE).read_text())["settings"]["quick"] is True
+
+    # resumed without --quick (as in the README): the run keeps its 256 training digits, 4 steps per epoch
+    status, _, err = run_cli(capsys, "train", "rnn", "--epochs", "2", "--out", str(out), "--device", "cpu",
+                             "--resume")
+    assert status == 0, err
+    assert "resuming with the run's own options: --quick --hidden 8" in err
+    assert "warning: resuming with changed options: --epochs 1 -> 2" in err
+    checkpoint = load_checkpoint(out / "checkpoint.pt")
+    assert checkpoint["epoch"] == 2 and checkpoint["step"] == 8  # full data would be 22 steps per epoch
+
+
+def test_resume_refuses_to_switch_the_data(capsys, tmp_path):
+    out = tmp_path / "rnn"
+    assert run_cli(capsys, "train", "rnn", "--quick", "--epochs", "1", "--hidden", "8", "--out", str(out),
+                   "--device", "cpu")[0] == 0
+    data = tmp_path / "digits.csv"
+    data.write_text("1 2 3,a\n")
+    status, _, err = run_cli(capsys, "train", "rnn", "--data", str(data), "--out", str(out), "--resume")
+    assert status == 2
+    assert (f"{out} was trained with --data (default), this command has {data}: resuming would switch the data "
+            "mid-run") in one_error_line(err)
+
+
+def test_check_output_directory_creates_it(tmp_path):
+    check_output_directory(tmp_path / "a" / "b")
+    assert (tmp_path / "a" / "b").is_dir() and not list((tmp_path / "a" / "b").iterdir())
+    (tmp_path / "a" / "file").write_text("x")
+    with pytest.raises(CommandLineError, match="--results .*file is a file, not a directory"):
+        check_output_directory(tmp_path / "a" / "file", option="--results")

@@ -1,0 +1,174 @@
+"""graphrnn.load for every kind of checkpoint: rnn classifiers and language models, digits, SIM; bad inputs."""
+import io
+import json
+import random
+from argparse import Namespace
+
+import pytest
+import torch
+
+import graphrnn
+from graphrnn.datasets.text import DataFormatError, TextOptions
+from graphrnn.experiments import sequence_data
+from graphrnn.predict import run_predict
+from graphrnn.training import CheckpointError
+from graphrnn.training.checkpoint import save_checkpoint
+
+POSITIVE, NEGATIVE, FILLER = ["good", "great", "fine"], ["bad", "awful", "poor"], ["the", "movie", "was", "plot"]
+
+
+def reviews(path, count=240, seed=0):
+    draw = random.Random(seed)
+    lines = ["sequence,label"]
+    for _ in range(count):
+        label = draw.choice(["pos", "neg"])
+        words = [draw.choice(FILLER) for _ in range(draw.randint(1, 4))]
+        words.insert(draw.randint(0, len(words)), draw.choice(POSITIVE if label == "pos" else NEGATIVE))
+        lines.append(f"{' '.join(words)},{label}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def counting(path, count=200, seed=0):
+    """Sentences 'one two ... .' of 2-5 words: a language model can learn the next word exactly."""
+    draw = random.Random(seed)
+    numbers = ["one", "two", "three", "four", "five"]
+    path.write_text("".join(" ".join(numbers[:draw.randint(2, 5)]) + " .\n" for _ in range(count)), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def classifier(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("classifier")
+    row = sequence_data.train_on_file(reviews(folder / "reviews.csv"), "gru", hidden=16, epochs=6, seed=0,
+                                      out=folder / "out", device="cpu")
+    return row, folder / "out" / "best.pt"
+
+
+@pytest.fixture(scope="module")
+def language_model(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("lm")
+    row = sequence_data.train_on_file(counting(folder / "counting.txt"), "lstm", hidden=24, epochs=8, seed=0,
+                                      out=folder / "out", device="cpu", text=TextOptions("whitespace"))
+    return row, folder / "out" / "best.pt"
+
+
+def test_classifier_beats_the_majority_label_and_predicts_labels(classifier):
+    row, path = classifier
+    assert row["sizes"] == (194, 22, 24)  # a tenth of 240 as test, then a tenth of the other 216 as validation
+    assert row["test_accuracy"] > row["majority_accuracy"] + 20
+    model = graphrnn.load(path, device="cpu")
+    assert model.task == "rnn" and model.kind == "sequence_classifier"
+    assert model.predict(["the movie was great", "awful plot", "good"]) == ["pos", "neg", "pos"]
+
+
+def test_language_model_beats_unigrams_and_continues_prefixes(language_model):
+    row, path = language_model
+    assert row["test_perplexity"] < row["unigram_perplexity"]
+    model = graphrnn.load(path, device="cpu")
+    greedy = model.predict(["one two three", "one"])
+    assert len(greedy) == 2 and greedy[0].split()[0] in ("four", ".")
+    assert greedy[1].split()[0] == "two"  # every sentence goes on with 'two' after 'one'
+    assert len(model.predict(["one two three", "one"], beam=3)) == 2
+    # prefixes of different lengths in one batch give what they give alone
+    assert model.predict(["one two three", "one"], batch_size=1) == greedy
+
+
+def test_digits_model_predicts_a_digit_per_line(tmp_path):
+    from graphrnn.datasets.digits import split_digit_sequences
+    from graphrnn.experiments.digits import train_one
+
+    train, test = split_digit_sequences(0)
+    train_one("lstm", train[:128], test[:32], 1, 8, 0, out=tmp_path, device="cpu")
+    model = graphrnn.load(tmp_path / "best.pt", device="cpu")
+    image = (test[0].x * 16).round().view(-1).tolist()
+    answer = model.predict([" ".join(str(int(v)) for v in image), ",".join(str(v) for v in image)])
+    assert answer[0] == answer[1] and answer[0] in [str(d) for d in range(10)]
+    with pytest.raises(DataFormatError, match=r"input:1: expected 64 pixel values in \[0, 16\]"):
+        model.predict(["1 2 3"])
+
+
+@pytest.fixture(scope="module")
+def sim_checkpoint(tmp_path_factory):
+    from graphrnn.experiments.sim import Variant, synthetic_data, train_one
+
+    folder = tmp_path_factory.mktemp("sim")
+    data = synthetic_data(40, 10, 0)
+    train_one(Variant("sim", 2, gated=True), data, 1, hidden=8, out=folder, device="cpu")
+    return folder / "best.pt", data
+
+
+def test_sim_predicts_scene_and_person_labels_from_json_lines(sim_checkpoint):
+    from graphrnn.datasets.collective import ACTIONS, ACTIVITIES
+
+    path, data = sim_checkpoint
+    model = graphrnn.load(path, device="cpu")
+    scenes = data.test[:3]
+    lines = [json.dumps({"person_x": s.person_x.tolist(), "scene_x": s.scene_x.view(-1).tolist()}) for s in scenes]
+    answers = model.predict(lines)
+    assert len(answers) == 3
+    with torch.no_grad():
+        for scene, answer in zip(scenes, answers):
+            activity, actions = answer.split("\t")
+            assert activity in ACTIVITIES and len(actions.split()) == scene.person_x.size(0)
+            assert set(actions.split()) <= set(ACTIONS)
+            alone = model.predict([json.dumps({"person_x": scene.person_x.tolist(),
+                                               "scene_x": scene.scene_x.view(-1).tolist()})])
+            assert alone == [answer]  # batching scenes does not mix their persons
+
+
+@pytest.mark.parametrize("line, message", [
+    ("", "input:1: empty input"),
+    ("{not json", "input:1: not valid JSON"),
+    ('{"boxes": [[1, 2, 3, 4]]}', "input:1: the scene has 6 person and 5 scene features, the model reads 11 and 6"),
+    ('{"people": []}', "input:1: expected a JSON object with 'boxes'"),
+    ("1.jpg 1 2 3", r"input:1: expected '<frame>.jpg \[activity\]' then groups of 'x y w h \[action\]'"),
+])
+def test_sim_bad_scenes_are_named(sim_checkpoint, line, message):
+    model = graphrnn.load(sim_checkpoint[0], device="cpu")
+    with pytest.raises(DataFormatError, match=message):
+        model.predict([line])
+
+
+def test_volleyball_lines_with_or_without_labels_give_the_same_features():
+    from graphrnn.inference import SceneModel
+
+    state = {"person_channels": 6, "scene_channels": 5, "features": "Volleyball box", "actions": ["a"],
+             "activities": ["b"]}
+    reader = SceneModel.__new__(SceneModel)
+    torch.nn.Module.__init__(reader)
+    reader.state = state
+    labelled = reader.parse("5.jpg r_spike 10 10 20 40 spiking 30 12 20 40 standing", "x")
+    bare = reader.parse("5.jpg 10 10 20 40 30 12 20 40", "x")
+    from_json = reader.parse('{"boxes": [[10, 10, 20, 40], [30, 12, 20, 40]]}', "x")
+    for other in (bare, from_json):
+        assert torch.equal(labelled.person_x, other.person_x) and torch.equal(labelled.scene_x, other.scene_x)
+
+
+def test_checkpoints_without_inference_settings_and_bad_calls(tmp_path, classifier):
+    save_checkpoint(tmp_path / "old.pt", {"model": {}, "extra_state": {"task": "digits"}})
+    with pytest.raises(CheckpointError, match="carries no inference settings .*task 'digits'"):
+        graphrnn.load(tmp_path / "old.pt")
+    with pytest.raises(CheckpointError, match="no checkpoint at"):
+        graphrnn.load(tmp_path / "missing.pt")
+    model = graphrnn.load(classifier[1], device="cpu")
+    with pytest.raises(TypeError, match="list of inputs"):
+        model.predict("the movie")
+    with pytest.raises(ValueError, match="has no beam search"):
+        model.predict(["good"], beam=2)
+    with pytest.raises(ValueError, match="beam must be a positive integer"):
+        model.predict(["good"], beam=0)
+    with pytest.raises(TypeError, match="input:2: an input must be a string"):
+        model.predict(["good", 3])
+    assert repr(model) == "ClassifierModel(task='rnn', kind='sequence_classifier', model=SequenceClassifier)"
+
+
+def test_run_predict_reads_stdin_and_writes_one_line_each(classifier):
+    out, err = io.StringIO(), io.StringIO()
+    args = Namespace(task="rnn", checkpoint=classifier[1], input=None, beam=None, batch_size=2, device="cpu")
+    assert run_predict(args, stdin=io.BytesIO(b"good\nawful plot\nthe movie was fine\n"), stdout=out, stderr=err) == 0
+    assert out.getvalue().splitlines() == graphrnn.load(classifier[1], device="cpu").predict(
+        ["good", "awful plot", "the movie was fine"])
+    assert run_predict(Namespace(**{**vars(args), "task": "mixer"}), stdin=io.BytesIO(b"good\n"), stdout=out,
+                       stderr=err) == 2
+    assert "holds a sequence_classifier model written by `graphrnn train rnn`, not mixer" in err.getvalue()
