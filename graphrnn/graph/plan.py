@@ -153,8 +153,8 @@ class TopologicalPlan:
         size = (num_nodes, edge_index.size(-1))
         if (self.num_nodes, self.num_edges) != size:
             raise ValueError(
-                f"plan was built for a graph with {self.num_nodes} nodes and {self.num_edges} edges, but this one has "
-                f"{size[0]} nodes and {size[1]} edges; rebuild it with layer.plan(edge_index, num_nodes)"
+                f"plan was built for a different graph ({self.num_nodes} nodes and {self.num_edges} edges), but this "
+                f"one has {size[0]} nodes and {size[1]} edges; rebuild it with layer.plan(edge_index, num_nodes)"
             )
         if flow != self.flow:
             raise ValueError(f"plan was built for flow={self.flow!r}, but this layer runs flow={flow!r}; "
