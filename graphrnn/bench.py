@@ -16,7 +16,8 @@ import torch
 from graphrnn.data import PARENT, DataLoader, TopologicalLevels, chain_graph, tree_graph
 from graphrnn.nn import ChainRNN, topological_levels
 
-__all__ = ["interleaved_medians", "markdown_table", "chain_vs_torch", "tree_vs_recursion", "levels_scaling"]
+__all__ = ["interleaved_medians", "markdown_table", "chain_vs_torch", "tree_vs_recursion", "levels_scaling",
+           "profiled_ops", "op_counts_table", "SYNC_OPS"]
 
 Table = Tuple[List[str], List[list]]
 TORCH_MODULES = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}
@@ -174,4 +175,60 @@ def levels_scaling(sizes=(125_000, 250_000, 500_000, 1_000_000, 2_000_000), repe
             levels = int(topological_levels(edge_index, n).max()) + 1
             rows.append([f"{n:,}", name, f"{edge_index.size(1):,}", f"{levels:,}", f"{times[name]:.3f}",
                          f"{times[name] / n * 1e9:.0f}"])
+    return header, rows
+
+
+# ------------------------------------------------------------- operator counts
+#: operators that read a tensor's value on the host: each is a host-device sync on an accelerator
+SYNC_OPS = frozenset({"aten::item", "aten::_local_scalar_dense", "aten::nonzero", "aten::unique", "aten::_unique2",
+                      "aten::unique_consecutive", "aten::bincount", "aten::masked_select", "aten::equal"})
+
+
+def profiled_ops(fn: Callable[[], object]) -> Tuple[int, int, int]:
+    """``(all aten events, top-level aten ops, host-sync ops)`` of one call, from the CPU profiler.
+
+    "All events" counts nested calls too (``index_select`` is several events on the CPU);
+    "top-level" counts the operators our Python code issues.
+    """
+    from torch.profiler import profile
+
+    with profile() as prof:
+        fn()
+    events = [e for e in prof.events() if e.name.startswith("aten::")]
+    top = [e for e in events if e.cpu_parent is None or not e.cpu_parent.name.startswith("aten::")]
+    return len(events), len(top), sum(e.name in SYNC_OPS for e in events)
+
+
+def op_counts_table(trees: int = 256, seed: int = 0, device: str = "cpu") -> Table:
+    """Operators per step of the ChainRNN schedules, with and without a plan, beside ``torch.nn.LSTM``."""
+    generator = torch.Generator().manual_seed(seed)
+    data = _tree_batch(trees, 10, 30, 64, True, generator).to(device)
+    up = ChainRNN(64, 128, flow="target_to_source", edge_types=[PARENT]).to(device)
+    plan = up.plan(data.edge_index, data.num_nodes, edge_type=data.edge_type)
+    header = ["step", "levels", "aten events", "per level", "top-level ops", "per level", "host syncs"]
+    rows = []
+
+    def row(name, fn, levels):
+        fn()
+        events, top, syncs = profiled_ops(fn)
+        rows.append([name, levels, events, f"{events / levels:.1f}" if levels else "-", top,
+                     f"{top / levels:.1f}" if levels else "-", syncs])
+
+    kwargs = dict(edge_type=data.edge_type)
+    row(f"child-sum LSTM forward, {trees} trees, plan given",
+        lambda: up(data.x, data.edge_index, plan=plan, **kwargs), plan.num_levels)
+    row(f"child-sum LSTM forward, {trees} trees, no plan",
+        lambda: up(data.x, data.edge_index, **kwargs), plan.num_levels)
+    row(f"child-sum LSTM forward+backward, {trees} trees, plan given",
+        _backward(lambda: up(data.x, data.edge_index, plan=plan, **kwargs)), plan.num_levels)
+    reference = torch.nn.LSTM(64, 128).to(device)
+    fused = ChainRNN.from_torch(reference).to(device)
+    x = torch.randn(50, 64, 64, generator=generator).to(device)
+    chains = next(iter(DataLoader([chain_graph(x[:, b].cpu()) for b in range(64)], batch_size=64,
+                                  plans={"plan": fused.planner()}))).to(device)
+    row("torch.nn.LSTM forward+backward, 64 x 50", _backward(lambda: reference(x)[0]), 50)
+    row("ChainRNN fused forward+backward, 64 x 50, plan given",
+        _backward(lambda: fused(chains.x, chains.edge_index, plan=chains.plan)), 50)
+    row("ChainRNN fused forward+backward, 64 x 50, no plan",
+        _backward(lambda: fused(chains.x, chains.edge_index)), 50)
     return header, rows

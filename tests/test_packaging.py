@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from graphrnn import cli
 
@@ -70,6 +71,17 @@ def test_readme_python_example_runs():
     exec(compile(example, "README.md", "exec"), namespace)
     assert namespace["h"].shape == (4, 32)
     assert namespace["data"].edge_type_names == ["x", "y"]
+    # the tree example is child-sum over the children (PARENT edges), node by node
+    cell, x = namespace["up"].cell, namespace["x_tree"]
+    children = {0: [1, 2], 1: [3], 2: [], 3: []}
+    h, c = {}, {}
+    for node in (3, 2, 1, 0):
+        zeros = x.new_zeros(1, 32)
+        h_in = sum((h[k] for k in children[node]), zeros)
+        c_in = sum((c[k] for k in children[node]), zeros)
+        h[node], c[node] = cell(x[node:node + 1], (h_in, c_in))
+    torch.testing.assert_close(namespace["h"], torch.cat([h[v] for v in range(4)]), rtol=1e-5, atol=1e-6)
+    assert namespace["h_batch"].shape == (16, 32)
 
 
 def test_cli_train_help_lists_one_task_per_paper(capsys):

@@ -1,10 +1,9 @@
 """Graph builders, networkx conversion, transforms and the batched loader.
 
 Every recurrent model of :mod:`graphrnn` runs on a graph built here; mini-batches
-are PyG batches made by :class:`DataLoader` (``torch_geometric.loader.DataLoader``).
+are PyG batches made by :class:`DataLoader` (``torch_geometric.loader.DataLoader`` that
+also builds the layers' execution plans in its collate).
 """
-from torch_geometric.loader import DataLoader
-
 from graphrnn.data.convert import from_networkx, to_networkx
 from graphrnn.data.graphs import (
     NUM_SCENE_EDGE_TYPES,
@@ -22,6 +21,7 @@ from graphrnn.data.graphs import (
     tree_graph,
     tree_parents,
 )
+from graphrnn.data.loader import DataLoader
 from graphrnn.data.transforms import TopologicalLevels
 
 __all__ = [

@@ -17,6 +17,8 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
+from graphrnn.graph.checks import check_edge_index
+
 __all__ = ["from_networkx", "to_networkx"]
 
 EdgeTypes = Union[Sequence, Mapping]
@@ -316,8 +318,6 @@ def to_networkx(
         ValueError: if ``data`` has no ``edge_index`` or ``num_nodes``, or an attribute to
             copy is missing or does not have one row per node (edge).
     """
-    from graphrnn.nn.levels import check_edge_index  # lazy: graphrnn.nn may import graphrnn.data
-
     _check_data(data)
     edge_index = getattr(data, "edge_index", None)
     num_nodes = data.num_nodes

@@ -22,6 +22,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from graphrnn.data._checks import require_integer, to_float_features, to_index_vector, to_tensor
+from graphrnn.graph.levels import topological_levels
 
 __all__ = [
     "PARENT",
@@ -293,8 +294,6 @@ def _indicator(nodes: Tensor, num_nodes: int) -> Tensor:
 
 def _tree_depth(parent_edges: Tensor, num_nodes: int) -> Tensor:
     """Depth of every node (root 0) via topological levels; a cycle raises ``ValueError``."""
-    from graphrnn.nn.levels import topological_levels  # lazy: graphrnn.nn may import graphrnn.data
-
     try:
         return topological_levels(parent_edges, num_nodes)
     except ValueError as err:

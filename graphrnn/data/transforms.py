@@ -4,6 +4,8 @@ from __future__ import annotations
 from torch_geometric.data import Data
 from torch_geometric.transforms import BaseTransform
 
+from graphrnn.graph.levels import topological_levels
+
 __all__ = ["TopologicalLevels"]
 
 
@@ -11,7 +13,7 @@ class TopologicalLevels(BaseTransform):
     r"""Stores the topological level (wavefront) of every node.
 
     ``data.level`` (``LongTensor [N]``) is
-    :func:`graphrnn.nn.levels.topological_levels` of ``data.edge_index``: sources
+    :func:`graphrnn.graph.topological_levels` of ``data.edge_index``: sources
     are at level 0 and every edge goes from a lower to a higher level. With
     ``reverse=True`` it also stores ``data.reverse_level``, the levels of the
     reversed edges (sinks at level 0), used by ``flow="target_to_source"``
@@ -35,8 +37,6 @@ class TopologicalLevels(BaseTransform):
         self.reverse = reverse
 
     def forward(self, data: Data) -> Data:
-        from graphrnn.nn.levels import topological_levels  # lazy: graphrnn.nn may import graphrnn.data
-
         edge_index = getattr(data, "edge_index", None)
         if edge_index is None:
             raise ValueError("TopologicalLevels needs data.edge_index; build graphs with graphrnn.data builders")

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import warnings
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 from torch import Tensor, nn
 
-__all__ = ["CELLS", "make_cell", "cell_name", "cell_state_size", "fused_chain_kernel", "set_forget_bias"]
+__all__ = ["CELLS", "make_cell", "cell_name", "cell_state_size", "fused_chain_kernel", "set_forget_bias",
+           "input_gates", "hidden_step"]
 
 CELLS = ("lstm", "gru", "rnn")
 _CELL_CLASSES = {"lstm": nn.LSTMCell, "gru": nn.GRUCell, "rnn": nn.RNNCell}
@@ -70,14 +71,54 @@ def cell_state_size(cell: str) -> int:
     return 2 if cell == "lstm" else 1
 
 
+def input_gates(cell_module: nn.RNNCellBase, x: Tensor) -> Tensor:
+    r"""The input half of a cell's gates for every row at once: :math:`W_{ih} \mathbf{x} + b_{ih}`
+    (plus :math:`b_{hh}` for LSTM and Elman cells, whose biases only ever appear summed).
+
+    A level-by-level pass computes this once for all nodes (one large matrix product, as cuDNN
+    does) and runs only :func:`hidden_step` per level.
+    """
+    bias = None
+    if cell_module.bias:
+        bias = cell_module.bias_ih if isinstance(cell_module, nn.GRUCell) else cell_module.bias_ih + cell_module.bias_hh
+    return nn.functional.linear(x, cell_module.weight_ih, bias)
+
+
+def hidden_step(cell_module: nn.RNNCellBase, gates_x: Tensor, state: Tuple[Tensor, ...],
+                weight_hh_t: Optional[Tensor] = None) -> Tuple[Tensor, ...]:
+    r"""One step of ``cell_module`` given :func:`input_gates` of its input: the same math as
+    ``cell_module(x, state)`` (``torch.nn.LSTMCell`` / ``GRUCell`` / ``RNNCell``), in fewer operators.
+    ``weight_hh_t`` is ``cell_module.weight_hh.t()``, to transpose once per pass rather than per step."""
+    h = state[0]
+    if weight_hh_t is None:
+        weight_hh_t = cell_module.weight_hh.t()
+    if isinstance(cell_module, nn.GRUCell):
+        gates_h = h @ weight_hh_t if cell_module.bias_hh is None else torch.addmm(cell_module.bias_hh, h, weight_hh_t)
+        hidden = h.size(1)
+        reset_update = torch.sigmoid(gates_x[:, :2 * hidden] + gates_h[:, :2 * hidden])
+        candidate = torch.tanh(torch.addcmul(gates_x[:, 2 * hidden:], reset_update[:, :hidden], gates_h[:, 2 * hidden:]))
+        return (torch.lerp(candidate, h, reset_update[:, hidden:]),)
+    gates = torch.addmm(gates_x, h, weight_hh_t)
+    if isinstance(cell_module, nn.RNNCell):
+        return (torch.tanh(gates) if cell_module.nonlinearity == "tanh" else torch.relu(gates),)
+    hidden = h.size(1)
+    activated = torch.sigmoid(gates)
+    candidate = torch.tanh(gates[:, 2 * hidden:3 * hidden])
+    c = torch.addcmul(activated[:, hidden:2 * hidden] * state[1], activated[:, :hidden], candidate)
+    return activated[:, 3 * hidden:] * torch.tanh(c), c
+
+
 def fused_chain_kernel(cell_module: nn.RNNCellBase, packed_input: Tensor, batch_sizes: Tensor,
-                       initial: Tuple[Tensor, ...], training: bool) -> List[Tensor]:
+                       initial: Tuple[Tensor, ...], training: bool, equal_lengths: Optional[bool] = None
+                       ) -> List[Tensor]:
     """Runs ``cell_module`` along packed sequences with torch's fused RNN kernel.
 
     Args:
         packed_input: ``[N, D]`` time-major packed input (as in ``PackedSequence.data``).
         batch_sizes: ``[T]`` CPU LongTensor, sequences alive at each step.
         initial: state tensors ``[B, H]`` (``(h, c)`` for LSTM).
+        equal_lengths (bool, optional): every sequence has ``T`` steps (read off ``batch_sizes`` if
+            not given; a plan knows it, which spares reading the tensor).
 
     Returns:
         torch's tuple ``(output [N, H], h_n [1, B, H])``, plus ``c_n`` for LSTM; per-node
@@ -92,18 +133,21 @@ def fused_chain_kernel(cell_module: nn.RNNCellBase, packed_input: Tensor, batch_
         hx = hx[0]
     kernel = _KERNELS[name] if name != "rnn" else _KERNELS[f"rnn_{cell_module.nonlinearity}"]
     settings = (params, cell_module.bias, 1, 0.0, training, False)
+    if equal_lengths is None:
+        equal_lengths = batch_sizes.numel() > 0 and int(batch_sizes[0]) == int(batch_sizes[-1])
     if not packed_input.is_cuda:
-        return _run_kernel(kernel, packed_input, batch_sizes, hx, settings)
+        return _run_kernel(kernel, packed_input, batch_sizes, hx, settings, equal_lengths)
     with warnings.catch_warnings():
         # cuDNN copies a cell's separate weight tensors into one buffer on every call and warns
         # each time; the copy is O(parameters), small next to the recurrence, and intended here.
         warnings.filterwarnings("ignore", message="RNN module weights are not part of single contiguous")
-        return _run_kernel(kernel, packed_input, batch_sizes, hx, settings)
+        return _run_kernel(kernel, packed_input, batch_sizes, hx, settings, equal_lengths)
 
 
-def _run_kernel(kernel, packed_input: Tensor, batch_sizes: Tensor, hx, settings: tuple) -> List[Tensor]:
+def _run_kernel(kernel, packed_input: Tensor, batch_sizes: Tensor, hx, settings: tuple,
+                equal_lengths: bool) -> List[Tensor]:
     steps = batch_sizes.numel()
-    if steps > 0 and int(batch_sizes[0]) == int(batch_sizes[-1]):
+    if equal_lengths:
         # Equal lengths: the padded kernel on a [T, B, D] view is the same math, and faster.
         output, *final = kernel(packed_input.view(steps, -1, packed_input.size(-1)), hx, *settings, False)
         return (output.reshape(-1, output.size(-1)), *final)

@@ -1,15 +1,16 @@
 r"""ChainRNN: an RNN/GRU/LSTM cell run over a DAG by the topological schedule."""
 from __future__ import annotations
 
-from typing import Optional, Tuple, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor, nn
 
-from .cells import cell_name, cell_state_size, fused_chain_kernel, make_cell
-from .levels import check_edge_index, forest_depth_and_root
+from graphrnn.graph.plan import ChainPacking, TopologicalPlan
+
+from .cells import cell_name, cell_state_size, fused_chain_kernel, hidden_step, input_gates, make_cell
 from .recurrent import RecurrentMessagePassing
-from .schedule import check_levels
+from .validation import check_dtype, check_features, check_plan_type
 
 __all__ = ["ChainRNN"]
 
@@ -58,6 +59,10 @@ class ChainRNN(RecurrentMessagePassing):
         flow (str): ``"source_to_target"``, or ``"target_to_source"`` to run against
             the edges (e.g. a backward pass over a chain, or leaves-to-root on a tree).
         fused (bool): allow the fused kernel on plain chains. (default: ``True``)
+        edge_types (list of int, optional): follow only edges of these types; e.g.
+            ``ChainRNN(D, H, flow="target_to_source", edge_types=[PARENT])`` is a child-sum
+            pass (leaves to root) over a :func:`~graphrnn.data.tree_graph`, ignoring its
+            ``SIBLING`` edges. ``edge_type`` must then be passed to :meth:`forward`.
         check_finite (bool): raise on NaN/inf in ``x`` or ``initial_state``; a NaN
             would otherwise poison the state of every descendant. (default: ``True``)
 
@@ -71,12 +76,13 @@ class ChainRNN(RecurrentMessagePassing):
 
     def __init__(self, in_channels: int, hidden_channels: int, cell: str = "lstm", bias: bool = True,
                  nonlinearity: str = "tanh", flow: str = "source_to_target", fused: bool = True,
-                 check_finite: bool = True) -> None:
-        super().__init__(schedule="topological", aggr="sum", flow=flow)
+                 check_finite: bool = True, edge_types: Optional[Sequence[int]] = None) -> None:
+        super().__init__(schedule="topological", aggr="sum", flow=flow, edge_types=edge_types)
         self.in_channels = in_channels
         self.hidden_channels = hidden_channels
         self.cell_type = cell
         self.fused = fused
+        self.plan_chains = fused
         self.check_finite = check_finite
         self.cell = make_cell(cell, in_channels, hidden_channels, bias=bias, nonlinearity=nonlinearity)
 
@@ -107,7 +113,9 @@ class ChainRNN(RecurrentMessagePassing):
 
     def forward(self, x: Tensor, edge_index: Tensor, level: Optional[Tensor] = None,
                 initial_state: Optional[Union[Tensor, Tuple[Tensor, Tensor]]] = None,
-                return_state: bool = False) -> Union[Tensor, Tuple[Tensor, Tensor]]:
+                return_state: bool = False, *, plan: Optional[TopologicalPlan] = None,
+                edge_type: Optional[Tensor] = None,
+                edge_weight: Optional[Tensor] = None) -> Union[Tensor, Tuple[Tensor, Tensor]]:
         """Runs the cell over the graph; see the class docstring for shapes.
 
         Args:
@@ -115,66 +123,69 @@ class ChainRNN(RecurrentMessagePassing):
                 (``data.level``; ``data.reverse_level`` when ``flow="target_to_source"``).
             initial_state: state at nodes without predecessors (default zeros).
             return_state (bool): for LSTM also return the cell states ``c``.
+            plan (TopologicalPlan, optional): ``layer.plan(edge_index, num_nodes)``, built once
+                (e.g. by :class:`~graphrnn.data.DataLoader`); the pass then reads no tensor value
+                on the host.
+            edge_type (LongTensor, optional): ``[E]``; needed when the layer follows ``edge_types``.
+            edge_weight (Tensor, optional): ``[E]``; each message (``h``, and ``c`` for LSTM) is
+                scaled by its edge's weight before the sum.
         """
         self._check_input(x)
         num_nodes = x.size(0)
-        check_edge_index(edge_index, num_nodes)
+        if plan is None:
+            plan = self.plan(edge_index, num_nodes, level, edge_type=edge_type)
+        else:
+            check_plan_type(plan)
+            plan.check(edge_index, num_nodes, self.flow, edge_type)
         initial = self._initial_state(initial_state, num_nodes, x)
+        wants_cell_states = return_state and self.cell_type == "lstm"
         if num_nodes == 0:
             empty = x.new_zeros(0, self.hidden_channels)
-            return (empty, empty.clone()) if return_state and self.cell_type == "lstm" else empty
-        wants_cell_states = return_state and self.cell_type == "lstm"
-        if self.fused and not wants_cell_states and self._is_chain_batch(edge_index, num_nodes):
-            if level is not None:
-                check_levels(level, self._oriented(edge_index), num_nodes)
-            return self._fused_forward(x, self._oriented(edge_index), initial)
-        inputs = {"x": x}
+            return (empty, empty.clone()) if wants_cell_states else empty
+        edge_inputs = {}
+        if edge_weight is not None:
+            edge_inputs["edge_weight"] = self._check_edge_weight(edge_weight, edge_index.size(1), x)
+        elif self.fused and plan.chains is not None and not wants_cell_states:
+            return self._fused_forward(x, plan.chains, initial)
+        inputs = {"gates_x": input_gates(self.cell, x)}
         if initial is not None:
-            inputs.update(zip(("initial_h", "initial_c"), initial))
-        state = self.propagate_topological(edge_index, num_nodes, level=level, node_inputs=inputs)
+            inputs["initial"] = torch.cat(initial, 1) if len(initial) > 1 else initial[0]
+        (state,) = self._run_plan(plan, None, inputs, edge_inputs, {"weight_hh_t": self.cell.weight_hh.t()})
         if wants_cell_states:
-            return state[0], state[1]
-        return state[0]
+            return state[:, :self.hidden_channels], state[:, self.hidden_channels:]
+        return state[:, :self.hidden_channels] if self.cell_type == "lstm" else state
 
     # ------------------------------------------------------------- the math
-    def message(self, state_j: Tuple[Tensor, ...]) -> Tuple[Tensor, ...]:
-        return state_j
+    # The recurrent state is one tensor per node: h, or for LSTM [h | c] side by side (one gather,
+    # one sum and one write per level instead of two).
+    def message(self, state_j: Tuple[Tensor], edge_weight: Optional[Tensor] = None) -> Tensor:
+        if edge_weight is None:
+            return state_j[0]
+        return state_j[0] * edge_weight.unsqueeze(-1)
 
-    def update(self, aggr: Tuple[Tensor, ...], x: Tensor) -> Tuple[Tensor, ...]:
-        if self.cell_type == "lstm":
-            return self.cell(x, (aggr[0], aggr[1]))
-        return (self.cell(x, aggr[0]),)
+    def update(self, aggr: Tuple[Tensor], gates_x: Tensor, weight_hh_t: Optional[Tensor] = None) -> Tensor:
+        if self.cell_type != "lstm":
+            return hidden_step(self.cell, gates_x, aggr, weight_hh_t)[0]
+        hidden = self.hidden_channels
+        state = aggr[0]
+        h, c = hidden_step(self.cell, gates_x, (state[:, :hidden], state[:, hidden:]), weight_hh_t)
+        return torch.cat([h, c], 1)
 
-    def initial_message(self, num_nodes: int, x: Tensor, initial_h: Optional[Tensor] = None,
-                        initial_c: Optional[Tensor] = None) -> Tuple[Tensor, ...]:
-        if initial_h is not None:
-            return (initial_h,) if initial_c is None else (initial_h, initial_c)
-        zeros = x.new_zeros(num_nodes, self.hidden_channels)
-        return (zeros,) * cell_state_size(self.cell_type)
+    def initial_message(self, num_nodes: int, gates_x: Tensor, initial: Optional[Tensor] = None) -> Tensor:
+        if initial is not None:
+            return initial
+        return gates_x.new_zeros(num_nodes, self.hidden_channels * cell_state_size(self.cell_type))
 
     # ------------------------------------------------------------ fast path
-    @staticmethod
-    def _is_chain_batch(edge_index: Tensor, num_nodes: int) -> bool:
-        if edge_index.size(1) == 0:
-            return True
-        in_degree = torch.bincount(edge_index[1], minlength=num_nodes)
-        out_degree = torch.bincount(edge_index[0], minlength=num_nodes)
-        return int(in_degree.max()) <= 1 and int(out_degree.max()) <= 1
-
-    def _fused_forward(self, x: Tensor, edge_index: Tensor, initial: Optional[Tuple[Tensor, ...]]) -> Tensor:
-        num_nodes = x.size(0)
-        depth, root = forest_depth_and_root(edge_index[0].long(), edge_index[1].long(), num_nodes)
-        packed_position, batch_sizes, roots_by_rank = _pack_chains(depth, root)
-        packed_index = torch.empty_like(packed_position)
-        packed_index[packed_position] = torch.arange(num_nodes, device=x.device)
+    def _fused_forward(self, x: Tensor, chains: ChainPacking, initial: Optional[Tuple[Tensor, ...]]) -> Tensor:
         if initial is None:
-            zeros = x.new_zeros(roots_by_rank.numel(), self.hidden_channels)
+            zeros = x.new_zeros(chains.roots.numel(), self.hidden_channels)
             start = (zeros,) * cell_state_size(self.cell_type)
         else:
-            start = tuple(s.index_select(0, roots_by_rank) for s in initial)
-        output = fused_chain_kernel(self.cell, x.index_select(0, packed_index), batch_sizes, start,
-                                    self.training)[0]
-        return output.index_select(0, packed_position)
+            start = tuple(s.index_select(0, chains.roots) for s in initial)
+        output = fused_chain_kernel(self.cell, x.index_select(0, chains.packed_index), chains.batch_sizes, start,
+                                    self.training, chains.equal_lengths)[0]
+        return output.index_select(0, chains.packed_position)
 
     # ----------------------------------------------------------- validation
     def _check_input(self, x: Tensor) -> None:
@@ -190,12 +201,17 @@ class ChainRNN(RecurrentMessagePassing):
             )
         if not x.is_floating_point():
             raise ValueError(f"x must be floating point, got dtype {x.dtype}; embed token ids first")
-        if self.check_finite and not bool(torch.isfinite(x).all()):
-            bad = int((~torch.isfinite(x)).any(1).nonzero()[0, 0])
-            raise ValueError(
-                f"x has a NaN or inf value (first at node {bad}); it would spread to every node downstream. "
-                "Clean the input, or pass check_finite=False to skip this check"
-            )
+        check_dtype(x, self.cell.weight_ih, "x", type(self).__name__)
+        check_features(x, "x", self.check_finite)
+
+    def _check_edge_weight(self, edge_weight: Tensor, num_edges: int, x: Tensor) -> Tensor:
+        if not isinstance(edge_weight, Tensor) or edge_weight.shape != (num_edges,):
+            shape = list(edge_weight.shape) if isinstance(edge_weight, Tensor) else type(edge_weight).__name__
+            raise ValueError(f"edge_weight must have shape [E]=[{num_edges}] (one weight per edge), got {shape}")
+        if not edge_weight.is_floating_point():
+            raise TypeError(f"edge_weight must be a float tensor, got dtype {edge_weight.dtype}")
+        check_features(edge_weight, "edge_weight", self.check_finite)
+        return edge_weight.to(x.dtype)
 
     def _initial_state(self, initial_state, num_nodes: int, x: Tensor) -> Optional[Tuple[Tensor, ...]]:
         if initial_state is None:
@@ -214,32 +230,9 @@ class ChainRNN(RecurrentMessagePassing):
                     f"[{num_nodes}, {self.hidden_channels}], got {list(s.shape)} (rows of nodes with "
                     "predecessors are ignored; index a per-graph state with batch, e.g. h0[batch])"
                 )
-            if self.check_finite and not bool(torch.isfinite(s).all()):
-                raise ValueError("initial_state has a NaN or inf value; pass check_finite=False to skip this check")
+            check_features(s, "initial_state", self.check_finite)
         return tuple(s.to(x.dtype) for s in state)
 
     def extra_repr(self) -> str:
         flow = f", flow={self.flow!r}" if self.flow != "source_to_target" else ""
         return f"{self.in_channels}, {self.hidden_channels}, cell={self.cell_type!r}{flow}"
-
-
-def _pack_chains(depth: Tensor, root: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
-    """Time-major packed layout of a set of disjoint chains.
-
-    Chains are sorted by length, longest first, as in ``PackedSequence``.
-
-    Returns:
-        ``(packed_position [N], batch_sizes [T] (CPU), roots_by_rank [B])``.
-    """
-    num_nodes = depth.numel()
-    roots = (depth == 0).nonzero().view(-1)
-    lengths = torch.bincount(root, minlength=num_nodes)[roots]
-    rank_order = torch.argsort(lengths, descending=True, stable=True)
-    rank = torch.empty(num_nodes, dtype=torch.long, device=depth.device)
-    rank[roots[rank_order]] = torch.arange(roots.numel(), device=depth.device)
-    longest = int(lengths.max())
-    ends = torch.bincount(lengths - 1, minlength=longest)
-    batch_sizes = torch.flip(torch.cumsum(torch.flip(ends, (0,)), 0), (0,))
-    offsets = torch.cumsum(batch_sizes, 0) - batch_sizes
-    packed_position = offsets[depth] + rank[root]
-    return packed_position, batch_sizes.cpu(), roots[rank_order]

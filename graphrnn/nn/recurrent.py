@@ -8,8 +8,12 @@ import torch
 from torch import Tensor
 from torch_geometric.nn import MessagePassing
 
-from .levels import check_edge_index
-from .schedule import TopologicalPlan, build_topological_plan, check_edge_type
+from graphrnn.graph.checks import check_edge_index, check_edge_type
+from graphrnn.graph.plan import TopologicalPlan, build_topological_plan
+from graphrnn.graph.planner import Planner
+
+from .level_store import LevelStore, level_store
+from .validation import check_edge_inputs, check_edge_type_shape, check_plan_type
 
 __all__ = ["RecurrentMessagePassing", "SynchronousStep", "State"]
 
@@ -91,12 +95,18 @@ class RecurrentMessagePassing(MessagePassing):
             the update ``[n, R, ...]`` tensors, so a node can keep one state per type.
         aggr (str): aggregation, as in :class:`~torch_geometric.nn.MessagePassing`.
         flow (str): ``"source_to_target"`` or ``"target_to_source"`` (reverse every edge).
+        edge_types (list of int, optional): follow only the edges of these types in the
+            topological schedule (e.g. ``[PARENT]`` for child-sum over a
+            :func:`~graphrnn.data.tree_graph`'s parent edges); ``edge_type`` is then required.
     """
+
+    #: whether :meth:`plan` also lays out chains for torch's fused kernels (set by layers that use them)
+    plan_chains: bool = False
 
     def __init__(self, schedule: str = "topological", num_steps: Optional[int] = None,
                  tie_weights: bool = True, num_edge_types: int = 1,
                  aggregate_per_type: bool = False, aggr: str = "sum",
-                 flow: str = "source_to_target") -> None:
+                 flow: str = "source_to_target", edge_types: Optional[Sequence[int]] = None) -> None:
         super().__init__(aggr=aggr, flow=flow, node_dim=0)
         if schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
@@ -109,8 +119,11 @@ class RecurrentMessagePassing(MessagePassing):
         self.tie_weights = tie_weights
         self.num_edge_types = num_edge_types
         self.aggregate_per_type = aggregate_per_type
-        self._hook_params = {name: _accepted_params(getattr(self, name))
-                             for name in ("message", "update", "edge_update", "initial_message")}
+        self.edge_types = _check_edge_types(edge_types)
+        hooks = ("message", "update", "edge_update", "initial_message")
+        self._hook_params = {name: _accepted_params(getattr(self, name)) for name in hooks}
+        self._hook_required = {name: _required_params(getattr(self, name)) for name in hooks}
+        _check_hook_names(self)
 
     def _set_jittable_templates(self, raise_on_error: bool = False) -> None:
         """Skipped: the schedules never call PyG's one-shot ``propagate``, whose code template
@@ -141,10 +154,25 @@ class RecurrentMessagePassing(MessagePassing):
         return modules[0] if self.tie_weights else modules[step]
 
     # ------------------------------------------------------------ topological
-    def plan(self, edge_index: Tensor, num_nodes: Optional[int] = None,
-             level: Optional[Tensor] = None) -> TopologicalPlan:
-        """The level-by-level plan of this layer's flow (precompute it to reuse across layers)."""
-        return build_topological_plan(self._oriented(edge_index), num_nodes, level)
+    def plan(self, edge_index: Tensor, num_nodes: Optional[int] = None, level: Optional[Tensor] = None,
+             edge_type: Optional[Tensor] = None) -> TopologicalPlan:
+        """The :class:`~graphrnn.graph.TopologicalPlan` of this layer's flow (and edge types) for a graph.
+
+        Build it once (the :class:`~graphrnn.data.DataLoader` can build it in its collate) and
+        pass it as ``plan=`` to every forward on that graph: the pass then reads no tensor value
+        on the host. ``level`` (optional) are precomputed levels for this layer's flow.
+        """
+        return build_topological_plan(edge_index, num_nodes, level, flow=self.flow, edge_type=edge_type,
+                                      edge_types=self.edge_types, num_edge_types=self.num_edge_types,
+                                      chains=self.plan_chains)
+
+    def planner(self, **keys: str) -> Planner:
+        """A picklable :class:`~graphrnn.graph.Planner` of this layer's plans, for
+        ``graphrnn.data.DataLoader(..., plans={"plan": layer.planner()})``; ``keys`` name the batch
+        attributes to read (``edge_index_key``, ``edge_type_key``, ``level_key``)."""
+        return Planner(flow=self.flow, edge_types=self.edge_types,
+                       num_edge_types=self.num_edge_types if self.edge_types is None else None,
+                       chains=self.plan_chains, **keys)
 
     def propagate_topological(self, edge_index: Tensor, num_nodes: Optional[int] = None, *,
                               level: Optional[Tensor] = None, plan: Optional[TopologicalPlan] = None,
@@ -153,12 +181,19 @@ class RecurrentMessagePassing(MessagePassing):
                               edge_inputs: Optional[Dict[str, Tensor]] = None) -> Tuple[Tensor, ...]:
         r"""Runs the topological schedule and returns the state of every node.
 
+        Level by level, the states live in one level-major buffer
+        (:class:`~graphrnn.nn.level_store.LevelStore`): a level reads its predecessors with one
+        gather, sums their messages with one ``index_add`` (other aggregations use
+        :meth:`aggregate`), places the :meth:`initial_message` of its nodes without predecessors
+        with one ``index_copy``, runs :meth:`update`, and writes its states back.
+
         Args:
             edge_index (LongTensor): ``[2, E]``.
             num_nodes (int, optional): :math:`N` (inferred from inputs or edges if omitted).
             level (LongTensor, optional): ``[N]`` precomputed levels *for this layer's flow*
                 (``data.level``, or ``data.reverse_level`` for ``target_to_source``).
-            plan (TopologicalPlan, optional): a plan from :meth:`plan` to reuse.
+            plan (TopologicalPlan, optional): a plan from :meth:`plan`; checked against the graph
+                (identity, or an elementwise comparison, asynchronous on an accelerator).
             edge_type (LongTensor, optional): ``[E]`` edge types.
             node_inputs (dict): tensors ``[N, ...]`` handed to the hooks.
             edge_inputs (dict): tensors ``[E, ...]`` handed to :meth:`message`.
@@ -169,95 +204,105 @@ class RecurrentMessagePassing(MessagePassing):
         node_inputs = dict(node_inputs or {})
         edge_inputs = dict(edge_inputs or {})
         num_nodes = self._num_nodes(edge_index, num_nodes, node_inputs)
-        edge_type = check_edge_type(edge_type, edge_index.size(1), self.num_edge_types)
         if plan is None:
-            plan = self.plan(edge_index, num_nodes, level)
-        elif plan.num_nodes != num_nodes or plan.edge_order.numel() != edge_index.size(1):
-            raise ValueError("plan was built for a different graph; rebuild it with layer.plan(edge_index)")
-        node_inputs = {k: v.index_select(0, plan.node_order) for k, v in node_inputs.items()}
+            plan = self.plan(edge_index, num_nodes, level, edge_type=edge_type)
+        else:
+            check_plan_type(plan)
+            plan.check(edge_index, num_nodes, self.flow, edge_type)
+        if edge_type is not None or self.num_edge_types > 1:
+            edge_type = check_edge_type_shape(edge_type, edge_index.size(1),
+                                              self.num_edge_types if self.num_edge_types > 1 else None)
+        check_edge_inputs(edge_inputs, edge_index.size(1))
+        return self._run_plan(plan, edge_type, node_inputs, edge_inputs)
+
+    def _run_plan(self, plan: TopologicalPlan, edge_type: Optional[Tensor], node_inputs: Dict[str, Tensor],
+                  edge_inputs: Dict[str, Tensor], shared: Optional[Dict[str, object]] = None) -> Tuple[Tensor, ...]:
+        """The level loop over a checked plan. ``shared`` values go unchanged to every hook call."""
+        if plan.num_nodes == 0:
+            return ()
+        shared = shared or {}
+        self._check_topological_inputs(node_inputs, edge_inputs, shared)
+        sizes = plan.level_sizes()
+        per_level = {k: v.index_select(0, plan.node_order).split(sizes) for k, v in node_inputs.items()}
+        sorted_inputs = {k: v.index_select(0, plan.node_order) for k, v in node_inputs.items()
+                         if self._wants_endpoint(k)}
         edge_inputs = {k: v.index_select(0, plan.edge_order) for k, v in edge_inputs.items()}
         if edge_type is not None:
             edge_type = edge_type.index_select(0, plan.edge_order)
-
-        outputs: List[Optional[Tuple[Tensor, ...]]] = []
+        store = level_store(plan.level_ptr)
         for level_index in range(plan.num_levels):
-            outputs.append(self._update_level(plan, level_index, outputs, edge_type, node_inputs, edge_inputs))
-        return self._in_node_order(plan, outputs)
+            here = {k: v[level_index] for k, v in per_level.items()}
+            store.write(level_index, self._update_level(plan, level_index, store, edge_type, here, sorted_inputs,
+                                                        edge_inputs, shared))
+        return store.gather(plan.node_position, range(plan.num_levels), final=True)
 
-    def _update_level(self, plan: TopologicalPlan, level_index: int, outputs, edge_type,
-                      node_inputs, edge_inputs) -> Optional[Tuple[Tensor, ...]]:
-        start, end = plan.level_ptr[level_index], plan.level_ptr[level_index + 1]
-        if end == start:
-            return None
-        here = {k: v[start:end] for k, v in node_inputs.items()}
-        edges = plan.level_edges[level_index]
-        if edges.end == edges.start:
-            aggr = self._initial(end - start, here)
-        else:
-            aggr = self._aggregate_level(plan, edges, outputs, edge_type, node_inputs, edge_inputs,
-                                         end - start, level_index)
-            if not edges.all_have_predecessor:
-                initial = self._initial(end - start, here)
-                keep = plan.has_predecessor[start:end]
-                aggr = tuple(torch.where(keep.view(-1, *[1] * (a.dim() - 1)), a, b) for a, b in zip(aggr, initial))
-        new_state = self._call("update", aggr, step=level_index, **here)
-        return as_tuple(new_state)
+    def _check_topological_inputs(self, node_inputs, edge_inputs, shared) -> None:
+        """Every name a hook requires must be one this pass provides (checked once per pass)."""
+        provided = {
+            "message": {"state_j", "edge_type", "step", *shared, *edge_inputs,
+                        *(f"{k}_j" for k in node_inputs), *(f"{k}_i" for k in node_inputs)},
+            "update": {"step", *shared, *node_inputs},
+            "initial_message": {*shared, *node_inputs},
+        }
+        for hook, available in provided.items():
+            missing = self._hook_required[hook].difference(available)
+            if missing:
+                raise TypeError(
+                    f"{type(self).__name__}.{hook}() asks for {sorted(missing)}, which the topological schedule "
+                    f"does not provide here; available: {sorted(available)} (node inputs as <name>, <name>_j for "
+                    "the source and <name>_i for the target of each edge); fix the name or give it a default")
 
-    def _aggregate_level(self, plan, edges, outputs, edge_type, node_inputs, edge_inputs,
-                         size: int, level_index: int) -> Tuple[Tensor, ...]:
-        state_j = self._gather_sources(plan, edges, outputs)
-        window = slice(edges.start, edges.end)
+    def _wants_endpoint(self, name: str) -> bool:
         accepted = self._hook_params["message"]
-        kwargs = {f"{k}_j": self._gather_inputs(plan, edges, v) for k, v in node_inputs.items()
-                  if f"{k}_j" in accepted or "**" in accepted}
-        targets = plan.local_target[window] + plan.level_ptr[level_index]
-        kwargs.update({f"{k}_i": v.index_select(0, targets) for k, v in node_inputs.items()
-                       if f"{k}_i" in accepted or "**" in accepted})
-        kwargs.update({k: v[window] for k, v in edge_inputs.items()})
-        types = edge_type[window] if edge_type is not None else None
-        messages = as_tuple(self._call("message", state_j=state_j, edge_type=types, step=level_index, **kwargs))
-        if edges.one_per_target and self._single_message_is_identity():
-            return self._place_single_messages(messages, plan.local_target[window], len(edges.sources))
-        return self._aggregate_state(messages, plan.local_target[window], size, types)
+        return "**" in accepted or f"{name}_j" in accepted or f"{name}_i" in accepted
+
+    def _update_level(self, plan: TopologicalPlan, level_index: int, store: LevelStore, edge_type, here,
+                      sorted_inputs, edge_inputs, shared) -> Tuple[Tensor, ...]:
+        size = plan.level_ptr[level_index + 1] - plan.level_ptr[level_index]
+        if plan.edge_ptr[level_index + 1] == plan.edge_ptr[level_index]:
+            aggr = self._initial(size, here, shared)
+        else:
+            aggr = self._aggregate_level(plan, level_index, store, edge_type, here, sorted_inputs, edge_inputs,
+                                         shared, size)
+            if plan.root_ptr[level_index + 1] > plan.root_ptr[level_index]:
+                rows = plan.level_roots[level_index]
+                wanted = self._hook_params["initial_message"]
+                initial = self._initial(rows.numel(), {k: v.index_select(0, rows) for k, v in here.items()
+                                                       if k in wanted or "**" in wanted}, shared)
+                aggr = tuple(a.index_copy(0, rows, b.to(a.dtype)) for a, b in zip(aggr, initial))
+        return as_tuple(self._call("update", aggr, step=level_index, **here, **shared))
+
+    def _aggregate_level(self, plan: TopologicalPlan, level_index: int, store: LevelStore, edge_type, here,
+                         sorted_inputs, edge_inputs, shared, size: int) -> Tuple[Tensor, ...]:
+        source = plan.level_source[level_index]
+        target = plan.level_target[level_index]
+        accepted = self._hook_params["message"]
+        anything = "**" in accepted
+        kwargs = dict(shared)
+        if "state_j" in accepted or anything:
+            kwargs["state_j"] = store.gather(source, plan.source_levels[level_index])
+        for name, tensor in sorted_inputs.items():
+            if f"{name}_j" in accepted or anything:
+                kwargs[f"{name}_j"] = tensor.index_select(0, source)
+            if f"{name}_i" in accepted or anything:
+                kwargs[f"{name}_i"] = here[name].index_select(0, target)
+        if edge_inputs or edge_type is not None:
+            window = slice(plan.edge_ptr[level_index], plan.edge_ptr[level_index + 1])
+            kwargs.update({k: v[window] for k, v in edge_inputs.items()})
+            types = edge_type[window] if edge_type is not None else None
+        else:
+            types = None
+        messages = as_tuple(self._call("message", edge_type=types, step=level_index, **kwargs))
+        if plan.single_predecessor[level_index] and self._single_message_is_identity():
+            return messages  # one edge per target, sorted by target: already one row per node, in order
+        return self._aggregate_state(messages, target, size, types)
 
     def _single_message_is_identity(self) -> bool:
         """Whether aggregating one message gives the message itself (so no scatter is needed)."""
         return not self.aggregate_per_type and isinstance(self.aggr, str) and self.aggr in _IDENTITY_ON_ONE
 
-    @staticmethod
-    def _place_single_messages(messages: Tuple[Tensor, ...], target: Tensor, runs: int) -> Tuple[Tensor, ...]:
-        if runs == 1:  # edges are sorted by target inside a run: already in node order
-            return messages
-        inverse = torch.empty_like(target)
-        inverse[target] = torch.arange(target.numel(), device=target.device)
-        return tuple(m.index_select(0, inverse) for m in messages)
-
-    def _gather_sources(self, plan: TopologicalPlan, edges, outputs) -> Tuple[Tensor, ...]:
-        pieces = []
-        for source_level, a, b in edges.sources:
-            index = plan.local_source[a:b]
-            pieces.append(tuple(s.index_select(0, index) for s in outputs[source_level]))
-        if len(pieces) == 1:
-            return pieces[0]
-        return tuple(torch.cat(parts, 0) for parts in zip(*pieces))
-
-    def _gather_inputs(self, plan: TopologicalPlan, edges, tensor: Tensor) -> Tensor:
-        pieces = []
-        for source_level, a, b in edges.sources:
-            index = plan.local_source[a:b] + plan.level_ptr[source_level]
-            pieces.append(tensor.index_select(0, index))
-        return pieces[0] if len(pieces) == 1 else torch.cat(pieces, 0)
-
-    def _initial(self, size: int, here: Dict[str, Tensor]) -> Tuple[Tensor, ...]:
-        return as_tuple(self._call("initial_message", size, **here))
-
-    @staticmethod
-    def _in_node_order(plan: TopologicalPlan, outputs) -> Tuple[Tensor, ...]:
-        present = [o for o in outputs if o is not None]
-        if not present:
-            return ()
-        stacked = tuple(torch.cat(parts, 0) for parts in zip(*present))
-        return tuple(s.index_select(0, plan.node_position) for s in stacked)
+    def _initial(self, size: int, here: Dict[str, Tensor], shared: Dict[str, object]) -> Tuple[Tensor, ...]:
+        return as_tuple(self._call("initial_message", size, **here, **shared))
 
     # ------------------------------------------------------------ synchronous
     def propagate_synchronous(self, edge_index: Tensor, state: State, *, num_steps: Optional[int] = None,
@@ -327,11 +372,18 @@ class RecurrentMessagePassing(MessagePassing):
     def _aggregate_state(self, messages: Tuple[Tensor, ...], index: Tensor, size: int,
                          edge_type: Optional[Tensor]) -> Tuple[Tensor, ...]:
         if not self.aggregate_per_type:
+            if self._sums():
+                return tuple(m.new_zeros((size, *m.shape[1:])).index_add_(0, index, m) for m in messages)
             return tuple(self.aggregate(m, index, dim_size=size) for m in messages)
         types = self.num_edge_types
         typed_index = index * types + (edge_type if edge_type is not None else torch.zeros_like(index))
         return tuple(self.aggregate(m, typed_index, dim_size=size * types).view(size, types, *m.shape[1:])
                      for m in messages)
+
+    def _sums(self) -> bool:
+        """Whether :meth:`aggregate` is the plain sum (then one ``index_add`` does it)."""
+        return (isinstance(self.aggr, str) and self.aggr in ("sum", "add")
+                and type(self).aggregate is MessagePassing.aggregate)
 
     def _oriented(self, edge_index: Tensor) -> Tensor:
         return edge_index.flip(0) if self.flow == "target_to_source" else edge_index
@@ -349,6 +401,12 @@ class RecurrentMessagePassing(MessagePassing):
 
     def _call(self, hook: str, *args, **kwargs):
         accepted = self._hook_params[hook]
+        missing = self._hook_required[hook].difference(kwargs)
+        if missing:
+            raise TypeError(
+                f"{type(self).__name__}.{hook}() asks for {sorted(missing)}, which this call does not provide; "
+                f"the arguments available here are {sorted(kwargs)} (node inputs as <name>, <name>_j for the "
+                "source and <name>_i for the target of each edge); fix the name or give the argument a default")
         if "**" not in accepted:
             kwargs = {k: v for k, v in kwargs.items() if k in accepted}
         return getattr(self, hook)(*args, **kwargs)
@@ -377,3 +435,53 @@ def _accepted_params(function) -> frozenset:
         elif parameter.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY):
             names.add(parameter.name)
     return frozenset(names)
+
+
+def _check_edge_types(edge_types: Optional[Sequence[int]]) -> Optional[Tuple[int, ...]]:
+    if edge_types is None:
+        return None
+    if isinstance(edge_types, (int, Tensor)) or not all(isinstance(t, int) and t >= 0 for t in edge_types):
+        raise TypeError(f"edge_types must be a list of non-negative ints such as [PARENT], got {edge_types!r}")
+    if len(edge_types) == 0:
+        raise ValueError("edge_types must name at least one edge type (or be None to follow every edge)")
+    return tuple(edge_types)
+
+
+#: the first positional argument of each hook (the aggregated messages, the node count, the edge state)
+_POSITIONAL = {"update": 1, "initial_message": 1, "message": 0, "edge_update": 0}
+#: names the schedules hand to every hook besides node and edge inputs
+_SCHEDULE_NAMES = frozenset({"state_j", "state_i", "state", "edge_state", "edge_type", "step"})
+
+
+def _required_params(function) -> frozenset:
+    """Keyword names a hook needs (no default), past its leading positional argument(s)."""
+    hook = function.__name__
+    parameters = [p for p in inspect.signature(function).parameters.values()
+                  if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)]
+    parameters = parameters[_POSITIONAL.get(hook, 0):]
+    return frozenset(p.name for p in parameters if p.default is inspect.Parameter.empty)
+
+
+def _check_hook_names(layer) -> None:
+    """At construction: a hook's required names must be schedule names or could be inputs.
+
+    Endpoint names must end in ``_j``/``_i`` in :meth:`message`; a name that looks like a
+    misspelt schedule name (``state``, ``stat_j``, ``edgetype``) is reported with the valid ones.
+    """
+    for hook, required in layer._hook_required.items():
+        for name in required:
+            close = [valid for valid in _SCHEDULE_NAMES if _one_edit_apart(name, valid)]
+            if close and name not in _SCHEDULE_NAMES:
+                raise TypeError(f"{type(layer).__name__}.{hook}() takes {name!r}: did you mean {close[0]!r}? The "
+                                f"schedules pass {sorted(_SCHEDULE_NAMES)}, plus node inputs as <name>, <name>_j and "
+                                "<name>_i, and edge inputs by name")
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b)) == 1 or any(
+            a[:i] + a[i + 1] + a[i] + a[i + 2:] == b for i in range(len(a) - 1))
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))

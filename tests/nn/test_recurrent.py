@@ -448,9 +448,9 @@ def test_chain_rnn_generic_path_runs_one_cell_call_per_level():
     class Counting(ChainRNN):
         calls = 0
 
-        def update(self, aggr, x):
+        def update(self, aggr, gates_x, weight_hh_t):
             type(self).calls += 1
-            return super().update(aggr, x)
+            return super().update(aggr, gates_x, weight_hh_t)
 
     # a batch of 10 binary trees of depth 4 (in-degree 1, out-degree 2: not chains, so not fused)
     tree = [(i, c) for i in range(15) for c in (2 * i + 1, 2 * i + 2) if c < 15]

@@ -1,0 +1,117 @@
+"""Validation of graph inputs, shared by the loaders, the plans and the layers.
+
+Every check raises a ``ValueError``/``TypeError`` that names the argument, what was expected,
+what came, and what to change. Checks that read tensor values run where a plan is built (on
+the CPU, once per batch); on the hot path of a layer, :func:`device_assert` checks a condition
+without a host-device synchronisation on accelerators.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+from torch import Tensor
+
+__all__ = ["check_edge_index", "check_edge_type", "check_levels", "device_assert"]
+
+
+def device_assert(condition: Tensor, message: str) -> None:
+    """Raises ``ValueError(message)`` unless the 0-dim bool tensor ``condition`` is true.
+
+    On the CPU the flag is read directly (there is no device to wait for). On an
+    accelerator the check is ``torch._assert_async``: it is queued with the kernels and
+    fails the stream (``RuntimeError`` carrying ``message`` at the next synchronisation)
+    instead of stalling the host, so a training step stays free of host-device syncs.
+    Under ``torch.compile`` it is always the device assert (traced into the graph).
+    """
+    if condition.device.type == "cpu" and not torch.compiler.is_compiling():
+        if not condition.numpy().item():  # host memory: no sync, no dispatcher op
+            raise ValueError(message)
+    else:
+        torch._assert_async(condition, message)
+
+
+def check_edge_index(edge_index: Tensor, num_nodes: Optional[int] = None) -> int:
+    """Validates ``edge_index`` and returns the number of nodes.
+
+    Raises:
+        ValueError: if ``edge_index`` is not an integer tensor of shape ``[2, E]`` or
+            holds a node index outside ``[0, num_nodes)``.
+    """
+    if not isinstance(edge_index, Tensor):
+        raise TypeError(f"edge_index must be a torch.Tensor of shape [2, E], got {type(edge_index).__name__}")
+    if edge_index.dim() != 2 or edge_index.size(0) != 2:
+        raise ValueError(
+            f"edge_index must have shape [2, E] (row 0 sources, row 1 targets), got {list(edge_index.shape)}; "
+            "transpose an [E, 2] edge list with edge_index.t()"
+        )
+    if edge_index.dtype not in (torch.int64, torch.int32):
+        raise ValueError(f"edge_index must hold integer node indices (torch.long), got dtype {edge_index.dtype}")
+    if num_nodes is None:
+        num_nodes = int(edge_index.max()) + 1 if edge_index.numel() > 0 else 0
+    if num_nodes < 0:
+        raise ValueError(f"num_nodes must be >= 0, got {num_nodes}")
+    if edge_index.numel() > 0:
+        low, high = int(edge_index.min()), int(edge_index.max())
+        if low < 0 or high >= num_nodes:
+            bad = low if low < 0 else high
+            raise ValueError(
+                f"edge_index refers to node {bad}, but the graph has num_nodes={num_nodes} "
+                f"(valid indices are 0..{num_nodes - 1}); pass the right num_nodes or fix the edges"
+            )
+    return num_nodes
+
+
+def check_levels(level: Tensor, edge_index: Tensor, num_nodes: int) -> Tensor:
+    """Checks that precomputed ``level`` is a valid schedule for ``edge_index``.
+
+    Any levels with ``level[src] < level[dst]`` on every edge give the same result as
+    :func:`topological_levels`; stale or foreign levels raise instead of silently
+    computing a wrong answer.
+    """
+    if not isinstance(level, Tensor) or level.dim() != 1 or level.numel() != num_nodes:
+        shape = list(level.shape) if isinstance(level, Tensor) else type(level).__name__
+        raise ValueError(
+            f"level must be a LongTensor of shape [num_nodes]=[{num_nodes}], got {shape}; "
+            "compute it with graphrnn.nn.topological_levels or the TopologicalLevels transform"
+        )
+    level = level.long()
+    if num_nodes > 0 and int(level.min()) < 0:
+        raise ValueError("level must be non-negative; recompute it with graphrnn.nn.topological_levels")
+    if edge_index.numel() > 0:
+        bad = (level[edge_index[0]] >= level[edge_index[1]]).nonzero()
+        if bad.numel() > 0:
+            e = int(bad[0, 0])
+            u, v = int(edge_index[0, e]), int(edge_index[1, e])
+            raise ValueError(
+                f"level does not match edge_index: edge {u} -> {v} goes from level {int(level[u])} "
+                f"to level {int(level[v])}; levels must increase along every edge (stale levels for a "
+                "different graph or flow?). Recompute with graphrnn.nn.topological_levels"
+            )
+    return level
+
+
+def check_edge_type(edge_type: Optional[Tensor], num_edges: int, num_edge_types: int) -> Optional[Tensor]:
+    """Validates ``edge_type`` against the number of edges and edge types of a layer."""
+    if edge_type is None:
+        if num_edge_types > 1:
+            raise ValueError(
+                f"this layer has num_edge_types={num_edge_types}: pass edge_type (LongTensor [E]) "
+                "with the type of every edge"
+            )
+        return None
+    if not isinstance(edge_type, Tensor) or edge_type.dim() != 1 or edge_type.numel() != num_edges:
+        shape = list(edge_type.shape) if isinstance(edge_type, Tensor) else type(edge_type).__name__
+        raise ValueError(f"edge_type must be a LongTensor of shape [E]=[{num_edges}], got {shape}")
+    if edge_type.dtype not in (torch.int64, torch.int32):
+        raise ValueError(f"edge_type must hold integer type ids (torch.long), got dtype {edge_type.dtype}")
+    if num_edges > 0:
+        low, high = int(edge_type.min()), int(edge_type.max())
+        if low < 0 or high >= num_edge_types:
+            raise ValueError(
+                f"edge_type holds type {low if low < 0 else high}, but the layer has "
+                f"num_edge_types={num_edge_types} (valid types 0..{num_edge_types - 1})"
+            )
+    return edge_type.long()
+
+

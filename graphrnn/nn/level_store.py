@@ -1,0 +1,115 @@
+r"""One flat, level-major state buffer for a topological pass, with autograd through it.
+
+A pass writes the states of level :math:`l` into rows ``level_ptr[l]:level_ptr[l+1]`` of one
+buffer and reads the predecessors of the next level with a single ``index_select`` from it,
+whatever levels they sit on. Written naively (slice assignment into a tensor that autograd
+tracks), every write would make the backward pass clone the whole buffer's gradient:
+:math:`O(N H)` per level. Here the buffer is outside autograd and two small functions carry
+the gradient instead:
+
+- :class:`_Write` copies a level's states into the buffer and returns an empty *token*;
+  its backward hands the level's rows of one shared gradient buffer to the cell that made
+  the states;
+- :class:`_Gather` reads rows of the buffer and takes the tokens of the levels it reads as
+  inputs, so autograd runs every gather's backward (which adds into the gradient buffer)
+  before the write of any level it read from.
+
+Forward and backward each touch :math:`O((N + E) H)` numbers in all, with one gather and
+one write per level.
+"""
+from __future__ import annotations
+
+from typing import List, Optional, Sequence, Tuple
+
+import torch
+from torch import Tensor
+
+__all__ = ["LevelStore", "ListLevelStore", "level_store"]
+
+
+class LevelStore:
+    """The buffers of one pass: ``values`` (forward) and ``grads`` (backward), one per state tensor."""
+
+    def __init__(self, level_ptr: Sequence[int]) -> None:
+        self.level_ptr = level_ptr
+        self.values: Optional[List[Tensor]] = None
+        self.grads: Optional[List[Tensor]] = None
+        self.tokens: List[Optional[Tensor]] = [None] * (len(level_ptr) - 1)
+
+    def write(self, level: int, states: Tuple[Tensor, ...]) -> None:
+        """Stores the states of ``level`` (in level-major row order)."""
+        if self.values is None:
+            total = self.level_ptr[-1]
+            sizes = [b - a for a, b in zip(self.level_ptr[:-1], self.level_ptr[1:])]
+            self.values = [s.new_empty((total, *s.shape[1:])) for s in states]
+            self.level_views = [buffer.split(sizes) for buffer in self.values]
+        self.tokens[level] = _Write.apply(self, level, *states)
+
+    def gather(self, index: Tensor, levels: Sequence[int], final: bool = False) -> Tuple[Tensor, ...]:
+        """Rows ``index`` (level-major positions on ``levels``) of every state tensor."""
+        tokens = [self.tokens[level] for level in levels if self.tokens[level] is not None]
+        return _Gather.apply(self, index, final, *tokens)
+
+
+class ListLevelStore:
+    """The same interface in plain tensor operations, for ``torch.compile`` (which traces them
+    and plans the memory itself): a level's states are kept as they are, and a gather reads
+    from the concatenation of the levels it spans."""
+
+    def __init__(self, level_ptr: Sequence[int]) -> None:
+        self.level_ptr = level_ptr
+        self.levels: List[Optional[Tuple[Tensor, ...]]] = [None] * (len(level_ptr) - 1)
+
+    def write(self, level: int, states: Tuple[Tensor, ...]) -> None:
+        self.levels[level] = tuple(states)
+
+    def gather(self, index: Tensor, levels: Sequence[int], final: bool = False) -> Tuple[Tensor, ...]:
+        levels = list(levels)
+        first, last = min(levels), max(levels)
+        spanned = [self.levels[level] for level in range(first, last + 1)]
+        parts = spanned[0] if len(spanned) == 1 else tuple(torch.cat(p, 0) for p in zip(*spanned))
+        local = index - self.level_ptr[first] if self.level_ptr[first] else index
+        return tuple(p.index_select(0, local) for p in parts)
+
+
+def level_store(level_ptr: Sequence[int]):
+    """:class:`LevelStore` in eager mode, :class:`ListLevelStore` under ``torch.compile``."""
+    return ListLevelStore(level_ptr) if torch.compiler.is_compiling() else LevelStore(level_ptr)
+
+
+class _Write(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, store: LevelStore, level: int, *states: Tensor) -> Tensor:
+        for views, state in zip(store.level_views, states):
+            views[level].copy_(state)
+        ctx.store, ctx.rows = store, (store.level_ptr[level], store.level_ptr[level + 1])
+        return states[0].new_empty(0)
+
+    @staticmethod
+    def backward(ctx, _token_grad: Tensor):
+        store, (start, end) = ctx.store, ctx.rows
+        if store.grads is None:
+            return (None, None) + (None,) * len(store.values)
+        return (None, None) + tuple(grad[start:end] for grad in store.grads)
+
+
+class _Gather(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, store: LevelStore, index: Tensor, final: bool, *tokens: Tensor) -> Tuple[Tensor, ...]:
+        ctx.store, ctx.final, ctx.num_tokens = store, final, len(tokens)
+        ctx.save_for_backward(index)
+        if tokens:
+            ctx.token_like = tokens[0]
+        return tuple(buffer.index_select(0, index) for buffer in store.values)
+
+    @staticmethod
+    def backward(ctx, *grads: Optional[Tensor]):
+        store = ctx.store
+        (index,) = ctx.saved_tensors
+        if ctx.final or store.grads is None:  # the final read runs first in every backward pass
+            store.grads = [torch.zeros_like(buffer) for buffer in store.values]
+        for grad_buffer, grad in zip(store.grads, grads):
+            if grad is not None:
+                grad_buffer.index_add_(0, index, grad)
+        no_grad = ctx.token_like.new_zeros(0) if ctx.num_tokens else None
+        return (None, None, None) + (no_grad,) * ctx.num_tokens

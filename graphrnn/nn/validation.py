@@ -1,0 +1,65 @@
+"""Checks run on a layer's hot path: shapes and dtypes on the host, values with :func:`device_assert`.
+
+Nothing here synchronises with an accelerator: what needs a tensor's values is either
+checked where the plan is built (on the CPU) or queued as an asynchronous device assert.
+"""
+from __future__ import annotations
+
+from typing import Dict, Optional
+
+import torch
+from torch import Tensor
+
+from graphrnn.graph.checks import device_assert
+from graphrnn.graph.plan import TopologicalPlan
+
+__all__ = ["check_plan_type", "check_edge_type_shape", "check_edge_inputs", "check_features", "check_dtype"]
+
+
+def check_plan_type(plan) -> None:
+    if not isinstance(plan, TopologicalPlan):
+        raise TypeError(f"plan must be a graphrnn.graph.TopologicalPlan (from layer.plan(edge_index, num_nodes)), "
+                        f"got {type(plan).__name__}")
+
+
+def check_edge_type_shape(edge_type: Optional[Tensor], num_edges: int, num_edge_types: Optional[int]) -> Tensor:
+    """``edge_type`` of shape ``[E]`` with integer values in ``[0, num_edge_types)`` (values checked asynchronously;
+    any non-negative type when ``num_edge_types`` is ``None``)."""
+    if edge_type is None:
+        raise ValueError(f"this layer has num_edge_types={num_edge_types}: pass edge_type (LongTensor [E]) "
+                         "with the type of every edge")
+    if not isinstance(edge_type, Tensor) or edge_type.dim() != 1 or edge_type.numel() != num_edges:
+        shape = list(edge_type.shape) if isinstance(edge_type, Tensor) else type(edge_type).__name__
+        raise ValueError(f"edge_type must be a LongTensor of shape [E]=[{num_edges}], got {shape}")
+    if edge_type.dtype not in (torch.int64, torch.int32):
+        raise ValueError(f"edge_type must hold integer type ids (torch.long), got dtype {edge_type.dtype}")
+    if num_edges and num_edge_types is None:
+        device_assert((edge_type >= 0).all(), "edge_type holds a negative type id")
+    elif num_edges:
+        device_assert(((edge_type >= 0) & (edge_type < num_edge_types)).all(),
+                      f"edge_type holds a type outside 0..{num_edge_types - 1} (the layer has "
+                      f"num_edge_types={num_edge_types})")
+    return edge_type.long()
+
+
+def check_edge_inputs(edge_inputs: Dict[str, Tensor], num_edges: int) -> None:
+    for name, tensor in edge_inputs.items():
+        if not isinstance(tensor, Tensor) or tensor.dim() == 0 or tensor.size(0) != num_edges:
+            shape = list(tensor.shape) if isinstance(tensor, Tensor) else type(tensor).__name__
+            raise ValueError(f"edge input {name!r} must have one row per edge ([E]=[{num_edges}] first), got {shape}")
+
+
+def check_features(x: Tensor, name: str, enabled: bool = True) -> None:
+    """NaN/inf in ``x`` raise (asynchronously on an accelerator) unless ``enabled`` is False."""
+    if enabled and x.numel():
+        device_assert(torch.isfinite(x).all(),
+                      f"{name} has a NaN or inf value; it would spread to every node downstream. Clean the input, "
+                      "or pass check_finite=False to skip this check")
+
+
+def check_dtype(x: Tensor, weight: Tensor, name: str, layer: str) -> None:
+    """``x`` must have the dtype of the layer's parameters (no silent up- or down-cast)."""
+    if x.dtype != weight.dtype:
+        fix = "double()" if x.dtype == torch.float64 else ("float()" if x.dtype == torch.float32 else f"to({x.dtype})")
+        raise TypeError(f"{name} is {x.dtype} but {layer}'s parameters are {weight.dtype}; call "
+                        f"layer.{fix} on the layer, or convert the input with {name}.to({weight.dtype})")

@@ -1,0 +1,226 @@
+"""ChainRNN with plans: edge-type selection, edge weights, host syncs, gradients through the level store."""
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from nn_testing import child_sum_reference, dags, init_params
+from torch.profiler import profile
+
+from graphrnn.data import PARENT, DataLoader, chain_graph, tree_graph
+from graphrnn.nn import ChainRNN, RecurrentMessagePassing
+
+DT = torch.float64
+#: operators that read a tensor's value on the host (a host-device sync on an accelerator)
+SYNC_OPS = {"aten::item", "aten::_local_scalar_dense", "aten::nonzero", "aten::unique", "aten::_unique2",
+            "aten::unique_consecutive", "aten::bincount", "aten::masked_select", "aten::equal"}
+
+
+def gen(seed):
+    return torch.Generator().manual_seed(seed)
+
+
+@st.composite
+def trees(draw, max_nodes=9):
+    n = draw(st.integers(1, max_nodes))
+    return [-1] + [draw(st.integers(0, i - 1)) for i in range(1, n)]
+
+
+@settings(max_examples=30, deadline=None)
+@given(trees(), st.sampled_from(["lstm", "gru", "rnn"]))
+def test_child_sum_over_parent_edges_of_a_tree_graph(parents, cell):
+    """The README's tree example: leaves to root over PARENT edges only, SIBLING edges ignored."""
+    n = len(parents)
+    data = tree_graph(torch.zeros(n, dtype=torch.long), parents)
+    layer = ChainRNN(3, 4, cell=cell, flow="target_to_source", edge_types=[PARENT]).double()
+    init_params(layer, gen(n))
+    x = torch.randn(n, 3, dtype=DT, generator=gen(n + 1))
+    got = layer(x, data.edge_index, edge_type=data.edge_type)
+    children_to_parent = [(v, p) for v, p in enumerate(parents) if p >= 0]
+    expected, _ = child_sum_reference(layer.cell, cell, x, n, children_to_parent)
+    torch.testing.assert_close(got, expected, rtol=1e-9, atol=1e-9)
+
+
+def test_following_every_edge_of_a_tree_graph_is_not_child_sum():
+    parents = [-1, 0, 0, 0]
+    data = tree_graph(torch.zeros(4, dtype=torch.long), parents)
+    layer = ChainRNN(3, 4, flow="target_to_source").double()
+    x = torch.randn(4, 3, dtype=DT, generator=gen(0))
+    selected = ChainRNN(3, 4, flow="target_to_source", edge_types=[PARENT]).double()
+    selected.load_state_dict(layer.state_dict())
+    assert not torch.allclose(layer(x, data.edge_index), selected(x, data.edge_index, edge_type=data.edge_type))
+    with pytest.raises(ValueError, match="needs edge_type"):
+        selected(x, data.edge_index)
+
+
+@settings(max_examples=25, deadline=None)
+@given(dags(min_nodes=1, max_nodes=9, kind="general"))
+def test_edge_weight_scales_each_message(graph):
+    n, edges = graph
+    layer = ChainRNN(2, 3, cell="lstm").double()
+    init_params(layer, gen(1))
+    x = torch.randn(n, 2, dtype=DT, generator=gen(2))
+    weight = torch.rand(len(edges), dtype=DT, generator=gen(3))
+    edge_index = torch.tensor(edges, dtype=torch.long).t().reshape(2, -1)
+    h, c = layer(x, edge_index, edge_weight=weight, return_state=True)
+    reference_h, reference_c = [None] * n, [None] * n
+    import networkx as nx
+
+    g = nx.DiGraph()
+    g.add_nodes_from(range(n))
+    g.add_edges_from(edges)
+    for v in nx.topological_sort(g):
+        h_in, c_in = x.new_zeros(1, 3), x.new_zeros(1, 3)
+        for e, (u, w) in enumerate(edges):
+            if w == v:
+                h_in, c_in = h_in + weight[e] * reference_h[u], c_in + weight[e] * reference_c[u]
+        reference_h[v], reference_c[v] = layer.cell(x[v:v + 1], (h_in, c_in))
+    torch.testing.assert_close(h, torch.cat(reference_h), rtol=1e-9, atol=1e-9)
+    torch.testing.assert_close(c, torch.cat(reference_c), rtol=1e-9, atol=1e-9)
+
+
+def test_edge_weight_errors():
+    layer = ChainRNN(2, 3)
+    x, edge_index = torch.randn(3, 2), torch.tensor([[0, 1], [1, 2]])
+    with pytest.raises(ValueError, match=r"edge_weight must have shape \[E\]=\[2\]"):
+        layer(x, edge_index, edge_weight=torch.ones(3))
+    with pytest.raises(TypeError, match="edge_weight must be a float tensor"):
+        layer(x, edge_index, edge_weight=torch.ones(2, dtype=torch.long))
+    with pytest.raises(ValueError, match="edge_weight has a NaN"):
+        layer(x, edge_index, edge_weight=torch.tensor([1.0, float("nan")]))
+
+
+def test_float64_input_into_float32_layer():
+    with pytest.raises(TypeError, match=r"call layer.double\(\) on the layer"):
+        ChainRNN(2, 3)(torch.randn(3, 2, dtype=DT), torch.tensor([[0, 1], [1, 2]]))
+
+
+def test_plan_for_another_graph_of_the_same_size_is_refused():
+    layer = ChainRNN(2, 3)
+    x = torch.randn(3, 2)
+    plan = layer.plan(torch.tensor([[0, 1], [1, 2]]), 3)
+    with pytest.raises(ValueError, match="another graph of the same size"):
+        layer(x, torch.tensor([[1, 0], [2, 1]]), plan=plan)
+
+
+def test_backward_twice_through_the_level_store():
+    """retain_graph: a second backward pass gives the same gradients (the store's buffer is reset)."""
+    tree = [(0, 1), (0, 2), (1, 3), (1, 4), (2, 5)]
+    edge_index = torch.tensor(tree).t()
+    layer = ChainRNN(2, 3, flow="target_to_source", fused=False).double()
+    x = torch.randn(6, 2, dtype=DT, generator=gen(0), requires_grad=True)
+    out = layer(x, edge_index).pow(2).sum()
+    first = torch.autograd.grad(out, [x, layer.cell.weight_hh], retain_graph=True)
+    second = torch.autograd.grad(out, [x, layer.cell.weight_hh])
+    for a, b in zip(first, second):
+        torch.testing.assert_close(a, b)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_gradcheck_on_a_dag_with_a_plan(cell):
+    edges = torch.tensor([[0, 0, 1, 2, 3], [1, 2, 3, 3, 4]])
+    layer = ChainRNN(2, 2, cell=cell).double()
+    plan = layer.plan(edges, 5)
+    x = torch.randn(5, 2, dtype=DT, generator=gen(3), requires_grad=True)
+    h0 = torch.randn(5, 2, dtype=DT, generator=gen(1), requires_grad=True)
+    c0 = torch.randn(5, 2, dtype=DT, generator=gen(2))
+
+    def run(x, h0):
+        return layer(x, edges, plan=plan, initial_state=(h0, c0) if cell == "lstm" else h0)
+
+    assert torch.autograd.gradcheck(run, (x, h0))
+
+
+def sync_ops(step):
+    with profile() as prof:
+        step()
+    return sorted({e.name for e in prof.events()} & SYNC_OPS)
+
+
+def tree_batch(count=6):
+    graphs = []
+    for i in range(count):
+        parents = [-1, 0, 0, 1, 1, 2, 5][: 3 + i % 5]
+        data = tree_graph(torch.zeros(len(parents), dtype=torch.long), parents)
+        data.x = torch.randn(len(parents), 3, generator=gen(i))
+        graphs.append(data)
+    return graphs
+
+
+@pytest.mark.parametrize("case", ["chains fused", "chains generic", "trees child-sum", "dag"])
+def test_a_training_step_given_a_plan_reads_nothing_on_the_host(case):
+    if case.startswith("chains"):
+        layer = ChainRNN(3, 4, fused=case.endswith("fused"))
+        graphs = [chain_graph(torch.randn(n, 3, generator=gen(n))) for n in (4, 2, 5)]
+        batch = next(iter(DataLoader(graphs, batch_size=3, plans={"plan": layer.planner()})))
+        kwargs = {}
+    elif case == "trees child-sum":
+        layer = ChainRNN(3, 4, flow="target_to_source", edge_types=[PARENT])
+        batch = next(iter(DataLoader(tree_batch(), batch_size=6, plans={"plan": layer.planner()})))
+        kwargs = {"edge_type": batch.edge_type}
+    else:
+        layer = ChainRNN(3, 4, cell="gru")
+        batch = next(iter(DataLoader(tree_batch(), batch_size=6, plans={"plan": layer.planner()})))
+        kwargs = {}
+    optimizer = torch.optim.SGD(layer.parameters(), lr=0.1)
+
+    def step():
+        optimizer.zero_grad()
+        layer(batch.x, batch.edge_index, plan=batch.plan, **kwargs).pow(2).mean().backward()
+        optimizer.step()
+
+    step()
+    assert sync_ops(step) == []
+    assert sync_ops(lambda: layer(batch.x, batch.edge_index, **kwargs)) != []  # without a plan it builds one
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_a_training_step_given_a_plan_never_syncs_on_cuda():
+    layer = ChainRNN(3, 4, flow="target_to_source", edge_types=[PARENT]).cuda()
+    batch = next(iter(DataLoader(tree_batch(), batch_size=6, plans={"plan": layer.planner()}))).to("cuda")
+    layer(batch.x, batch.edge_index, plan=batch.plan, edge_type=batch.edge_type).sum().backward()
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        layer(batch.x, batch.edge_index, plan=batch.plan, edge_type=batch.edge_type).sum().backward()
+    finally:
+        torch.cuda.set_sync_debug_mode(0)
+
+
+def test_no_graph_breaks_given_a_plan():
+    layer = ChainRNN(3, 4, flow="target_to_source", edge_types=[PARENT])
+    batch = next(iter(DataLoader(tree_batch(3), batch_size=3, plans={"plan": layer.planner()})))
+    explanation = torch._dynamo.explain(layer)(batch.x, batch.edge_index, plan=batch.plan,
+                                                edge_type=batch.edge_type)
+    assert explanation.graph_break_count == 0
+
+
+# ------------------------------------------------------------------ hooks
+def test_misspelt_hook_argument_is_named_at_construction():
+    class Misspelt(RecurrentMessagePassing):
+        def message(self, stat_j):
+            return stat_j
+
+        def update(self, aggr):
+            return aggr
+
+        def initial_message(self, num_nodes):
+            return torch.zeros(num_nodes, 1)
+
+    with pytest.raises(TypeError, match="takes 'stat_j': did you mean 'state_j'"):
+        Misspelt()
+
+
+def test_unknown_hook_input_lists_what_is_available():
+    class WantsY(RecurrentMessagePassing):
+        def message(self, state_j, y_j):
+            return state_j
+
+        def update(self, aggr, x):
+            return aggr
+
+        def initial_message(self, num_nodes, x):
+            return x.new_zeros(num_nodes, 1)
+
+    layer = WantsY()
+    with pytest.raises(TypeError, match=r"message\(\) asks for \['y_j'\].*available: .*'x_i', 'x_j'"):
+        layer.propagate_topological(torch.tensor([[0], [1]]), 2, node_inputs={"x": torch.randn(2, 1)})
