@@ -19,7 +19,7 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Uni
 import networkx as nx
 import torch
 
-from graphrnn.data import PARENT, DataLoader, TopologicalLevels, chain_graph, tree_graph
+from graphrnn.data import PARENT, DataLoader, chain_graph, tree_graph
 from graphrnn.nn import ChainRNN, topological_levels
 
 __all__ = ["interleaved_medians", "markdown_table", "chain_vs_torch", "tree_vs_recursion", "tree_cuda_graphs",
@@ -230,7 +230,7 @@ def _tree_graphs(trees: int, min_nodes: int, max_nodes: int, input_size: int, wi
             keep = data.edge_type == PARENT
             data.edge_index, data.edge_type = data.edge_index[:, keep], data.edge_type[keep]
         data.x = torch.randn(n, input_size, generator=generator)
-        graphs.append(TopologicalLevels(reverse=True)(data))
+        graphs.append(data)
     return graphs
 
 
@@ -281,7 +281,7 @@ def tree_vs_recursion(trees: int = 256, min_nodes: int = 10, max_nodes: int = 30
                       check_trees: int = 64) -> Table:
     """Topological pass (ChainRNN LSTM, child-sum) over random trees vs :func:`node_by_node`.
 
-    "ours" is given the batch's precomputed levels (it builds its plan in every forward);
+    "ours" is given the batch's levels, computed once (it builds its plan in every forward);
     "plan built once" is given the plan the loader built. Batches of more than
     ``recursion_max_nodes`` nodes skip timing the recursion (its columns show "-"); the
     outputs are then checked against the recursion on the first ``check_trees`` trees.
@@ -301,18 +301,21 @@ def tree_vs_recursion(trees: int = 256, min_nodes: int = 10, max_nodes: int = 30
         layer = _tree_layer(input_size, hidden, reverse, seed, device)
         batch = _tree_batch(trees, min_nodes, max_nodes, input_size, with_siblings, generator,
                             plans={"plan": layer.planner()})
-        level = batch.reverse_level if reverse else batch.level
         edges = batch.edge_index.flip(0) if reverse else batch.edge_index
-        order, predecessors = _order_and_predecessors(edges, batch.num_nodes)
+        level = topological_levels(edges, batch.num_nodes)  # those of every tree (a batch is a disjoint union)
         timed_recursion = recursion_max_nodes is None or batch.num_nodes <= recursion_max_nodes
         checked = torch.ones(batch.num_nodes, dtype=torch.bool) if timed_recursion else batch.batch < check_trees
+        order, predecessors = _order_and_predecessors(edges[:, checked[edges[0]] & checked[edges[1]]],
+                                                      batch.num_nodes)
+        keep = checked.tolist()
+        order = [v for v in order if keep[v]]
         batch = batch.to(device)
         x, level = batch.x.requires_grad_(), level.to(device)
         ours = lambda: layer(x, batch.edge_index, level=level)  # noqa: E731
         planned = lambda: layer(x, batch.edge_index, plan=batch.plan)  # noqa: E731
         recursion = lambda: node_by_node(layer, x, order, predecessors)  # noqa: E731
         with torch.no_grad():
-            expected = node_by_node(layer, x, [v for v in order if checked[v]], predecessors)
+            expected = node_by_node(layer, x, order, predecessors)
             mask = checked.to(device)
             error = max((fn()[mask] - expected).abs().max().item() for fn in (ours, planned))
         forward = {"ours": ours, "planned": planned, **({"recursion": recursion} if timed_recursion else {})}
