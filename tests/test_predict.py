@@ -156,3 +156,14 @@ def test_train_drnn_on_a_bad_tree_file_names_the_line(tmp_path, capsys):
     assert main(["train", "drnn", "--data", str(tmp_path / "trees.tsv"), "--epochs", "1", "--out",
                  str(tmp_path / "out")]) == 2
     assert "trees.tsv:2: bad tree in column 2: 1 '(' left open" in capsys.readouterr().err
+
+
+def test_train_sim_on_a_bad_volleyball_file_names_the_line(tmp_path, capsys):
+    for video in ("7", "10"):
+        folder = tmp_path / "videos" / video
+        folder.mkdir(parents=True)
+        (folder / "annotations.txt").write_text("1.jpg r_spike 10 10 20 40 spiking\n2.jpg r_set 1 2 3\n",
+                                                encoding="utf-8")
+    assert main(["train", "sim", "--data", str(tmp_path), "--epochs", "1", "--out", str(tmp_path / "out")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "videos/7/annotations.txt:2: expected '<frame>.jpg <activity>'" in error and "\n" not in error

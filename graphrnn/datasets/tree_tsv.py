@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Callable, Dict, List, Sequence, Tuple
 
-from graphrnn.datasets.synthetic_trees import ROOT, TreeExample, read_dataset
+from graphrnn.datasets.synthetic_trees import ROOT, SPLITS, TreeExample, read_dataset
 from graphrnn.datasets.text import HELD_OUT_FRACTION, DataFormatError, hold_out, read_lines, where
 
 __all__ = ["OPEN", "CLOSE", "parse_bracketed", "format_bracketed", "read_tree_tsv", "load_tree_data"]
@@ -106,6 +106,23 @@ def read_tree_tsv(path: os.PathLike | str) -> List[TreeExample]:
     return examples
 
 
+def _read_authors_layout(path: Path) -> Dict[str, List[TreeExample]]:
+    """:func:`~graphrnn.datasets.synthetic_trees.read_dataset`, after checking that every file is UTF-8 and the
+    three files of a split have as many lines (each problem as one :class:`DataFormatError` naming the line)."""
+    for split in SPLITS:
+        files = [path / split / name for name in ("s.toks", "t.toks", "t.parents")]
+        counts = {file: len(read_lines(file, "one example")) for file in files if file.is_file()}
+        if len(set(counts.values())) > 1:
+            short, long_ = min(counts, key=counts.get), max(counts, key=counts.get)
+            raise DataFormatError(f"{where(short, counts[short] + 1)}: the file ends here but {long_.name} has "
+                                  f"{counts[long_]} lines; expected one line per example in s.toks, t.toks and "
+                                  "t.parents")
+    try:
+        return read_dataset(path)
+    except ValueError as error:  # a line that is not one tree, named by read_split
+        raise DataFormatError(str(error)) from None
+
+
 def load_tree_data(path: os.PathLike | str, seed: int = 0, fraction: float = HELD_OUT_FRACTION,
                    log: Callable[[str], None] = lambda message: None) -> Dict[str, List[TreeExample]]:
     """``{"train", "dev", "test"}`` examples of a folder in the authors' layout or of a TSV file.
@@ -119,7 +136,7 @@ def load_tree_data(path: os.PathLike | str, seed: int = 0, fraction: float = HEL
     """
     path = Path(path)
     if path.is_dir():
-        return read_dataset(path)
+        return _read_authors_layout(path)
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist; pass a folder in the authors' layout "
                                 "(<dir>/{train,dev,test}/{s.toks,t.toks,t.parents}) or a sentence<TAB>tree .tsv file")

@@ -278,7 +278,7 @@ def run_task(args: argparse.Namespace) -> str:
     variant = (Variant("mlp") if args.mlp else
                Variant("sim", args.iterations, gated=not args.no_gates, tied=not args.untied))
     if args.data is not None:
-        data = volleyball_data(Path(args.data))
+        data = _checked_volleyball_data(Path(args.data))
     else:
         train_size = args.train_size or (300 if args.quick else 2000)
         data = synthetic_data(train_size, max(100, train_size // 4), args.seed)
@@ -289,6 +289,20 @@ def run_task(args: argparse.Namespace) -> str:
                     progress=True, device=args.device, resume=args.resume, lr_schedule=None)
     return (f"{row['model']} on {data.description}: scene accuracy {row['scene_accuracy']:.1f}%, "
             f"action accuracy {row['action_accuracy']:.1f}% after {row['epochs']} epochs")
+
+
+def _checked_volleyball_data(directory: Path) -> SceneData:
+    """:func:`volleyball_data`, with every problem of a file as one :class:`DataFormatError` naming its line."""
+    from graphrnn.datasets.text import DataFormatError, read_lines
+    from graphrnn.datasets.volleyball import annotation_files
+
+    for video in ("7", "10"):
+        for _, path in annotation_files(directory, [video]):
+            read_lines(path, "one annotated frame")  # UTF-8, or an error naming the line
+    try:
+        return volleyball_data(directory)
+    except ValueError as error:  # read_annotations names the file and line
+        raise DataFormatError(str(error)) from None
 
 
 def section(quick: bool, seed: int):

@@ -86,3 +86,20 @@ def test_load_tree_data_cuts_dev_and_test_and_says_so(tmp_path):
         load_tree_data(tmp_path / "trees.txt")
     with pytest.raises(FileNotFoundError, match="does not exist"):
         load_tree_data(tmp_path / "missing.tsv")
+
+
+def test_authors_layout_problems_are_one_line_naming_the_line(tmp_path):
+    from graphrnn.datasets.synthetic_trees import generate_dataset, write_dataset
+
+    write_dataset(tmp_path, generate_dataset(0, sizes=(4, 2, 2)))
+    assert {k: len(v) for k, v in load_tree_data(tmp_path).items()} == {"train": 4, "dev": 2, "test": 2}
+    parents = tmp_path / "dev" / "t.parents"
+    parents.write_text(parents.read_text().splitlines()[0] + "\n", encoding="utf-8")
+    with pytest.raises(DataFormatError, match=r"dev/t.parents:2: the file ends here but s.toks has 2 lines"):
+        load_tree_data(tmp_path)
+    parents.write_text("1\n0 0\n", encoding="utf-8")
+    with pytest.raises(DataFormatError, match=r"dev, line 1: t.toks has \d+ labels but t.parents 1 indices"):
+        load_tree_data(tmp_path)
+    parents.write_bytes(b"0\n\xff\n")
+    with pytest.raises(DataFormatError, match=r"dev/t.parents:2: byte 0xff is not UTF-8"):
+        load_tree_data(tmp_path)
