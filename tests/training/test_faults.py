@@ -71,6 +71,7 @@ def zygote():
     process.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(5))
 def test_sigkill_at_random_moments_then_resume_is_bit_identical(zygote, tmp_path, seed):
     reference = tmp_path / "reference"
@@ -180,6 +181,7 @@ def test_disk_full_through_the_command_line_is_one_line_and_the_checkpoint_survi
     assert load_checkpoint(out / "checkpoint.pt")["epoch"] == 1
 
 
+@pytest.mark.slow
 def test_ctrl_c_on_the_command_line_prints_one_line_and_its_resume_command_works(zygote, tmp_path):
     out, log = tmp_path / "rnn", tmp_path / "stderr.txt"
     argv = ["train", "rnn", "--quick", "--epochs", "40", "--hidden", "8", "--out", str(out), "--device", "cpu"]
