@@ -422,6 +422,10 @@ class DRNN(nn.Module):
                     state_dict[new] = state_dict.pop(old)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
+    def __repr__(self) -> str:
+        """One line, as PyG layers print."""
+        return f"{type(self).__name__}({self.extra_repr()})"
+
     def extra_repr(self) -> str:
         offsets = "" if self.topology_offsets else ", topology_offsets=False"
         dropout = f", dropout={self.dropout}" if self.dropout else ""

@@ -453,9 +453,30 @@ class HMM(nn.Module):
                 torch.log_softmax(self.emission_logits, dim=-1))
 
     # -------------------------------------------------------------- inference
-    def forward(self, batch: Data) -> Tensor:
-        """Same as :meth:`log_likelihood`."""
-        return self.log_likelihood(batch)
+    def forward(self, x, edge_index: Optional[Tensor] = None, *, batch: Optional[Tensor] = None,
+                num_graphs: Optional[int] = None, plan: Optional["ChainsPlan"] = None) -> Tensor:
+        r""":meth:`log_likelihood` of every graph, shape :math:`(B)`. Two forms:
+
+        - ``model(x, edge_index, batch=None, num_graphs=None, plan=None)`` over tensors, as a PyG
+          layer: ``x`` ``LongTensor [N]`` symbols, chains in ``edge_index``, ``batch`` ``[N]``;
+        - ``model(data)`` over a (batch of) :func:`~graphrnn.data.chain_graph` graph(s).
+        """
+        if isinstance(x, Data):
+            if edge_index is not None or batch is not None or plan is not None:
+                raise TypeError("pass either a batch of chain graphs or the tensors (x, edge_index, batch=...)")
+            return self.log_likelihood(x)
+        if not isinstance(x, Tensor) or not isinstance(edge_index, Tensor):
+            raise TypeError(f"pass x (LongTensor [N]) and edge_index (LongTensor [2, E]), or a batch of chain graphs; "
+                            f"got {type(x).__name__} and {type(edge_index).__name__}")
+        num_graphs = num_graphs if num_graphs is not None else (plan.num_graphs if plan is not None else None)
+        data = Data(x=x, edge_index=edge_index, num_nodes=x.size(0))
+        if batch is not None:
+            data = Batch(x=x, edge_index=edge_index, num_nodes=x.size(0), batch=batch)
+            if num_graphs is not None:
+                data._num_graphs = num_graphs
+        if plan is not None:
+            setattr(data, PLAN_KEY, plan)
+        return self.log_likelihood(data)
 
     def log_likelihood(self, batch: Data) -> Tensor:
         r""":math:`\log p(x_{1:T})` of every graph, shape :math:`(B)` (differentiable).
@@ -775,6 +796,9 @@ class HMM(nn.Module):
 
     def extra_repr(self) -> str:
         return f"num_states={self.num_states}, num_symbols={self.num_symbols}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.extra_repr()})"
 
 
 # --------------------------------------------------------------------------- helpers

@@ -435,7 +435,9 @@ class RecurrentMessagePassing(MessagePassing):
             parts.append(f"aggr={self.aggr!r}")
         return ", ".join(parts)
 
-    __repr__ = torch.nn.Module.__repr__
+    def __repr__(self) -> str:
+        """One line, as PyG layers print (e.g. ``ChainRNN(16, 32, cell='lstm')``)."""
+        return f"{type(self).__name__}({self.extra_repr()})"
 
 
 def _accepted_params(function) -> frozenset:

@@ -92,7 +92,12 @@ class SceneUnary(nn.Module):
         return x_person, x_scene, self.person_head(x_person), self.scene_head(x_scene)
 
     def extra_repr(self) -> str:
-        return f"activation={self.activation_name!r}"
+        return (f"{self.person_proj.in_features}, {self.scene_proj.in_features}, {self.person_proj.out_features}, "
+                f"num_actions={self.person_head.out_features}, num_activities={self.scene_head.out_features}, "
+                f"activation={self.activation_name!r}")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.extra_repr()})"
 
 
 class SimIteration(nn.Module):
@@ -361,7 +366,9 @@ class StructureInferenceMachine(RecurrentMessagePassing):
         return rows.place(actions, activities) + (input_prediction if self.tie_weights else input_prediction[:, step])
 
     def extra_repr(self) -> str:
-        return (f"num_actions={self.num_actions}, num_activities={self.num_activities}, "
+        return (f"{self.unary.person_proj.in_features}, {self.unary.scene_proj.in_features}, "
+                f"{self.unary.person_proj.out_features}, "
+                f"num_actions={self.num_actions}, num_activities={self.num_activities}, "
                 f"message_channels={self.message_channels}, gated={self.gated}, " + super().extra_repr())
 
 

@@ -65,3 +65,15 @@ def test_a_plan_for_another_batch_is_refused():
     other.hmm_plan = batch.hmm_plan
     with pytest.raises(ValueError, match="different graph|another graph"):
         hmm.log_likelihood(other)
+
+
+def test_tensor_form_equals_the_batch_form():
+    hmm = HMM(3, 4, dtype=torch.float64)
+    batch = next(iter(DataLoader(sequences(), batch_size=5, plans=hmm.planners())))
+    expected = hmm(batch)
+    torch.testing.assert_close(hmm(batch.x, batch.edge_index, batch=batch.batch, num_graphs=5), expected)
+    torch.testing.assert_close(hmm(batch.x, batch.edge_index, batch=batch.batch, plan=batch.hmm_plan), expected)
+    single = sequences(1)[0]
+    torch.testing.assert_close(hmm(single.x, single.edge_index), hmm(single))
+    with pytest.raises(TypeError, match="pass x"):
+        hmm(batch.x)
