@@ -183,8 +183,8 @@ class DRNN(nn.Module):
             carried = False
         else:
             carried = True
-        return self._forward_tensors(data.y, data.edge_index, getattr(data, "edge_type", None), root_state, data.has_children,
-                                     data.has_next_sibling, batch=batch, plan=plan, memory=memory,
+        return self._forward_tensors(data.y, data.edge_index, getattr(data, "edge_type", None), root_state,
+                                     data.has_children, data.has_next_sibling, batch=batch, plan=plan, memory=memory,
                                      memory_mask=memory_mask, _carried=carried)
 
     def _forward_tensors(self, labels: Tensor, edge_index: Tensor, edge_type: Tensor, root_state: RootState,

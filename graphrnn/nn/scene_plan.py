@@ -15,7 +15,8 @@ __all__ = ["ScenePlan", "ScenePlanner", "build_scene_plan", "PLAN_KEY"]
 #: the batch attribute that carries a SIM's plan (see ``StructureInferenceMachine.planners``)
 PLAN_KEY = "sim_plan"
 #: (source node type, target node type) of every scene edge type
-EDGE_ENDPOINTS = {PERSON_TO_PERSON: (PERSON, PERSON), PERSON_TO_SCENE: (PERSON, SCENE), SCENE_TO_PERSON: (SCENE, PERSON)}
+EDGE_ENDPOINTS = {PERSON_TO_PERSON: (PERSON, PERSON), PERSON_TO_SCENE: (PERSON, SCENE),
+                  SCENE_TO_PERSON: (SCENE, PERSON)}
 _NAMES = {PERSON: "person", SCENE: "scene"}
 _TYPE_NAMES = {PERSON_TO_PERSON: "PERSON_TO_PERSON", PERSON_TO_SCENE: "PERSON_TO_SCENE",
                SCENE_TO_PERSON: "SCENE_TO_PERSON"}

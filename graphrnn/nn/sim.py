@@ -9,10 +9,8 @@ from torch_geometric.data.data import BaseData
 
 from graphrnn.data.graphs import (
     NUM_SCENE_EDGE_TYPES,
-    PERSON,
     PERSON_TO_PERSON,
     PERSON_TO_SCENE,
-    SCENE,
     SCENE_TO_PERSON,
 )
 

@@ -93,7 +93,8 @@ class TreePlan:
 
     def __repr__(self) -> str:
         return (f"TreePlan(num_nodes={self.num_nodes}, num_trees={self.num_trees}, "
-                f"ancestral_senders={self.ancestral.senders.numel()}, fraternal_senders={self.fraternal.senders.numel()})")
+                f"ancestral_senders={self.ancestral.senders.numel()}, "
+                f"fraternal_senders={self.fraternal.senders.numel()})")
 
 
 def tree_links(edge_index: Tensor, edge_type: Optional[Tensor], num_nodes: int) -> Tuple[Tensor, Tensor]:
