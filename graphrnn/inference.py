@@ -8,16 +8,16 @@ vocabularies and label names, and how raw input is read (tokenisation, decoding 
 lines, in batches, on the GPU when there is one. ``graphrnn predict TASK`` is this function
 over the lines of a file or of stdin, so the two give the same output.
 
-=====================  =========  ==========================================  ===============================
-kind                   task       one input                                   one prediction
-=====================  =========  ==========================================  ===============================
-``mixer``              mixer      a sentence (translation, summarization)     the output tokens
-``drnn``               drnn       a sentence (tokens separated by spaces)     the tree, bracketed
-``sequence_classifier``  rnn      a sequence of tokens                        its label
-``language_model``     rnn        a prefix                                    its continuation
-``digits``             rnn        64 pixel values (0-16), row by row          the digit
-``sim``                sim        a scene (Volleyball line or JSON object)    ``activity<TAB>action action ...``
-=====================  =========  ==========================================  ===============================
+Kinds of checkpoint, with their ``graphrnn predict`` task, one input and one prediction:
+
+- ``mixer`` (task ``mixer``): a sentence -> its translation or summary (tokens joined by spaces).
+- ``drnn`` (``drnn``): a sentence, tokens separated by spaces -> the tree, bracketed
+  (``ROOT ( a ( b c ) d )``).
+- ``sequence_classifier`` (``rnn``): a sequence -> its label.
+- ``language_model`` (``rnn``): a prefix -> its continuation.
+- ``digits`` (``rnn``): 64 pixel values (0-16, row by row) -> the digit.
+- ``sim`` (``sim``): a scene (a Volleyball annotation line or a JSON object) ->
+  ``activity<TAB>action action ...``.
 """
 from __future__ import annotations
 

@@ -121,6 +121,7 @@ EXPERIMENTS: Dict[str, Callable[[bool, int], Section]] = {
     "mixer": paper_section("mixer"),
     "drnn": paper_section("drnn"),
     "sim": paper_section("sim"),
+    "method_names": paper_section("method_names"),
 }
 
 

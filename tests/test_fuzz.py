@@ -368,7 +368,7 @@ def test_fuzz_trainer_losses(tmp_path_factory, poison, at):
             return loss
         return {"nan": lambda: loss * float("nan"), "inf": lambda: loss + float("inf"),
                 "-inf": lambda: loss - float("inf"), "vector": lambda: model(batch).squeeze(1),
-                "float": lambda: float(loss), "detached": lambda: loss.detach(),
+                "float": lambda: float(loss.detach()), "detached": lambda: loss.detach(),
                 "huge grad": lambda: loss * 1e39}[poison]()
 
     out = tmp_path_factory.mktemp("fuzz")

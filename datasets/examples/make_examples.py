@@ -8,11 +8,11 @@ Files, one per task and format:
   target is the source's words in reverse order, upper-cased (Tatoeba's column layout).
 - ``subjects/{train,val}.{body,subject}``: 400 + 40 line-aligned email bodies and subject lines
   written from templates (no test split: it is cut from train).
-- ``trees.tsv``: 300 ``sentence<TAB>bracketed tree`` lines from the DRNN's synthetic grammar.
+- ``trees.tsv``: 400 ``sentence<TAB>bracketed tree`` lines: arithmetic in prefix notation and its tree.
 - ``reviews.csv``: 300 ``sequence,label`` records, the label given by the one opinion word.
 - ``counting.txt``: 300 sentences for a language model.
-- ``volleyball/videos/{7,10}/annotations.txt``: toy frames in the Volleyball layout; the group
-  activity is the spiking (or setting, passing) player's side and action.
+- ``volleyball/videos/{7,10}/annotations.txt``: toy frames in the Volleyball layout (video 7 trains,
+  video 10 tests); the group activity is the side and action of the one player whose box shows it.
 - ``inputs/*``: a few inputs per task for ``graphrnn predict``.
 """
 from __future__ import annotations
@@ -51,12 +51,30 @@ def email(draw: random.Random):
     return body, f"{thing} on {day}"
 
 
-def trees(seed: int, count: int = 300):
-    from graphrnn.datasets.synthetic_trees import generate_dataset
-    from graphrnn.datasets.tree_tsv import format_bracketed
+def expression(draw: random.Random, depth: int):
+    """A random arithmetic expression as ``(label, children)``: ``plus``/``times`` take two operands,
+    ``minus`` one, digits none."""
+    if depth == 0 or draw.random() < 0.3:
+        return str(draw.randint(0, 9)), []
+    operator = draw.choice(["plus", "times", "minus"])
+    return operator, [expression(draw, depth - 1) for _ in range(1 if operator == "minus" else 2)]
 
-    for e in generate_dataset(seed, sizes=(count, 0, 0))["train"]:
-        yield f"{' '.join(e.source)}\t{format_bracketed(e.labels, e.parents)}"
+
+def prefix(node) -> list:
+    label, children = node
+    return [label] + [token for child in children for token in prefix(child)]
+
+
+def bracketed(node) -> str:
+    label, children = node
+    return label if not children else f"{label} ( {' '.join(bracketed(child) for child in children)} )"
+
+
+def trees(draw: random.Random, count: int = 400):
+    """Prefix notation -> the expression's tree under ROOT (a DRNN must learn each operator's arity)."""
+    for _ in range(count):
+        node = expression(draw, 3)
+        yield f"{' '.join(prefix(node))}\tROOT ( {bracketed(node)} )"
 
 
 def reviews(draw: random.Random, count: int = 300):
@@ -76,41 +94,54 @@ def counting(draw: random.Random, count: int = 300):
 
 
 def volleyball_frame(draw: random.Random, frame: int) -> str:
-    """12 players, six per side; one player on the activity's side does its action, the others stand or wait."""
+    """12 players, six per side. One player on the activity's side does its action, and its box shows it
+    (spiking: high up and tall; setting: tall and wide; digging: low and crouched); the others stand on
+    that side and wait on the other side."""
     side, action = draw.choice("lr"), draw.choice(["spiking", "setting", "digging"])
     activity = {"spiking": "spike", "setting": "set", "digging": "pass"}[action]
+    actor = draw.randint(0, 5) if side == "l" else draw.randint(6, 11)
     players = []
     for k in range(12):
         left = k < 6
         x = draw.randint(100, 600) + (0 if left else 700)
-        y, h = draw.randint(300, 500), draw.randint(90, 130)
-        chosen = k == (draw.randint(0, 5) if side == "l" else draw.randint(6, 11))
-        doing = action if chosen else draw.choice(["standing", "waiting", "moving"])
-        players.append(f"{x} {y} {h // 2} {h} {doing}")
+        y, h, width = draw.randint(300, 500), draw.randint(90, 130), 0.5
+        doing = "standing" if left == (side == "l") else "waiting"
+        if k == actor:
+            doing = action
+            y, h, width = {"spiking": (draw.randint(150, 200), draw.randint(130, 150), 0.5),
+                           "setting": (y, draw.randint(130, 150), 0.8),
+                           "digging": (draw.randint(450, 520), draw.randint(60, 75), 1.2)}[action]
+        players.append(f"{x} {y} {round(h * width)} {h} {doing}")
     return f"{frame}.jpg {side}_{activity} " + " ".join(players)
 
 
 def main(args: argparse.Namespace) -> None:
-    out, draw = Path(args.out), random.Random(args.seed)
-    write(out / "reverse_upper.tsv", translation(draw))
+    out = Path(args.out)
+
+    def draw(offset: int) -> random.Random:  # one generator per file: changing one file leaves the others
+        return random.Random(args.seed * 100 + offset)
+
+    write(out / "reverse_upper.tsv", translation(draw(0)))
+    emails = draw(1)
     for split, count in (("train", 400), ("val", 40)):
-        pairs = [email(draw) for _ in range(count)]
+        pairs = [email(emails) for _ in range(count)]
         write(out / "subjects" / f"{split}.body", [body for body, _ in pairs])
         write(out / "subjects" / f"{split}.subject", [subject for _, subject in pairs])
-    write(out / "trees.tsv", trees(args.seed))
-    write(out / "reviews.csv", reviews(draw))
-    write(out / "counting.txt", counting(draw))
+    write(out / "trees.tsv", trees(draw(2)))
+    write(out / "reviews.csv", reviews(draw(3)))
+    write(out / "counting.txt", counting(draw(4)))
+    frames = draw(5)
     for video, count in (("7", 240), ("10", 60)):
         write(out / "volleyball" / "videos" / video / "annotations.txt",
-              [volleyball_frame(draw, 1000 + 10 * i) for i in range(count)])
+              [volleyball_frame(frames, 1000 + 10 * i) for i in range(count)])
     inputs = out / "inputs"
     write(inputs / "sentences.txt", ["red cat sees", "the big dog eats a cat", "blue runs fast"])
     write(inputs / "emails.txt", ["hi all , the budget is moved to friday . please let me know if that works .",
                                   "please note that our lunch will be on monday this week . thanks ."])
-    write(inputs / "tree_sentences.txt", ["a b c d", "m n", "q"])
+    write(inputs / "tree_sentences.txt", ["plus 1 2", "times minus 3 plus 4 5", "minus minus 7"])
     write(inputs / "reviews.txt", ["the acting was great", "quite dull really", "the plot"])
     write(inputs / "prefixes.txt", ["we count one", "count three"])
-    write(inputs / "scenes.txt", [volleyball_frame(draw, 5000),
+    write(inputs / "scenes.txt", [volleyball_frame(draw(6), 5000),
                                   "5010.jpg 100 400 50 100 200 410 55 110 900 380 50 100"])
     write(inputs / "scenes.jsonl", [json.dumps({"boxes": [[120, 400, 50, 100], [300, 420, 55, 110], [820, 380, 50, 100],
                                                           [1000, 390, 60, 120]]})])

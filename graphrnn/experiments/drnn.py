@@ -2,8 +2,12 @@
 
 An RNN encoder reads the depth-first pre-order string of a tree's letters; a DRNN-LSTM
 decoder rebuilds the tree. Scores are node and edge retrieval (precision, recall, F1)
-on the test split, leaving out the constant ``ROOT`` node and its edges. Data: any
-directory in the authors' layout (``--data``), or the seeded synthetic generator.
+on the test split, leaving out the constant ``ROOT`` node and its edges, with edges both
+as (parent, child) pairs and by parent label only (the authors' evaluation); the epoch is
+the one with the best dev edge F1. Every table has the flat and chain rules beside the
+model, and on synthetic data the Bayes-optimal tree (:mod:`graphrnn.experiments.tree_rules`).
+Data: any directory in the authors' layout (``--data``), or the seeded synthetic generator
+(``grammar="released"``, the statistics of the authors' data, or ``"deep"``).
 """
 from __future__ import annotations
 
@@ -11,29 +15,38 @@ import argparse
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import torch
 
 from graphrnn.bench import markdown_table
 from graphrnn.data import DataLoader
 from graphrnn.data.vocab import Vocab
-from graphrnn.datasets.synthetic_trees import ROOT, TreeExample, generate_dataset, write_dataset
+from graphrnn.datasets.synthetic_trees import (
+    GRAMMARS,
+    ROOT,
+    TreeExample,
+    dataset_grammar,
+    generate_dataset,
+    write_dataset,
+)
 from graphrnn.datasets.tree_tsv import load_tree_data
 from graphrnn.experiments.common import run_directory
+from graphrnn.experiments.tree_rules import reference_rows, score_predictions
 from graphrnn.inference import seq2tree_inference_state
-from graphrnn.metrics.trees import tree_retrieval
 from graphrnn.models.seq2tree import Seq2Tree, tree_pair
 from graphrnn.training import TrainConfig, Trainer
 
-__all__ = ["PAPER", "Caps", "decoding_caps", "vocabularies", "pairs", "decode_trees", "retrieval", "train_seq2tree",
-           "run", "over_seeds", "seeds_table", "f1_vs_size", "results_table", "size_table", "plot_f1_vs_size",
+__all__ = ["Caps", "decoding_caps", "vocabularies", "pairs", "decode_trees", "retrieval", "train_seq2tree",
+           "run", "references", "over_seeds", "seeds_table", "f1_vs_size", "results_table", "size_table",
+           "plot_f1_vs_size",
            "section", "add_arguments", "run_task", "score_trees", "run_django", "train_linearised_baseline",
            "django_table"]
 
-#: The paper's synthetic-task numbers (Sec. 5.1, Fig. 3: about 75% node F1, edge F1 slightly lower).
-PAPER = {"node_f1": 75.0, "edge_f1": None}
-METRIC_KEYS = ("node_precision", "node_recall", "node_f1", "edge_precision", "edge_recall", "edge_f1")
+METRIC_KEYS = ("node_precision", "node_recall", "node_f1", "edge_precision", "edge_recall", "edge_f1",
+               "edge_parent_precision", "edge_parent_recall", "edge_parent_f1")
+#: Column names of the two edge definitions (see :mod:`graphrnn.metrics.trees`).
+EDGE_PAIR, EDGE_PARENT = "edge F1 % (parent, child)", "edge F1 % (parent label only, authors' eval)"
 
 
 class Caps(NamedTuple):
@@ -85,10 +98,10 @@ def decode_trees(model: Seq2Tree, data: Sequence, label_vocab: Vocab, caps: Caps
 
 def score_trees(predicted: Sequence[Tuple[List[str], List[int]]], examples: Sequence,
                 skip_root: bool = True) -> Dict[str, float]:
-    """Node/edge precision, recall and F1 (in %), and exact match (%) of the source code when the
-    examples carry ``code`` (a tree that does not turn back into code never matches)."""
-    result = tree_retrieval(predicted, [(e.labels, e.parents) for e in examples], skip_root=skip_root)
-    scores = {key: 100.0 * result[key] for key in METRIC_KEYS}
+    """Node/edge precision, recall and F1 (in %, edges both as (parent, child) pairs and by parent
+    label only), and exact match (%) of the source code when the examples carry ``code`` (a tree
+    that does not turn back into code never matches)."""
+    scores = score_predictions(predicted, examples, skip_root=skip_root)
     if examples and hasattr(examples[0], "code"):
         from graphrnn.datasets.django import tree_to_code
 
@@ -151,26 +164,40 @@ def train_seq2tree(splits: Dict[str, List[TreeExample]], epochs: int = 30, hidde
                 "best_epoch": trainer.early_stopping.best_epoch, "hidden": hidden, "dropout": dropout,
                 "weight_decay": weight_decay, "seconds": seconds, "caps": list(caps), "labels": len(label_vocab),
                 **test_scores,
-                "best_dev_edge_f1": max(h["dev_edge_f1"] for h in history), "model": model}
+                "best_dev_edge_f1": max(h["dev_edge_f1"] for h in history),
+                "dev_edge_f1_by_epoch": [h["dev_edge_f1"] for h in history], "model": model}
 
 
-def _splits(data: Optional[Path], seed: int, train_size: Optional[int] = None) -> Dict[str, List[TreeExample]]:
-    splits = load_tree_data(data, seed, log=print) if data is not None else generate_dataset(seed)
+def _splits(data: Optional[Path], seed: int, train_size: Optional[int] = None,
+            grammar: str = "released") -> Dict[str, List[TreeExample]]:
+    splits = load_tree_data(data, seed, log=print) if data is not None else generate_dataset(seed, grammar=grammar)
     if train_size is not None:
         splits = {**splits, "train": splits["train"][:train_size]}
     return splits
 
 
-def run(data: Optional[Path] = None, seed: int = 0, train_size: Optional[int] = None, **settings) -> Dict[str, object]:
-    """Trains and scores one model on ``data`` (or the seeded synthetic set); returns its result row."""
-    row = train_seq2tree(_splits(data, seed, train_size), seed=seed, **settings)
+def run(data: Optional[Path] = None, seed: int = 0, train_size: Optional[int] = None, grammar: str = "released",
+        **settings) -> Dict[str, object]:
+    """Trains and scores one model on ``data`` (or the seeded synthetic set of preset ``grammar``);
+    returns its result row."""
+    row = train_seq2tree(_splits(data, seed, train_size, grammar), seed=seed, **settings)
     row.pop("model")
-    return row
+    return {**row, "grammar": "data" if data is not None else grammar}
 
 
-def f1_vs_size(sizes: Sequence[int], data: Optional[Path] = None, seed: int = 0, **settings) -> List[Dict[str, object]]:
+def references(data: Optional[Path] = None, seed: int = 0, grammar: str = "released") -> List[Dict[str, object]]:
+    """The flat and chain rules on the test split of ``data`` (or of the seeded synthetic set), and
+    the Bayes-optimal tree when the set is synthetic (its grammar is known), as result rows."""
+    test = _splits(data, seed, grammar=grammar)["test"]
+    known = dataset_grammar(seed, grammar) if data is None else None
+    return [{**row, "seed": seed, "grammar": "data" if data is not None else grammar, "best_epoch": "-"}
+            for row in reference_rows(test, known)]
+
+
+def f1_vs_size(sizes: Sequence[int], data: Optional[Path] = None, seed: int = 0, grammar: str = "released",
+               **settings) -> List[Dict[str, object]]:
     """Test F1 after training on the first ``n`` training trees, for every ``n`` in ``sizes`` (the paper's Fig. 3)."""
-    splits = _splits(data, seed)
+    splits = _splits(data, seed, grammar=grammar)
     rows = []
     for size in sizes:
         row = train_seq2tree({**splits, "train": splits["train"][:size]}, seed=seed, **settings)
@@ -179,34 +206,45 @@ def f1_vs_size(sizes: Sequence[int], data: Optional[Path] = None, seed: int = 0,
     return rows
 
 
-def over_seeds(seeds: Sequence[int], data: Optional[Path] = None, **settings) -> List[Dict[str, object]]:
-    """One :func:`run` per seed. Without ``data`` each seed also draws a new synthetic set, i.e. a new
-    grammar (the generator's Dirichlet draws), so the spread covers both the task and the training."""
-    return [run(data, seed=seed, **settings) for seed in seeds]
+def over_seeds(seeds: Sequence[int], data: Optional[Path] = None, grammar: str = "released",
+               with_references: bool = True, **settings) -> List[Dict[str, object]]:
+    """One :func:`run` per seed, and (``with_references``) the :func:`references` rows of that seed.
+    Without ``data`` each seed also draws a new synthetic set, i.e. a new grammar (the generator's
+    random draws), so the spread covers both the task and the training."""
+    rows = []
+    for seed in seeds:
+        rows.append(run(data, seed=seed, grammar=grammar, **settings))
+        rows += references(data, seed, grammar) if with_references else []
+    return rows
 
 
 def seeds_table(rows: Sequence[Dict[str, object]]) -> str:
-    """Test node / edge F1 (%) per model and seed, with each model's mean and range."""
+    """Test node / edge F1 (%) per model (and reference row) and seed, with each one's mean and range;
+    models are tested at the epoch of best dev edge F1."""
     lines = []
+    kinds = ("node", "edge", "edge_parent")
     for name in dict.fromkeys(r["model_name"] for r in rows):
         mine = [r for r in rows if r["model_name"] == name]
-        lines += [[name, r["seed"], f"{r['node_f1']:.1f}", f"{r['edge_f1']:.1f}", r["best_epoch"]] for r in mine]
-        node, edge = ([r[f"{kind}_f1"] for r in mine] for kind in ("node", "edge"))
+        lines += [[name, r["seed"], *(f"{r[f'{kind}_f1']:.1f}" for kind in kinds), r["best_epoch"]] for r in mine]
         seeds = [r["seed"] for r in mine]
         lines.append([f"**{name}, mean of {len(mine)}**", f"{min(seeds)}-{max(seeds)}",
-                      f"**{sum(node) / len(node):.1f}** ({min(node):.1f}-{max(node):.1f})",
-                      f"**{sum(edge) / len(edge):.1f}** ({min(edge):.1f}-{max(edge):.1f})", ""])
-    return markdown_table(["model", "seed", "node F1 %", "edge F1 %", "best epoch"], lines)
+                      *(_mean_and_range([r[f"{kind}_f1"] for r in mine]) for kind in kinds), ""])
+    return markdown_table(["model", "seed", "node F1 %", EDGE_PAIR, EDGE_PARENT, "epoch (chosen on dev)"], lines)
 
 
-def results_table(row: Dict[str, object]) -> str:
-    """Test retrieval (%) beside the paper's numbers."""
-    lines = []
-    for kind in ("node", "edge"):
-        paper = PAPER[f"{kind}_f1"]
-        lines.append([kind, f"{row[f'{kind}_precision']:.1f}", f"{row[f'{kind}_recall']:.1f}",
-                      f"{row[f'{kind}_f1']:.1f}", "~75" if paper else "slightly below node F1"])
-    return markdown_table(["retrieval", "precision %", "recall %", "F1 %", "paper F1 %"], lines)
+def _mean_and_range(values: Sequence[float]) -> str:
+    return f"**{sum(values) / len(values):.1f}** ({min(values):.1f}-{max(values):.1f})"
+
+
+def results_table(rows: Union[Dict[str, object], Sequence[Dict[str, object]]]) -> str:
+    """Test retrieval (%) of one row or a list of rows (models, tested at the epoch of best dev edge
+    F1, and :func:`references`): node F1, edge precision / recall / F1 as (parent, child) pairs,
+    edge F1 by parent label only."""
+    rows = [rows] if isinstance(rows, dict) else list(rows)
+    lines = [[r["model_name"], f"{r['node_f1']:.1f}", f"{r['edge_precision']:.1f}", f"{r['edge_recall']:.1f}",
+              f"{r['edge_f1']:.1f}", f"{r['edge_parent_f1']:.1f}", r.get("best_epoch", "-")] for r in rows]
+    return markdown_table(["model", "node F1 %", "edge P %", "edge R %", EDGE_PAIR, EDGE_PARENT,
+                           "epoch (chosen on dev)"], lines)
 
 
 def size_table(rows: Sequence[Dict[str, object]]) -> str:
@@ -243,25 +281,29 @@ def plot_f1_vs_size(rows: Sequence[Dict[str, object]], path: Path) -> Path:
 
 
 def section(quick: bool, seed: int):
-    """The DRNN section of ``graphrnn reproduce``: synthetic recovery, F1 vs size (full), Django."""
+    """The DRNN section of ``graphrnn reproduce``: synthetic recovery on both grammars beside the flat
+    and chain rules and the Bayes-optimal tree, F1 vs size (full), Django."""
     from graphrnn.reproduce import Section
 
     settings = dict(epochs=10, hidden=96) if quick else dict(epochs=30, hidden=128)
-    row = run(seed=seed, train_size=2000 if quick else None, **settings)
-    text = [f"Synthetic trees (seed {seed}): {row['train_trees']} training trees, {row['test_trees']} test trees; "
-            f"encoder BiLSTM -> DRNN-LSTM, hidden {row['hidden']}, {row['epochs']} epochs "
-            f"({row['seconds']:.0f} s). Retrieval without the constant ROOT node; goal node F1 >= 75, "
-            f"edge F1 >= 71.", "", results_table(row)]
-    data = {"synthetic": row}
+    text, data = [], {}
+    for grammar in ("released", "deep"):
+        models = [run(seed=seed, train_size=2000 if quick else None, grammar=grammar, **settings)]
+        if not quick:
+            models.append(run(seed=seed, grammar=grammar, attention="mlp", **settings))
+        reference = references(seed=seed, grammar=grammar)
+        text += [f"Synthetic trees, {grammar!r} grammar (seed {seed}): {models[0]['train_trees']} training trees, "
+                 f"{models[0]['test_trees']} test trees; BiLSTM -> DRNN-LSTM, hidden {models[0]['hidden']}, "
+                 f"{models[0]['epochs']} epochs, tested at the epoch of best dev edge F1 "
+                 f"({models[0]['seconds']:.0f} s). Retrieval without the constant ROOT node.", "",
+                 results_table(models + reference), ""]
+        data[f"synthetic_{grammar}"] = {"models": models, "references": reference}
     if not quick:
-        attended = run(seed=seed, attention="mlp", **settings)
-        text += ["", "The same with MLP attention over the encoder states (an addition to the paper's model):", "",
-                 results_table(attended)]
-        data["synthetic_attention"] = attended
-        rows = f1_vs_size((250, 500, 1000, 2000), seed=seed, **settings) + [row]
-        text += ["", "F1 against training-set size (paper Fig. 3):", "", size_table(rows)]
+        rows = f1_vs_size((250, 500, 1000, 2000), seed=seed, grammar="deep", **settings)
+        rows.append(data["synthetic_deep"]["models"][0])
+        text += ["F1 against training-set size (paper Fig. 3), deep grammar:", "", size_table(rows), ""]
         data["f1_vs_size"] = rows
-    text += ["", _django_part(quick, seed, data)]
+    text.append(_django_part(quick, seed, data))
     return Section("Tree decoding: DRNN (Alvarez-Melis & Jaakkola 2017)", "\n".join(text), data)
 
 
@@ -303,28 +345,42 @@ def train_linearised_baseline(splits: Dict[str, list], epochs: int = 4, hidden: 
                               batch_size: int = 32, lr: float = 2e-3,
                               attention: Optional[str] = None) -> Dict[str, object]:
     """Seq2Seq (BiLSTM encoder, LSTM decoder, with the DRNN's ``attention`` or none) trained on the
-    bracketed pre-order of the trees, decoded greedily and read back into trees."""
+    bracketed pre-order of the trees, decoded greedily and read back into trees. Like the DRNN it is
+    tested at the epoch with the best dev edge F1 (decoded every epoch), read back from its ``best.pt``."""
     from graphrnn.datasets.django import linearise
     from graphrnn.models.seq2seq import Seq2Seq, seq2seq_pair
 
-    targets = {name: [linearise(e.labels, e.parents) for e in examples] for name, examples in splits.items()}
+    train_targets = [linearise(e.labels, e.parents) for e in splits["train"]]
     source_vocab = Vocab.build((e.source for e in splits["train"]), min_count=min_count)
-    target_vocab = Vocab.build(targets["train"], min_count=min_count)
+    target_vocab = Vocab.build(train_targets, min_count=min_count)
     train = [seq2seq_pair(source_vocab.encode(e.source), target_vocab.encode(t, eos=True))
-             for e, t in zip(splits["train"], targets["train"])]
+             for e, t in zip(splits["train"], train_targets)]
+    dev, test = ([seq2seq_pair(source_vocab.encode(e.source), torch.tensor([Vocab.eos])) for e in splits[name]]
+                 for name in ("dev", "test"))
+    max_len = max(len(t) for t in train_targets) + 10
     torch.manual_seed(seed)
     model = Seq2Seq(len(source_vocab), len(target_vocab), hidden, bidirectional=True, attention=attention)
-    config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, lr_schedule="cosine", lr_min=lr / 20,
-                         grad_clip=5.0, seed=seed, device=device, progress=progress)
-    start = time.perf_counter()
-    history = Trainer(model, lambda m, b: torch.nn.functional.cross_entropy(m(b), b.tgt), train, config).fit()
-    seconds = time.perf_counter() - start
-    max_len = max(len(t) for t in targets["train"]) + 10
-    test = [seq2seq_pair(source_vocab.encode(e.source), torch.tensor([Vocab.eos])) for e in splits["test"]]
+
+    def dev_scores(model_):
+        scores = score_trees(_decode_linearised(model_, dev, target_vocab, max_len), splits["dev"], skip_root=False)
+        return {f"dev_{k}": v for k, v in scores.items() if k.endswith("f1")}
+
+    with run_directory(None) as out:
+        config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, lr_schedule="cosine", lr_min=lr / 20,
+                             grad_clip=5.0, monitor="dev_edge_f1", mode="max", seed=seed, device=device, out=out,
+                             progress=progress)
+        trainer = Trainer(model, lambda m, b: torch.nn.functional.cross_entropy(m(b), b.tgt), train, config,
+                          evaluate_fn=dev_scores)
+        start = time.perf_counter()
+        history = trainer.fit()
+        seconds = time.perf_counter() - start
+        trainer.load_best()
     predicted = _decode_linearised(model, test, target_vocab, max_len)
     name = "Seq2Seq, linearised tree" + (f" + {attention} attention" if attention else "")
     return {"model_name": name, "attention": attention, "train_trees": len(train), "test_trees": len(test),
-            "epochs": len(history), "hidden": hidden, "seconds": seconds, "labels": len(target_vocab),
+            "epochs": len(history), "best_epoch": trainer.early_stopping.best_epoch, "hidden": hidden,
+            "seconds": seconds, "labels": len(target_vocab),
+            "dev_edge_f1_by_epoch": [h["dev_edge_f1"] for h in history],
             **score_trees(predicted, splits["test"], skip_root=False)}
 
 
@@ -344,9 +400,11 @@ def _decode_linearised(model, data: Sequence, vocab: Vocab, max_len: int, batch_
 
 def django_table(result: Dict[str, object]) -> str:
     """DRNN vs the sequence baseline on the Django test split."""
-    header = ["model", "node F1 %", "edge F1 %", "exact match %", "train trees", "epochs", "seconds"]
-    rows = [[r["model_name"], f"{r['node_f1']:.1f}", f"{r['edge_f1']:.1f}", f"{r['exact_match']:.1f}",
-             r["train_trees"], r["epochs"], f"{r['seconds']:.0f}"] for r in result["rows"]]
+    header = ["model", "node F1 %", EDGE_PAIR, EDGE_PARENT, "exact match %", "train trees", "epochs",
+              "epoch (chosen on dev)", "seconds"]
+    rows = [[r["model_name"], f"{r['node_f1']:.1f}", f"{r['edge_f1']:.1f}", f"{r['edge_parent_f1']:.1f}",
+             f"{r['exact_match']:.1f}", r["train_trees"], r["epochs"], r["best_epoch"], f"{r['seconds']:.0f}"]
+            for r in result["rows"]]
     note = (f"\n\n{result['train_examples']} training trees (lines that parse as one statement, at most "
             f"{result['max_train_nodes']} nodes), {result['dev_examples']} dev and {result['test_examples']} test "
             f"lines (all sizes); {result['dropped_lines']} lines dropped as unparseable.")
@@ -363,24 +421,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate, cosine decay (default: 2e-3)")
     parser.add_argument("--attention", choices=["mlp"], default=None,
                         help="the decoder attends over the encoder states (default: none, the paper's model)")
+    parser.add_argument("--grammar", choices=sorted(GRAMMARS), default="released",
+                        help="without --data: the synthetic grammar, 'released' (the statistics of the authors' "
+                             "data, default) or 'deep' (deeper trees, peaked label distributions)")
 
 
 def run_task(args: argparse.Namespace) -> str:
     """``graphrnn train drnn``: trains on ``--data DIR`` (authors' layout) or on freshly generated
-    synthetic trees (written to ``<out>/data`` or a temporary folder), and reports test retrieval."""
+    synthetic trees of ``--grammar`` (written to ``<out>/data`` or a temporary folder), and reports
+    test retrieval beside the flat and chain rules (and, on generated data, the Bayes-optimal tree)."""
     epochs = args.epochs if args.epochs is not None else (5 if args.quick else 30)
     out = Path(args.out) if args.out is not None else None
     data = Path(args.data) if args.data is not None else None
+    grammar = getattr(args, "grammar", "released")
     with tempfile.TemporaryDirectory() as scratch:
-        if data is None:
-            data = (out if out is not None else Path(scratch)) / "data"
-            if not (data / "train" / "t.toks").exists():
-                write_dataset(data, generate_dataset(args.seed))
+        generated = data is None
+        if generated:
+            data = _generated_data((out if out is not None else Path(scratch)) / "data", args.seed, grammar)
         train_size = getattr(args, "train_size", None) or (1000 if args.quick else None)
         row = run(data, seed=args.seed, train_size=train_size, epochs=epochs, hidden=getattr(args, "hidden", 128),
                   out=None if out is None else out / "model", resume=args.resume, device=args.device, progress=True,
                   batch_size=getattr(args, "batch_size", 32), lr=getattr(args, "lr", 2e-3),
                   attention=getattr(args, "attention", None))
-    return (f"DRNN on {data}: test node F1 {row['node_f1']:.1f}% (P {row['node_precision']:.1f}, "
+        reference = references(None if generated else data, args.seed, grammar)
+    where = f"synthetic trees ({grammar!r} grammar, seed {args.seed})" if generated else str(data)
+    return (f"DRNN on {where}: test node F1 {row['node_f1']:.1f}% (P {row['node_precision']:.1f}, "
             f"R {row['node_recall']:.1f}), edge F1 {row['edge_f1']:.1f}% (P {row['edge_precision']:.1f}, "
-            f"R {row['edge_recall']:.1f}) after {row['epochs']} epochs on {row['train_trees']} trees")
+            f"R {row['edge_recall']:.1f}; parent label only {row['edge_parent_f1']:.1f}%) after {row['epochs']} "
+            f"epochs on {row['train_trees']} trees, tested at epoch {row['best_epoch']} (best dev edge F1)\n\n"
+            + results_table([row, *reference]))
+
+
+def _generated_data(folder: Path, seed: int, grammar: str) -> Path:
+    """``folder`` holding the synthetic set of ``seed`` and ``grammar`` (written unless already there)."""
+    stamp = folder / "GRAMMAR"
+    wanted = f"{grammar} {seed}\n"
+    if not (stamp.is_file() and stamp.read_text() == wanted):
+        write_dataset(folder, generate_dataset(seed, grammar=grammar))
+        stamp.write_text(wanted)
+    return folder

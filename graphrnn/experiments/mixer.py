@@ -304,7 +304,8 @@ def copy_source_score(task: TaskData, pairs: List) -> Optional[float]:
 
 # ----------------------------------------------------------------- training
 def _objective(method: str, task: TaskData, settings: Settings, schedule: MixerSchedule) -> SequenceObjective:
-    feed = AnnealedProbability(0.0, settings.feed_probability, schedule.xent_epochs, schedule.total_epochs - 1)
+    feed = AnnealedProbability(0.0, settings.feed_probability, schedule.xent_epochs,
+                               max(schedule.total_epochs - 1, schedule.xent_epochs))
     if method == "xent":
         return Xent()
     if method == "dad":
@@ -358,7 +359,8 @@ def run(task: TaskData, settings: Settings, seed: int = 0, out: Optional[Path] =
     with run_directory(out) as out:
         device = str(resolve_device(device))
         T = min(settings.T or task.max_len, task.max_len)  # no more steps than the longest output
-        schedule = MixerSchedule(T=T, delta=settings.delta, xent_epochs=settings.xent_epochs,
+        delta = min(settings.delta, max(T - 1, 1))  # short outputs still get one mixed stage
+        schedule = MixerSchedule(T=T, delta=delta, xent_epochs=settings.xent_epochs,
                                  mixed_epochs=settings.mixed_epochs)
         start = time.perf_counter()
         pretrain = out / "xent_start"

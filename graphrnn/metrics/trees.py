@@ -1,8 +1,16 @@
 r"""Tree retrieval: how many nodes and parent-child edges of the gold trees a decoder recovers.
 
 As in Alvarez-Melis & Jaakkola (2017), Sec. 5.1: for every tree, *node* retrieval
-compares the multisets of labels and *edge* retrieval the multisets of
-``(parent label, child label)`` pairs of prediction :math:`P` and gold :math:`G`,
+compares the multisets of labels of prediction :math:`P` and gold :math:`G`, and edge
+retrieval the multisets of their edges, under two definitions of an edge:
+
+* ``edge``: the ``(parent label, child label)`` pair (ours; the stricter one);
+* ``edge_parent``: the parent label alone, as the authors' released evaluation does
+  (``Tree:edges_table_lexical_order`` in github.com/dmelis/drnn builds
+  ``parent_label .. "->"`` with the child label commented out), so an edge counts as found
+  when a node with the same label has a child in both trees, whatever that child is;
+
+then
 
 .. math::
     \mathrm{precision} = \frac{|P \cap G|}{|P|}, \qquad \mathrm{recall} = \frac{|P \cap G|}{|G|},
@@ -16,7 +24,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Hashable, Sequence
 
-__all__ = ["edge_multiset", "node_multiset", "tree_retrieval"]
+__all__ = ["RETRIEVAL_KINDS", "edge_multiset", "parent_edge_multiset", "node_multiset", "tree_retrieval"]
+
+#: The retrieval kinds :func:`tree_retrieval` reports: nodes, (parent, child) edges, parent-label-only edges.
+RETRIEVAL_KINDS = ("node", "edge", "edge_parent")
 
 Tree = tuple[Sequence[Hashable], Sequence[int]]
 
@@ -32,6 +43,12 @@ def edge_multiset(tree: Tree, skip_root: bool = False) -> Counter:
     labels, parents = _checked(tree)
     return Counter((labels[p], label) for label, p in zip(labels, parents)
                    if p >= 0 and not (skip_root and parents[p] < 0))
+
+
+def parent_edge_multiset(tree: Tree, skip_root: bool = False) -> Counter:
+    """The multiset of parent labels, one per edge (the authors' released evaluation; without the
+    root's edges with ``skip_root``)."""
+    return Counter(parent for parent, _ in edge_multiset(tree, skip_root).elements())
 
 
 def _checked(tree: Tree) -> tuple[Sequence[Hashable], Sequence[int]]:
@@ -70,8 +87,10 @@ def tree_retrieval(preds: Sequence[Tree], golds: Sequence[Tree], skip_root: bool
             fixed symbol such as ``ROOT``, which would otherwise always count as found).
 
     Returns:
-        ``node_precision``, ``node_recall``, ``node_f1``, ``edge_precision``, ``edge_recall``,
-        ``edge_f1`` (fractions in [0, 1]) and ``count`` (the number of trees).
+        ``node_precision``, ``node_recall``, ``node_f1``; ``edge_precision``, ``edge_recall``,
+        ``edge_f1`` for (parent, child) edges; ``edge_parent_precision``, ``edge_parent_recall``,
+        ``edge_parent_f1`` for parent-label-only edges (fractions in [0, 1]); and ``count``
+        (the number of trees).
 
     Raises:
         ValueError: if the lists differ in length or are empty, or a tree is malformed.
@@ -81,7 +100,7 @@ def tree_retrieval(preds: Sequence[Tree], golds: Sequence[Tree], skip_root: bool
     if not golds:
         raise ValueError("tree_retrieval needs at least one tree")
     result: dict[str, float] = {}
-    for name, multiset in (("node", node_multiset), ("edge", edge_multiset)):
+    for name, multiset in zip(RETRIEVAL_KINDS, (node_multiset, edge_multiset, parent_edge_multiset)):
         scores: list[tuple[float, float]] = [_precision_recall(multiset(p, skip_root), multiset(g, skip_root))
                                              for p, g in zip(preds, golds)]
         precision = sum(s[0] for s in scores) / len(scores)

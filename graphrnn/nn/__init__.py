@@ -10,6 +10,7 @@ from .schedule import TopologicalPlan, build_topological_plan
 from .sim import SceneUnary, StructureInferenceMachine
 from .typed import TypedLinear
 from .tree_lstm import ChildSumTreeLSTM, NaryTreeLSTM
+from .dagnn import DAGNN, DAGNNConv
 
 __all__ = [
     "RecurrentMessagePassing",
@@ -31,4 +32,6 @@ __all__ = [
     "SceneUnary",
     "ChildSumTreeLSTM",
     "NaryTreeLSTM",
+    "DAGNN",
+    "DAGNNConv",
 ]

@@ -1,4 +1,5 @@
-"""Synthetic trees: seeded determinism, documented statistics, the authors' file layout."""
+"""Synthetic trees: seeded determinism, the released data's statistics on every seed, the presets,
+the authors' file layout."""
 import pytest
 import torch
 
@@ -7,6 +8,7 @@ from graphrnn.datasets.synthetic_trees import (
     LETTERS,
     ROOT,
     TreeExample,
+    dataset_grammar,
     generate_dataset,
     make_grammar,
     preorder,
@@ -16,6 +18,7 @@ from graphrnn.datasets.synthetic_trees import (
     tree_statistics,
     write_dataset,
 )
+from graphrnn.datasets.tree_grammar import expected_statistics
 
 
 def test_seeded_generation_is_deterministic_and_seed_dependent():
@@ -25,17 +28,56 @@ def test_seeded_generation_is_deterministic_and_seed_dependent():
     assert [len(first[s]) for s in ("train", "dev", "test")] == [30, 5, 5]
 
 
-def test_statistics_within_documented_ranges():
-    examples = generate_dataset(seed=0, sizes=(800, 0, 0))["train"]
+#: The authors' released synthetic data (github.com/dmelis/drnn, data/synth/test): letters per tree,
+#: and the share of trees with no edge below ROOT's children.
+RELEASED_LETTERS, RELEASED_FLAT = 3.64, 74.6
+
+
+def flat_percent(examples):
+    return 100.0 * sum(all(p <= 0 for p in e.parents) for e in examples) / len(examples)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_default_grammar_matches_the_released_statistics_exactly(seed):
+    stats = expected_statistics(dataset_grammar(seed))
+    assert stats["mean_letters"] == pytest.approx(RELEASED_LETTERS, abs=0.3)
+    assert 100 * stats["flat_fraction"] == pytest.approx(RELEASED_FLAT, abs=5.0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_generated_trees_match_the_released_statistics(seed):
+    examples = generate_dataset(seed=seed, sizes=(1000, 0, 0))["train"]
     stats = tree_statistics(examples)
-    assert 3.0 <= stats["mean_letters"] <= 5.0  # the released data: about 4 letters per tree
-    assert stats["max_depth"] <= 5
-    assert stats["max_children"] <= 12
+    assert stats["mean_letters"] == pytest.approx(RELEASED_LETTERS, abs=0.3)
+    assert flat_percent(examples) == pytest.approx(RELEASED_FLAT, abs=5.0)
+    assert stats["max_depth"] <= 5 and stats["max_children"] <= 12
     for e in examples:
         assert e.labels[0] == ROOT and e.parents[0] == -1 and len(e.labels) >= 2  # ROOT always has children
         assert set(e.labels[1:]) <= set(LETTERS)
         assert e.source == preorder(e.labels, e.parents)[1:]
         tree_graph(list(range(len(e.labels))), e.parents, ordered=True)  # one tree, parents first
+
+
+def test_deep_preset_is_the_earlier_deeper_grammar():
+    examples = generate_dataset(seed=0, sizes=(600, 0, 0), grammar="deep")["train"]
+    assert 20.0 <= flat_percent(examples) <= 40.0  # 28-39% flat over seeds 0-2, far from the released 74.6
+    assert 3.0 <= tree_statistics(examples)["mean_letters"] <= 5.0
+    assert 100 * expected_statistics(dataset_grammar(0, "deep"))["flat_fraction"] < RELEASED_FLAT - 30
+
+
+def test_dataset_grammar_is_the_one_sampled_from():
+    grammar = dataset_grammar(4, "deep")
+    generator = torch.Generator().manual_seed(4)
+    make_grammar(generator, "deep")  # generate_dataset draws the grammar first, then the trees
+    assert generate_dataset(4, (5, 0, 0), grammar="deep")["train"] == [sample_tree(grammar, generator)
+                                                                      for _ in range(5)]
+
+
+def test_unknown_grammar_and_setting():
+    with pytest.raises(ValueError, match="unknown grammar 'shallow'"):
+        generate_dataset(0, (1, 0, 0), grammar="shallow")
+    with pytest.raises(ValueError, match=r"unknown grammar settings \['depth'\]"):
+        make_grammar(torch.Generator(), depth=3)
 
 
 def test_caps_of_the_grammar_hold():

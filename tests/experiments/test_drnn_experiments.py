@@ -1,4 +1,5 @@
-"""The DRNN experiment end to end on tiny data: CLI task (train, resume), scoring, tables, Django."""
+"""The DRNN experiment end to end on tiny data: CLI task (train, resume) with the reference rows, the
+DRNN against the flat rule, scoring, tables, Django with dev selection for both models."""
 import argparse
 import gzip
 import json
@@ -8,6 +9,7 @@ import pytest
 from graphrnn.datasets.django import DjangoExample, ast_to_tree, parse_code
 from graphrnn.datasets.synthetic_trees import generate_dataset, write_dataset
 from graphrnn.experiments import drnn
+from graphrnn.experiments.tree_rules import BAYES_OPTIMAL, reference_rows
 
 
 def args_for(tmp_path, **overrides):
@@ -24,6 +26,9 @@ def test_cli_task_trains_on_a_directory_and_resumes(tmp_path):
     assert parser.parse_args(["--hidden", "8"]).hidden == 8
     message = drnn.run_task(args_for(tmp_path))
     assert "test node F1" in message and "after 1 epochs on 40 trees" in message
+    assert "| flat rule (all under ROOT) | 100.0 |" in message and "| chain rule" in message
+    assert BAYES_OPTIMAL not in message  # data from a directory: the grammar is unknown
+    assert "edge F1 % (parent label only, authors' eval)" in message
     with pytest.warns(UserWarning, match="cosine schedule over 1 epochs; it now spans 2"):
         message = drnn.run_task(args_for(tmp_path, epochs=2, resume=True))
     assert "after 2 epochs" in message
@@ -44,11 +49,25 @@ def test_cli_task_with_attention(tmp_path):
         drnn.run(tmp_path / "data", epochs=1, hidden=8, device="cpu", attention="dot")
 
 
-@pytest.mark.slow  # generates the full 5,000-tree synthetic set (~10 s on 2 busy cores)
-def test_cli_task_generates_data_without_data_dir(tmp_path):
-    message = drnn.run_task(args_for(tmp_path, data=None, train_size=30))
+@pytest.mark.slow  # generates the full 5,000-tree synthetic set and the MAP trees of its 500 test trees
+@pytest.mark.parametrize("grammar", ["released", "deep"])
+def test_cli_task_generates_data_without_data_dir(tmp_path, grammar):
+    message = drnn.run_task(args_for(tmp_path, data=None, train_size=30, quick=True, grammar=grammar))
     assert (tmp_path / "out" / "data" / "test" / "t.parents").is_file()
-    assert "on 30 trees" in message
+    assert (tmp_path / "out" / "data" / "GRAMMAR").read_text() == f"{grammar} 0\n"
+    assert "on 30 trees" in message and f"'{grammar}' grammar" in message
+    for name in ("| flat rule (all under ROOT) |", "| chain rule (each under the previous) |", f"| {BAYES_OPTIMAL} |"):
+        assert name in message
+
+
+@pytest.mark.slow  # ~20 s on one quiet core: 10 epochs over 300 trees
+def test_drnn_beats_the_flat_rule_on_a_small_seeded_run():
+    splits = generate_dataset(seed=0, sizes=(300, 40, 80), grammar="deep")
+    flat = reference_rows(splits["test"])[0]
+    assert flat["model_name"].startswith("flat rule")
+    row = drnn.train_seq2tree(splits, epochs=10, hidden=32, seed=0, device="cpu", batch_size=16, lr=1e-2)
+    assert row["edge_f1"] > flat["edge_f1"] + 5  # measured: 40.1 against 30.0
+    assert row["node_f1"] < 100.0  # unlike the rules, the decoder must still learn to emit the letters
 
 
 def test_score_trees_with_exact_match():
@@ -61,33 +80,48 @@ def test_score_trees_with_exact_match():
 
 
 def test_tables_and_plot(tmp_path):
-    row = dict(node_precision=80.0, node_recall=70.0, node_f1=74.7, edge_precision=60.0, edge_recall=50.0,
-               edge_f1=54.5, train_trees=100, epochs=3, seconds=1.0)
-    assert "| node | 80.0 | 70.0 | 74.7 | ~75 |" in drnn.results_table(row)
+    row = dict(model_name="DRNN", node_precision=80.0, node_recall=70.0, node_f1=74.7, edge_precision=60.0,
+               edge_recall=50.0, edge_f1=54.5, edge_parent_f1=58.0, train_trees=100, epochs=3, seconds=1.0,
+               best_epoch=2)
+    rule = {**row, "model_name": "flat rule (all under ROOT)", "best_epoch": "-"}
+    table = drnn.results_table([row, rule])
+    assert "| DRNN | 74.7 | 60.0 | 50.0 | 54.5 | 58.0 | 2 |" in table
+    assert "| flat rule (all under ROOT) | 74.7 | 60.0 | 50.0 | 54.5 | 58.0 | - |" in table
+    assert "epoch (chosen on dev)" in table and drnn.results_table(row) in table
     assert "| 100 | 74.7 | 54.5 | 3 | 1 |" in drnn.size_table([row])
     path = drnn.plot_f1_vs_size([row, {**row, "train_trees": 200}], tmp_path / "f1.png")
     assert path.stat().st_size > 1000
 
 
 def test_seeds_table_lists_every_run_and_the_mean_per_model():
-    rows = [{"model_name": "DRNN", "seed": s, "node_f1": 80.0 + s, "edge_f1": 70.0 + 2 * s, "best_epoch": 3}
-            for s in (0, 1, 2)]
-    rows.append({"model_name": "DRNN + mlp attention", "seed": 0, "node_f1": 90.0, "edge_f1": 80.0, "best_epoch": 5})
+    rows = [{"model_name": "DRNN", "seed": s, "node_f1": 80.0 + s, "edge_f1": 70.0 + 2 * s, "edge_parent_f1": 75.0,
+             "best_epoch": 3} for s in (0, 1, 2)]
+    rows.append({"model_name": "DRNN + mlp attention", "seed": 0, "node_f1": 90.0, "edge_f1": 80.0,
+                 "edge_parent_f1": 81.0, "best_epoch": 5})
     table = drnn.seeds_table(rows)
-    assert "| **DRNN, mean of 3** | 0-2 | **81.0** (80.0-82.0) | **72.0** (70.0-74.0) |" in table
-    assert "| DRNN + mlp attention | 0 | 90.0 | 80.0 | 5 |" in table
+    assert "| **DRNN, mean of 3** | 0-2 | **81.0** (80.0-82.0) | **72.0** (70.0-74.0) | **75.0** (75.0-75.0) |" in table
+    assert "| DRNN + mlp attention | 0 | 90.0 | 80.0 | 81.0 | 5 |" in table
 
 
-def test_over_seeds_runs_once_per_seed(tmp_path):
+def test_over_seeds_runs_once_per_seed_with_the_rules(tmp_path):
     write_dataset(tmp_path / "data", generate_dataset(seed=0, sizes=(30, 10, 10)))
     rows = drnn.over_seeds([0, 1], tmp_path / "data", epochs=1, hidden=8, device="cpu")
-    assert [r["seed"] for r in rows] == [0, 1] and all(r["train_trees"] == 30 for r in rows)
+    models = [r for r in rows if r["model_name"] == "DRNN"]
+    assert [r["seed"] for r in models] == [0, 1] and all(r["train_trees"] == 30 for r in models)
+    assert [r["model_name"][:10] for r in rows if r["seed"] == 0] == ["DRNN", "flat rule ", "chain rule"]
 
 
 def test_decoding_caps_read_off_the_training_trees():
     examples = generate_dataset(seed=0, sizes=(50, 0, 0))["train"]
     caps = drnn.decoding_caps(examples)
-    assert caps.max_depth <= 5 and caps.max_children <= 12
+    depths = [0] * max(len(e.labels) for e in examples)
+    deepest = 0
+    for e in examples:
+        for node, parent in enumerate(e.parents):
+            depths[node] = 0 if parent < 0 else depths[parent] + 1
+        deepest = max(deepest, max(depths[:len(e.parents)]))
+    assert caps.max_depth == deepest
+    assert caps.max_children == max(e.parents.count(v) for e in examples for v in range(len(e.parents)))
     assert caps.max_nodes == 2 * max(len(e.labels) for e in examples)
 
 
@@ -100,10 +134,13 @@ def test_django_comparison_on_a_tiny_sample(tmp_path, attention):
     for name, lines in (("all.anno.gz", anno), ("all.code.gz", code)):
         with gzip.open(folder / name, "wt") as stream:
             stream.write("".join(line + "\n" for line in lines))
-    result = drnn.run_django(folder, sizes=(6, 2, 2), epochs=1, hidden=8, device="cpu", min_count=1,
+    result = drnn.run_django(folder, sizes=(6, 2, 2), epochs=2, hidden=8, device="cpu", min_count=1,
                              attention=attention)
     suffix = "" if attention is None else " + mlp attention"
     assert [r["model_name"] for r in result["rows"]] == ["DRNN" + suffix, "Seq2Seq, linearised tree" + suffix]
     assert result["dropped_lines"] == 1 and result["test_examples"] == 1  # "else :" was a test line
+    for row in result["rows"]:  # both are tested at their best dev epoch
+        dev = row["dev_edge_f1_by_epoch"]
+        assert len(dev) == 2 and row["best_epoch"] == 1 + dev.index(max(dev))
     table = drnn.django_table(result)
-    assert "exact match %" in table and "1 lines dropped" in table
+    assert "exact match %" in table and "1 lines dropped" in table and "epoch (chosen on dev)" in table

@@ -60,3 +60,12 @@ def test_without_languages_a_folder_is_the_builtin_corpus(tmp_path):
         mixer.load_task("translation", settings, data=tmp_path)
     with pytest.raises(FileNotFoundError, match="give its folder or .tsv file with --data PATH"):
         mixer.load_task("translation", settings)
+
+
+def test_short_outputs_clamp_T_and_delta_so_every_method_runs(tmp_path):
+    from test_mixer import toy_settings, toy_task  # tests/experiments is on the path (pytest rootdir-less import)
+
+    result = mixer.run(toy_task(), toy_settings(T=9, delta=5, methods=("dad", "mixer")), seed=0, out=tmp_path)
+    assert result["schedule"] == [(2, 3), (1, 1)]  # T = 3 (the longest output), delta = 2
+    assert [r["method"] for r in result["rows"]] == ["dad", "mixer"]
+    assert (tmp_path / "best.pt").is_file() and result["best_method"] in ("dad", "mixer")

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graphrnn.metrics import tree_retrieval
-from graphrnn.metrics.trees import edge_multiset, node_multiset
+from graphrnn.metrics.trees import edge_multiset, node_multiset, parent_edge_multiset
 
 #   gold:  a -> (b, c), b -> d          pred: a -> (b, b), b -> c
 GOLD = (["a", "b", "c", "d"], [-1, 0, 0, 1])
@@ -21,7 +21,21 @@ def test_hand_example():
     # edges: pred {ab, ab, bc}, gold {ab, ac, bd}: common {ab} = 1 of 3 each way
     assert result["edge_precision"] == pytest.approx(1 / 3)
     assert result["edge_f1"] == pytest.approx(1 / 3)
+    # parent label only (the authors' evaluation): pred {a, a, b}, gold {a, a, b}: all 3 match
+    assert result["edge_parent_precision"] == pytest.approx(1.0)
+    assert result["edge_parent_f1"] == pytest.approx(1.0)
     assert result["count"] == 1
+
+
+def test_parent_label_edges_ignore_the_child():
+    gold = (["ROOT", "a", "b", "c"], [-1, 0, 1, 1])  # a -> (b, c)
+    pred = (["ROOT", "a", "c", "c"], [-1, 0, 1, 1])  # a -> (c, c)
+    assert parent_edge_multiset(gold, skip_root=True) == {"a": 2}
+    assert parent_edge_multiset(pred) == {"ROOT": 1, "a": 2}
+    result = tree_retrieval([pred], [gold], skip_root=True)
+    assert result["edge_precision"] == pytest.approx(1 / 2)  # (a, c) twice vs (a, b), (a, c)
+    assert result["edge_parent_precision"] == pytest.approx(1.0)  # a twice vs a twice
+    assert result["edge_parent_recall"] == pytest.approx(1.0)
 
 
 def test_averages_over_trees_then_harmonic_mean():
@@ -74,6 +88,10 @@ def test_matches_brute_force_matching(pred, gold):
     edges = _brute_common(pe, ge)
     assert result["edge_precision"] == pytest.approx(edges / len(pe) if pe else float(not ge))
     assert sum(node_multiset(pred).values()) == len(pred[0])
+    pp, gp = list(parent_edge_multiset(pred).elements()), list(parent_edge_multiset(gold).elements())
+    assert sorted(pp) == sorted(label for label, _ in pe)
+    parents = _brute_common(pp, gp)
+    assert result["edge_parent_recall"] == pytest.approx(parents / len(gp) if gp else float(not pp))
 
 
 def test_bad_input():

@@ -5,6 +5,7 @@ Protocol (one JSON object per line on stdin, one answer per line on stdout):
 ``{"run": {"out": DIR, "epochs": E, "resume": bool}}`` -> the child's pid;
 ``{"wait": pid}`` -> ``{"pid": pid, "status": S}`` (S < 0: killed by signal -S);
 ``{"ping": 1}`` -> ``"ready"`` once the imports are done;
+``{"cli": ARGV, "stderr": FILE}`` -> the pid of a child running ``graphrnn ARGV``;
 end of input -> exit. The zygote itself never runs a torch operation, so forking it is safe.
 """
 import json
@@ -30,10 +31,33 @@ def train(job):
     Trainer(model, mse_loss, make_dataset(64), config, eval_data=make_dataset(16, seed=1)).fit()
 
 
+def run_cli(argv, stderr_path):
+    """``graphrnn ARGV`` in this child, its stdout and stderr in ``stderr_path`` (stdout is the zygote's
+    answer pipe); exits with the command's status."""
+    from graphrnn import cli
+
+    torch.set_num_threads(1)
+    stderr = open(stderr_path, "w")  # noqa: SIM115  (left open: the child ends with os._exit)
+    os.dup2(stderr.fileno(), 2)
+    os.dup2(stderr.fileno(), 1)
+    sys.stderr = sys.stdout = stderr
+    return cli.main(argv)
+
+
 def main():
     for line in sys.stdin:
         request = json.loads(line)
-        if "run" in request:
+        if "cli" in request:
+            pid = os.fork()
+            if pid == 0:
+                status = 1
+                try:
+                    status = run_cli(request["cli"], request["stderr"])
+                finally:
+                    sys.stderr.flush()
+                    os._exit(status)
+            print(pid, flush=True)
+        elif "run" in request:
             pid = os.fork()
             if pid == 0:
                 status = 0

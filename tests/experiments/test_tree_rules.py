@@ -1,0 +1,49 @@
+"""The reference rows of tree recovery: the flat and chain rules by hand, the Bayes-optimal row."""
+import pytest
+
+from graphrnn.datasets.synthetic_trees import ROOT, TreeExample, dataset_grammar, generate_dataset, preorder
+from graphrnn.experiments.tree_rules import BAYES_OPTIMAL, chain_tree, flat_tree, reference_rows, score_predictions
+
+
+def test_rules_by_hand():
+    assert flat_tree(["a", "b", "c"]) == ([ROOT, "a", "b", "c"], [-1, 0, 0, 0])
+    assert chain_tree(["a", "b", "c"]) == ([ROOT, "a", "b", "c"], [-1, 0, 1, 2])
+    for rule in (flat_tree, chain_tree):
+        assert preorder(*rule(["a", "b", "c"]))[1:] == ["a", "b", "c"]  # both keep the source's pre-order
+
+
+def test_rows_score_each_rule_on_hand_trees():
+    flat = TreeExample(["a", "b"], [ROOT, "a", "b"], [-1, 0, 0])
+    chain = TreeExample(["a", "b"], [ROOT, "a", "b"], [-1, 0, 1])
+    rows = {r["model_name"]: r for r in reference_rows([flat, chain])}
+    flat_row, chain_row = (rows[name] for name in rows)
+    # flat rule: right on the flat tree (no edge below ROOT: 0/0 = 1), no edge at all on the chain (0)
+    assert flat_row["edge_precision"] == pytest.approx(50.0) and flat_row["edge_recall"] == pytest.approx(50.0)
+    # chain rule: predicts (a, b) on both; wrong on the flat tree, right on the chain
+    assert chain_row["edge_f1"] == pytest.approx(50.0)
+    assert flat_row["node_f1"] == chain_row["node_f1"] == pytest.approx(100.0)  # the letters are the source
+    assert BAYES_OPTIMAL not in rows  # no grammar given
+
+
+def test_bayes_optimal_beats_both_rules_on_the_deep_grammar():
+    examples = generate_dataset(seed=1, sizes=(0, 0, 120), grammar="deep")["test"]
+    rows = {r["model_name"]: r for r in reference_rows(examples, dataset_grammar(1, "deep"))}
+    best = rows.pop(BAYES_OPTIMAL)
+    assert best["kind"] == "bayes"
+    for rule in rows.values():
+        assert best["edge_f1"] > rule["edge_f1"] + 5
+        assert best["edge_parent_f1"] > rule["edge_parent_f1"] + 5
+
+
+def test_scores_cover_both_edge_definitions():
+    example = TreeExample(["a", "c", "c"], [ROOT, "a", "c", "c"], [-1, 0, 1, 1])
+    scores = score_predictions([([ROOT, "a", "b", "c"], [-1, 0, 1, 1])], [example])
+    assert scores["edge_f1"] == pytest.approx(50.0)  # (a, b), (a, c) vs (a, c), (a, c)
+    assert scores["edge_parent_f1"] == pytest.approx(100.0)  # a, a vs a, a
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="at least one example"):
+        reference_rows([])
+    with pytest.raises(ValueError, match="not one of the grammar's 26 lowercase letters"):
+        reference_rows([TreeExample(["A"], [ROOT, "A"], [-1, 0])], dataset_grammar(0))
