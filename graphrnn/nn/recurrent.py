@@ -13,7 +13,7 @@ from graphrnn.graph.plan import TopologicalPlan, build_topological_plan
 from graphrnn.graph.planner import Planner
 
 from .level_store import LevelStore, level_store
-from .validation import check_edge_inputs, check_edge_type_shape, check_plan_type
+from .validation import check_edge_inputs, check_edge_type_shape, check_plan_type, refuse_tracing
 
 __all__ = ["RecurrentMessagePassing", "SynchronousStep", "State"]
 
@@ -218,6 +218,7 @@ class RecurrentMessagePassing(MessagePassing):
     def _run_plan(self, plan: TopologicalPlan, edge_type: Optional[Tensor], node_inputs: Dict[str, Tensor],
                   edge_inputs: Dict[str, Tensor], shared: Optional[Dict[str, object]] = None) -> Tuple[Tensor, ...]:
         """The level loop over a checked plan. ``shared`` values go unchanged to every hook call."""
+        refuse_tracing(type(self).__name__)
         if plan.num_nodes == 0:
             return ()
         shared = shared or {}
@@ -344,6 +345,7 @@ class RecurrentMessagePassing(MessagePassing):
                          edge_state: Optional[State], node_inputs: Dict[str, Tensor], edge_inputs: Dict[str, Tensor],
                          shared: Optional[Dict[str, object]] = None) -> List[SynchronousStep]:
         """The step loop over checked inputs; ``shared`` values go unchanged to every hook call."""
+        refuse_tracing(type(self).__name__)
         src, dst = self._oriented(edge_index)
         endpoint_inputs = self._endpoint_inputs(node_inputs, src, dst)
         template, edge_template = state, edge_state

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from graphrnn.data.graphs import NUM_SCENE_EDGE_TYPES, PERSON, PERSON_TO_PERSON, PERSON_TO_SCENE, SCENE, SCENE_TO_PERSON
-from graphrnn.graph.checks import check_edge_index, check_edge_type, device_assert
+from graphrnn.graph.checks import check_edge_index, check_edge_type, check_index_dtype, device_assert
 
 __all__ = ["ScenePlan", "ScenePlanner", "build_scene_plan", "PLAN_KEY"]
 
@@ -63,6 +63,8 @@ class ScenePlan:
                                       self.edge_type), ("node_type", node_type, self.node_type)):
             if given is recorded:
                 continue
+            if isinstance(given, Tensor):
+                check_index_dtype(given, name)
             if not isinstance(given, Tensor) or given.shape != recorded.shape or given.device != recorded.device:
                 shape = list(given.shape) if isinstance(given, Tensor) else type(given).__name__
                 raise ValueError(f"plan was built for a different graph: its {name} has shape {list(recorded.shape)} "

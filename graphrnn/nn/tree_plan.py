@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from graphrnn.data.graphs import NUM_TREE_EDGE_TYPES, PARENT, SIBLING
-from graphrnn.graph.checks import check_edge_index, check_edge_type, device_assert
+from graphrnn.graph.checks import check_edge_index, check_edge_type, check_index_dtype, device_assert
 from graphrnn.graph.levels import forest_depth_and_root
 from graphrnn.graph.plan import TopologicalPlan, build_topological_plan
 
@@ -86,6 +86,8 @@ class TreePlan:
         for name, given, recorded in (("edge_index", edge_index, self.edge_index),
                                       ("edge_type", edge_type, self.edge_type)):
             if given is not recorded:
+                if isinstance(given, Tensor):
+                    check_index_dtype(given, name)
                 if not isinstance(given, Tensor) or given.shape != recorded.shape:
                     raise ValueError(f"plan was built for a different graph: {name} does not match")
                 device_assert((given == recorded).all(), f"plan was built for another graph of the same size: "

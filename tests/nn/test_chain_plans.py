@@ -249,3 +249,13 @@ def test_the_package_ships_py_typed():
     from importlib.resources import files
 
     assert files("graphrnn").joinpath("py.typed").is_file()
+
+
+def test_tracing_is_refused_with_a_clear_error():
+    layer = ChainRNN(3, 4)
+    x, edge_index = torch.randn(3, 3), torch.tensor([[0, 1], [1, 2]])
+    with pytest.raises(TypeError, match="cannot be traced with torch.jit.trace.*torch.compile"):
+        torch.jit.trace(lambda x: layer(x, edge_index), (x,))
+    sim_layer = ChainRNN(3, 4, fused=False)
+    with pytest.raises(TypeError, match="cannot be traced"):
+        torch.jit.trace(lambda x: sim_layer(x, edge_index), (x,))
