@@ -2,7 +2,13 @@
 # One prepared run of every benchmark on a GPU, then the tests that need CUDA (issue 12, item 5).
 #
 #   bash benchmarks/gpu_check.sh                    # on the GPU machine, from anywhere in the repo
-#   DEVICE=cpu TINY=1 bash benchmarks/gpu_check.sh  # dry run of this script's logic on a CPU (~2 min)
+#   DEVICE=cpu TINY=1 PYTHON=.venv/bin/python bash benchmarks/gpu_check.sh
+#                                                   # dry run of this script's logic on a CPU (a few
+#                                                   # minutes, nearly all of it starting Python 12 times)
+#
+# With the device tool: run(command="bash benchmarks/gpu_check.sh", timeout_s=540). Expected
+# on an H200: about 5-6 minutes (estimated from the issue's timings; the per-node anchors of
+# bench_tree, bench_drnn and bench_hmm take most of it).
 #
 # It uses the machine's own python3 (PYTHON=... to change it; nothing is installed) with
 # PYTHONPATH=. from the repository root. Every step runs under `timeout` and the run stops

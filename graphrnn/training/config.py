@@ -57,7 +57,8 @@ class TrainConfig:
         out: directory for ``checkpoint.pt`` (every epoch), ``best.pt`` (best epoch)
             and ``metrics.jsonl`` (one JSON line per epoch); ``None`` writes nothing.
         resume: continue the run whose files are in ``out`` from ``out/checkpoint.pt``.
-        progress: show a tqdm progress bar (process 0 only).
+        progress: report progress (process 0 only): tqdm bars when stderr is a terminal,
+            otherwise (a log file, a pipe) one plain line per epoch on stderr.
         shuffle: reshuffle the training data every epoch.
         num_workers: worker processes of the default data loader.
         find_unused_parameters: passed to ``DistributedDataParallel``; set it when
