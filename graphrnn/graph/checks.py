@@ -12,7 +12,14 @@ from typing import Optional
 import torch
 from torch import Tensor
 
-__all__ = ["check_edge_index", "check_edge_type", "check_levels", "device_assert"]
+__all__ = ["check_edge_index", "check_edge_type", "check_levels", "check_index_dtype", "device_assert"]
+
+
+def check_index_dtype(tensor: Tensor, name: str) -> None:
+    """``tensor`` must hold integer ids (``torch.long``/``int32``), not floats or bools."""
+    if tensor.dtype not in (torch.int64, torch.int32):
+        raise ValueError(f"{name} must hold integer node indices (torch.long), got dtype {tensor.dtype}; "
+                         f"convert it with {name}.long()")
 
 
 def device_assert(condition: Tensor, message: str) -> None:

@@ -25,7 +25,7 @@ from typing import Optional, Sequence, Tuple
 import torch
 from torch import Tensor
 
-from graphrnn.graph.checks import check_edge_index, check_edge_type, check_levels, device_assert
+from graphrnn.graph.checks import check_edge_index, check_edge_type, check_index_dtype, check_levels, device_assert
 from graphrnn.graph.levels import forest_depth_and_root, topological_levels
 
 __all__ = ["TopologicalPlan", "ChainPacking", "build_topological_plan", "FLOWS"]
@@ -184,6 +184,7 @@ def _check_same(recorded: Tensor, given: Tensor, name: str) -> None:
         return
     message = (f"plan was built for another graph of the same size: its {name} differs from the one given; "
                "rebuild it with layer.plan(edge_index, num_nodes) for this graph")
+    check_index_dtype(given, name)
     if given.shape != recorded.shape:
         raise ValueError(message)
     device_assert((given == recorded).all(), message)

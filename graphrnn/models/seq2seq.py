@@ -194,7 +194,8 @@ class Seq2Seq(nn.Module):
         lengths = batch.src_len
         if bool((lengths < 1).any()):
             raise ValueError("a pair has an empty source; drop empty sentences before building pairs")
-        states = self.dropout(self.encoder(batch.src, batch.src_edge_index))
+        states = self.dropout(self.encoder(batch.src, batch.src_edge_index, plan=getattr(batch, "src_plan", None),
+                                           reverse_plan=getattr(batch, "src_reverse_plan", None)))
         graph = torch.repeat_interleave(torch.arange(lengths.numel(), device=lengths.device), lengths)
         memory, mask = to_dense_batch(states, graph, batch_size=lengths.numel())
         summary = self._summary(memory, lengths)
@@ -261,6 +262,11 @@ class Seq2Seq(nn.Module):
         """Decoder input tokens ``[B, T]``: :math:`w_0 = \\texttt{<bos>}, w_1, \\dots, w_{T-1}`."""
         bos = targets.new_full((targets.size(0), 1), self.bos)
         return torch.cat([bos, targets[:, :-1]], dim=1)
+
+    def planners(self) -> dict:
+        """Plans a batch can carry (``DataLoader(..., plans=model.planners())``): the encoder's passes over
+        ``src_edge_index`` (``src_plan``, and ``src_reverse_plan`` when bidirectional)."""
+        return {} if self.encoder is None else self.encoder.planners("src_edge_index", prefix="src_")
 
     def forward(self, batch) -> Tensor:
         """Teacher-forced logits ``[N_tgt, V]``, one row per token of ``batch.tgt``."""

@@ -104,7 +104,8 @@ class Seq2Tree(nn.Module):
 
     def _encode(self, batch) -> Tuple[Tuple[Tensor, ...], dict]:
         """The root state and, with attention, the decoder's memory keywords (``memory``, ``memory_mask``)."""
-        memory = self.encoder(batch.src, batch.src_edge_index)
+        memory = self.encoder(batch.src, batch.src_edge_index, plan=getattr(batch, "src_plan", None),
+                              reverse_plan=getattr(batch, "src_reverse_plan", None))
         lengths = batch.src_len
         src_batch = torch.repeat_interleave(torch.arange(lengths.numel(), device=lengths.device), lengths)
         first, last = chain_ends(batch.src_edge_index, memory.size(0), src_batch)
@@ -119,6 +120,11 @@ class Seq2Tree(nn.Module):
         # the source chain lists each pair's tokens in order, so padding by pair keeps their order
         padded, mask = to_dense_batch(memory, src_batch, batch_size=lengths.numel())
         return root, {"memory": padded, "memory_mask": mask}
+
+    def planners(self) -> dict:
+        """Plans a batch can carry (``DataLoader(..., plans=model.planners())``): the encoder's passes over
+        ``src_edge_index`` (``src_plan``, ``src_reverse_plan``) and the decoder's ``drnn_plan``."""
+        return {**self.encoder.planners("src_edge_index", prefix="src_"), **self.decoder.planners()}
 
     def forward(self, batch) -> DRNNOutput:
         root, memory = self._encode(batch)

@@ -78,15 +78,29 @@ class SequenceEncoder(nn.Module):
         if self.backward_layers is not None:
             yield from self.backward_layers
 
+    def planners(self, edge_index_key: str = "edge_index", prefix: str = "") -> dict:
+        """The plans of this encoder's passes, for ``graphrnn.data.DataLoader(..., plans=...)``:
+        ``{prefix + "plan": ..., prefix + "reverse_plan": ...}`` (the second when bidirectional);
+        every layer of a direction shares its plan."""
+        plans = {f"{prefix}plan": self.forward_layers[0].planner(edge_index_key=edge_index_key)}
+        if self.backward_layers is not None:
+            plans[f"{prefix}reverse_plan"] = self.backward_layers[0].planner(edge_index_key=edge_index_key)
+        return plans
+
     def forward(self, x: Tensor, edge_index: Tensor, level: Optional[Tensor] = None,
-                reverse_level: Optional[Tensor] = None) -> Tensor:
+                reverse_level: Optional[Tensor] = None, *, plan=None, reverse_plan=None) -> Tensor:
+        """``plan`` / ``reverse_plan``: the passes' plans (see :meth:`planners`), built once per batch."""
         h = self.inputs(x)
+        if plan is None:  # one plan per direction, shared by the stacked layers
+            plan = self.forward_layers[0].plan(edge_index, h.size(0), level)
+        if self.backward_layers is not None and reverse_plan is None:
+            reverse_plan = self.backward_layers[0].plan(edge_index, h.size(0), reverse_level)
         for index, forward_layer in enumerate(self.forward_layers):
             if index > 0:
                 h = self.dropout(h)
-            out = forward_layer(h, edge_index, level=level)
+            out = forward_layer(h, edge_index, plan=plan)
             if self.backward_layers is not None:
-                back = self.backward_layers[index](h, edge_index, level=reverse_level)
+                back = self.backward_layers[index](h, edge_index, plan=reverse_plan)
                 out = torch.cat([out, back], dim=-1)
             h = out
         return h

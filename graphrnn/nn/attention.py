@@ -41,6 +41,7 @@ class Attention(nn.Module):
         if kind not in KINDS:
             raise ValueError(f"attention must be one of {KINDS}, got {kind!r}")
         self.kind = kind
+        self.hidden, self.memory = hidden, memory
         if kind == "dot" and hidden != memory:
             raise ValueError(f"dot attention needs memory width == decoder hidden size, got {memory} and {hidden} "
                              "(bidirectional encoders double the width); use attention='mlp'")
@@ -65,4 +66,7 @@ class Attention(nn.Module):
         return torch.einsum("bs,bsh->bh", weights, memory)
 
     def extra_repr(self) -> str:
-        return self.kind
+        return f"{self.kind!r}, {self.hidden}, {self.memory}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.extra_repr()})"

@@ -96,7 +96,8 @@ def hidden_step(cell_module: nn.RNNCellBase, gates_x: Tensor, state: Tuple[Tenso
         gates_h = h @ weight_hh_t if cell_module.bias_hh is None else torch.addmm(cell_module.bias_hh, h, weight_hh_t)
         hidden = h.size(1)
         reset_update = torch.sigmoid(gates_x[:, :2 * hidden] + gates_h[:, :2 * hidden])
-        candidate = torch.tanh(torch.addcmul(gates_x[:, 2 * hidden:], reset_update[:, :hidden], gates_h[:, 2 * hidden:]))
+        candidate = torch.tanh(torch.addcmul(gates_x[:, 2 * hidden:], reset_update[:, :hidden],
+                                             gates_h[:, 2 * hidden:]))
         return (torch.lerp(candidate, h, reset_update[:, hidden:]),)
     gates = torch.addmm(gates_x, h, weight_hh_t)
     if isinstance(cell_module, nn.RNNCell):

@@ -10,7 +10,7 @@ from graphrnn.graph.plan import ChainPacking, TopologicalPlan
 
 from .cells import cell_name, cell_state_size, fused_chain_kernel, hidden_step, input_gates, make_cell
 from .recurrent import RecurrentMessagePassing
-from .validation import check_dtype, check_features, check_plan_type
+from .validation import check_dtype, check_features, check_plan_type, refuse_tracing
 
 __all__ = ["ChainRNN"]
 
@@ -130,6 +130,7 @@ class ChainRNN(RecurrentMessagePassing):
             edge_weight (Tensor, optional): ``[E]``; each message (``h``, and ``c`` for LSTM) is
                 scaled by its edge's weight before the sum.
         """
+        refuse_tracing(type(self).__name__)
         self._check_input(x)
         num_nodes = x.size(0)
         if plan is None:

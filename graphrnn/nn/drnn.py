@@ -5,16 +5,16 @@ from typing import List, NamedTuple, Optional, Tuple, Union
 
 import torch
 from torch import Tensor, nn
+from torch_geometric.data.data import BaseData
 
-from graphrnn.data.graphs import NUM_TREE_EDGE_TYPES, PARENT, SIBLING
+from graphrnn.graph.checks import device_assert
 
 from .attention import Attention
 from .cells import cell_state_size
 from .chain import ChainRNN
-from .levels import check_edge_index, forest_depth_and_root
-from .schedule import check_edge_type
+from .tree_plan import PLAN_KEY, SenderPlan, TreePlan, TreePlanner, build_tree_plan, tree_links
 
-__all__ = ["DRNN", "DRNNOutput", "tree_links"]
+__all__ = ["DRNN", "DRNNOutput", "tree_links", "TreePlan", "build_tree_plan"]
 
 RootState = Union[Tensor, Tuple[Tensor, ...]]
 
@@ -149,28 +149,71 @@ class DRNN(nn.Module):
         nn.init.zeros_(self.offset_fraternal)
 
     # ---------------------------------------------------------------- teacher forcing
-    def forward(self, data, root_state: RootState, memory: Optional[Tensor] = None,
-                memory_mask: Optional[Tensor] = None) -> DRNNOutput:
-        """Teacher-forced pass over a batch of trees; see the class docstring."""
-        labels = self._check_labels(data.y)
-        num_nodes = labels.numel()
+    def planners(self) -> dict:
+        """``{"drnn_plan": planner}`` for ``graphrnn.data.DataLoader(..., plans=model.planners())``: batches
+        then carry their :class:`~graphrnn.nn.tree_plan.TreePlan` and a teacher-forced step reads nothing
+        on the host."""
+        return {PLAN_KEY: TreePlanner()}
+
+    def forward(self, *args, **kwargs) -> DRNNOutput:
+        """Teacher-forced pass; see the class docstring. Two forms:
+
+        - ``model(labels, edge_index, edge_type, root_state, has_children, has_next_sibling, *,
+          batch=None, plan=None, memory=None, memory_mask=None)`` over tensors, as a PyG layer;
+        - ``model(data, root_state, memory=None, memory_mask=None)`` over a batch of
+          :func:`~graphrnn.data.tree_graph` trees (``data.y`` are the labels; a batch from
+          ``graphrnn.data.DataLoader(..., plans=model.planners())`` carries its plan).
+        """
+        if args and isinstance(args[0], BaseData):
+            return self._forward_batch(*args, **kwargs)
+        return self._forward_tensors(*args, **kwargs)
+
+    def _forward_batch(self, data, root_state: RootState, memory: Optional[Tensor] = None,
+                       memory_mask: Optional[Tensor] = None) -> DRNNOutput:
+        missing = [name for name in ("y", "edge_index", "has_children", "has_next_sibling")
+                   if getattr(data, name, None) is None]
+        if missing:
+            raise ValueError(f"the batch lacks {missing}: build each tree with graphrnn.data.tree_graph (it sets the "
+                             "labels y, the typed edges and the topology targets has_children, has_next_sibling)")
         batch = getattr(data, "batch", None)
-        if batch is None:
-            batch = labels.new_zeros(num_nodes)
-        num_trees = int(batch.max()) + 1 if batch.numel() else 0
-        root = self._root_state(root_state, num_trees)
-        memory, memory_mask = self._check_memory(memory, memory_mask, num_trees)
-        parent, previous = tree_links(data.edge_index, getattr(data, "edge_type", None), num_nodes)
+        plan = getattr(data, PLAN_KEY, None)
+        if plan is None:
+            num_trees = data.num_graphs if batch is not None and hasattr(data, "num_graphs") else None
+            plan = build_tree_plan(data.edge_index, getattr(data, "edge_type", None), data.y.numel(), batch, num_trees)
+            carried = False
+        else:
+            carried = True
+        return self._forward_tensors(data.y, data.edge_index, getattr(data, "edge_type", None), root_state,
+                                     data.has_children, data.has_next_sibling, batch=batch, plan=plan, memory=memory,
+                                     memory_mask=memory_mask, _carried=carried)
+
+    def _forward_tensors(self, labels: Tensor, edge_index: Tensor, edge_type: Tensor, root_state: RootState,
+                         has_children: Tensor, has_next_sibling: Tensor, *, batch: Optional[Tensor] = None,
+                         plan: Optional[TreePlan] = None, memory: Optional[Tensor] = None,
+                         memory_mask: Optional[Tensor] = None, _carried: Optional[bool] = None) -> DRNNOutput:
+        carried = plan is not None if _carried is None else _carried
+        labels = self._check_labels(labels, on_device=carried)
+        num_nodes = labels.numel()
+        if plan is None:
+            plan = build_tree_plan(edge_index, edge_type, num_nodes, batch)
+        elif not isinstance(plan, TreePlan):
+            raise TypeError(f"plan must be a TreePlan (from model.planners() or build_tree_plan), got "
+                            f"{type(plan).__name__}")
+        else:
+            plan.check(edge_index, edge_type, num_nodes)
+        _check_targets(has_children, has_next_sibling, num_nodes)
+        root = self._root_state(root_state, plan.num_trees)
+        memory, memory_mask = self._check_memory(memory, memory_mask, plan.num_trees, on_device=carried)
         x = self.embedding(labels)
-        ancestral, from_parent = _sent_states(self.ancestral, x, parent, root, batch)
+        ancestral, from_parent = _sent_states(self.ancestral, x, plan.ancestral, root)
         no_sibling = tuple(s.new_zeros(1, self.hidden_channels) for s in root)
-        fraternal, from_sibling = _sent_states(self.fraternal, x, previous, no_sibling, torch.zeros_like(batch))
+        fraternal, from_sibling = _sent_states(self.fraternal, x, plan.fraternal, no_sibling)
         # U^a h^a + U^f h^f, with U applied to the distinct states before they are copied to their receivers
         mixed = (self.predict_ancestral(ancestral).index_select(0, from_parent)
                  + self.predict_fraternal(fraternal).index_select(0, from_sibling))
-        output = self.output_state(torch.tanh(mixed), batch, memory, memory_mask)
+        output = self.output_state(torch.tanh(mixed), plan.tree, memory, memory_mask)
         predictive = nn.functional.dropout(output, self.dropout, self.training)
-        return DRNNOutput(self._label_logits(predictive, data.has_children, data.has_next_sibling),
+        return DRNNOutput(self._label_logits(predictive, has_children, has_next_sibling),
                           self.has_children(predictive).squeeze(-1),
                           self.has_next_sibling(predictive).squeeze(-1))
 
@@ -315,9 +358,15 @@ class DRNN(nn.Module):
         )
 
     # ---------------------------------------------------------------- validation
-    def _check_labels(self, labels: Tensor) -> Tensor:
+    def _check_labels(self, labels: Tensor, on_device: bool = False) -> Tensor:
         if not isinstance(labels, Tensor) or labels.dim() != 1 or labels.dtype not in (torch.int64, torch.int32):
-            raise ValueError("data.y must be a LongTensor [N] of label ids; build the trees with tree_graph")
+            raise ValueError("labels (data.y) must be a LongTensor [N] of label ids; build the trees with tree_graph")
+        if on_device:  # no host read: an asynchronous assert on an accelerator
+            if labels.numel():
+                device_assert(((labels >= 0) & (labels < self.num_labels)).all(),
+                              f"a label is outside the vocabulary of num_labels={self.num_labels} (map unknown "
+                              "labels to <unk> first)")
+            return labels.long()
         if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= self.num_labels):
             bad = int(labels.min()) if int(labels.min()) < 0 else int(labels.max())
             raise ValueError(f"label {bad} is outside the vocabulary of num_labels={self.num_labels} "
@@ -325,7 +374,7 @@ class DRNN(nn.Module):
         return labels.long()
 
     def _check_memory(self, memory: Optional[Tensor], mask: Optional[Tensor],
-                      num_trees: int) -> Tuple[Optional[Tensor], Optional[Tensor]]:
+                      num_trees: int, on_device: bool = False) -> Tuple[Optional[Tensor], Optional[Tensor]]:
         if self.attention is None:
             if memory is not None or mask is not None:
                 raise ValueError("this DRNN has no attention, so it takes no memory; build it with attention='dot' "
@@ -340,7 +389,10 @@ class DRNN(nn.Module):
         if mask.shape != memory.shape[:2] or mask.dtype != torch.bool:
             raise ValueError(f"memory_mask must be a bool tensor of shape {list(memory.shape[:2])}, got "
                              f"{mask.dtype} {list(mask.shape)}")
-        if num_trees and not bool(mask.any(1).all()):
+        if num_trees and on_device:
+            device_assert(mask.any(1).all(), "every tree needs at least one real memory slot (a row of memory_mask "
+                                             "is all False)")
+        elif num_trees and not bool(mask.any(1).all()):
             raise ValueError("every tree needs at least one real memory slot (a row of memory_mask is all False)")
         return memory, mask
 
@@ -370,6 +422,10 @@ class DRNN(nn.Module):
                     state_dict[new] = state_dict.pop(old)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
+    def __repr__(self) -> str:
+        """One line, as PyG layers print."""
+        return f"{type(self).__name__}({self.extra_repr()})"
+
     def extra_repr(self) -> str:
         offsets = "" if self.topology_offsets else ", topology_offsets=False"
         dropout = f", dropout={self.dropout}" if self.dropout else ""
@@ -379,65 +435,29 @@ class DRNN(nn.Module):
 
 
 # -------------------------------------------------------------------- helpers
-def tree_links(edge_index: Tensor, edge_type: Optional[Tensor], num_nodes: int) -> Tuple[Tensor, Tensor]:
-    """Each node's parent and previous sibling (``-1`` where there is none) from a tree's typed edges.
-
-    Args:
-        edge_index (LongTensor): ``[2, E]`` ``PARENT`` (parent -> child) and ``SIBLING``
-            (previous -> next sibling) edges, as built by :func:`graphrnn.data.tree_graph`.
-        edge_type (LongTensor): ``[E]``, :data:`~graphrnn.data.PARENT` or :data:`~graphrnn.data.SIBLING`.
-        num_nodes (int): :math:`N`.
-
-    Returns:
-        ``(parent [N], previous_sibling [N])``.
-
-    Raises:
-        ValueError: if ``edge_type`` is missing or invalid, a node has two incoming edges of one
-            type, or the edges of one type close a cycle.
-    """
-    check_edge_index(edge_index, num_nodes)
-    edge_type = check_edge_type(edge_type, edge_index.size(1), NUM_TREE_EDGE_TYPES)
-    links = []
-    for kind, name in ((PARENT, "PARENT"), (SIBLING, "SIBLING")):
-        source, target = edge_index[:, edge_type == kind]
-        incoming = torch.bincount(target, minlength=num_nodes)
-        if incoming.numel() and int(incoming.max()) > 1:
-            node = int(incoming.argmax())
-            raise ValueError(f"node {node} has {int(incoming[node])} incoming {name} edges, but a tree node has at "
-                             f"most one (one parent, one previous sibling); build the trees with tree_graph")
-        forest_depth_and_root(source, target, num_nodes)  # raises on a cycle, naming its nodes
-        links.append(torch.full((num_nodes,), -1, dtype=torch.long, device=edge_index.device)
-                     .index_copy(0, target, source))
-    return links[0], links[1]
-
-
-def _sent_states(recurrence: ChainRNN, x: Tensor, link: Tensor, start: Tuple[Tensor, ...],
-                 start_row: Tensor) -> Tuple[Tensor, Tensor]:
+def _sent_states(recurrence: ChainRNN, x: Tensor, plan: SenderPlan, start: Tuple[Tensor, ...]) -> Tuple[Tensor, Tensor]:
     r"""The states one kind of edge delivers, and which one every node receives.
 
-    ``link[i]`` is the node whose cell output node ``i`` receives (its parent, or its previous
-    sibling), ``-1`` if none, in which case node ``i`` receives row ``start_row[i]`` of ``start``
-    (``[K, H]`` tensors, ``(h, c)`` for LSTM). The cell runs once per *sender* (a node some node links
-    to), by ``recurrence`` over the forest of senders (the shared topological schedule, or the fused
-    kernel where the senders form chains); a sender without a link starts from its ``start`` row.
+    The cell runs once per *sender* (a node some node links to: a parent, or a previous
+    sibling), by ``recurrence`` over the forest of senders given by ``plan`` (the shared
+    topological schedule, or the fused kernel where the senders form chains); a sender
+    without a link starts from its row of ``start`` (``[K, H]`` tensors, ``(h, c)`` for LSTM).
 
     Returns:
         ``(states [S + K, H], received [N])``: the senders' outputs followed by ``start[0]``, and
         the row of ``states`` that is each node's :math:`\mathbf{h}`.
     """
-    num_nodes = x.size(0)
-    is_sender = torch.zeros(num_nodes, dtype=torch.bool, device=x.device)
-    is_sender[link[link >= 0]] = True
-    senders = is_sender.nonzero().view(-1)
-    local = torch.cumsum(is_sender, 0) - 1
-    sender_link = link.index_select(0, senders)
-    linked = (sender_link >= 0).nonzero().view(-1)
-    edges = torch.stack([local.index_select(0, sender_link.index_select(0, linked)), linked])
-    sender_start = start_row.index_select(0, senders)
-    sent = recurrence(x.index_select(0, senders), edges,
-                      initial_state=tuple(s.index_select(0, sender_start) for s in start))
-    received = torch.where(link >= 0, local.index_select(0, link.clamp(min=0)), sent.size(0) + start_row)
-    return torch.cat([sent, start[0].to(sent.dtype)]), received
+    sent = recurrence(x.index_select(0, plan.senders), plan.edges,
+                      initial_state=tuple(s.index_select(0, plan.start_row) for s in start), plan=plan.plan)
+    return torch.cat([sent, start[0].to(sent.dtype)]), plan.received
+
+
+def _check_targets(has_children: Tensor, has_next_sibling: Tensor, num_nodes: int) -> None:
+    for name, target in (("has_children", has_children), ("has_next_sibling", has_next_sibling)):
+        if not isinstance(target, Tensor) or target.shape != (num_nodes,):
+            shape = list(target.shape) if isinstance(target, Tensor) else type(target).__name__
+            raise ValueError(f"{name} must be a tensor [N]=[{num_nodes}] of 0/1 topology targets, got {shape}; "
+                             "tree_graph sets it")
 
 
 def _group_start(tree: Tensor, num_trees: int) -> Tuple[Tensor, Tensor]:

@@ -2,6 +2,7 @@ r"""A discrete hidden Markov model run as message passing over chain graphs."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import torch
@@ -9,10 +10,15 @@ from torch import Tensor, nn
 from torch_geometric.data import Batch, Data
 from tqdm.auto import tqdm
 
-from .levels import check_edge_index
+from graphrnn.graph.checks import check_edge_index, device_assert
+from graphrnn.graph.plan import TopologicalPlan, build_topological_plan
+
 from .recurrent import RecurrentMessagePassing
 
-__all__ = ["HMM"]
+__all__ = ["HMM", "ChainsPlan", "build_chains_plan"]
+
+#: the batch attribute that carries an HMM's plan (see :meth:`HMM.planners`)
+PLAN_KEY = "hmm_plan"
 
 #: Default random init of :class:`HMM` when no generator is given (no global RNG is used).
 DEFAULT_INIT_SEED = 0
@@ -37,11 +43,10 @@ class _HMMPass(RecurrentMessagePassing):
 
     def run(self, chains: "_Chains", node_inputs, log_start: Optional[Tensor] = None,
             log_trans: Optional[Tensor] = None) -> Tuple[Tensor, ...]:
-        level = chains.reverse_level if self.flow == "target_to_source" else chains.level
+        plan = chains.plan.backward if self.flow == "target_to_source" else chains.plan.forward
         self._log_start, self._log_trans = log_start, log_trans
         try:
-            return self.propagate_topological(chains.edge_index, chains.num_nodes, level=level,
-                                              node_inputs=node_inputs)
+            return self._run_plan(plan, None, node_inputs, {})
         finally:
             self._log_start = self._log_trans = None
 
@@ -121,17 +126,123 @@ def _new_passes() -> _Passes:
 
 
 class _Chains(NamedTuple):
-    """A validated batch of chains."""
+    """A validated batch of chains: its symbols and its :class:`ChainsPlan`."""
 
     x: Tensor  # [N] symbols
-    edge_index: Tensor  # [2, E]
-    batch: Tensor  # [N] graph of each node
+    plan: "ChainsPlan"
+
+    @property
+    def num_nodes(self) -> int:
+        return self.plan.num_nodes
+
+    @property
+    def num_graphs(self) -> int:
+        return self.plan.num_graphs
+
+    @property
+    def edge_index(self) -> Tensor:
+        return self.plan.forward.edge_index
+
+
+@dataclass(frozen=True, eq=False)
+class ChainsPlan:
+    """What the HMM's passes need about a batch of chains, built once (e.g. in the loader's collate).
+
+    Attributes:
+        forward / backward: the topological plans along and against the edges.
+        first / last: ``[C]`` node ids of the first and last node of every chain.
+        last_graph: ``[C]`` graph of every chain's last node.
+        num_graphs (int): :math:`B`.
+    """
+
+    forward: TopologicalPlan
+    backward: TopologicalPlan
+    first: Tensor
+    last: Tensor
+    last_graph: Tensor
     num_graphs: int
-    num_nodes: int
-    is_first: Tensor  # [N] no predecessor
-    is_last: Tensor  # [N] no successor
-    level: Optional[Tensor]
-    reverse_level: Optional[Tensor]
+
+    @property
+    def num_nodes(self) -> int:
+        return self.forward.num_nodes
+
+    def to(self, device, non_blocking: bool = False) -> "ChainsPlan":
+        return ChainsPlan(self.forward.to(device, non_blocking), self.backward.to(device, non_blocking),
+                          self.first.to(device, non_blocking=non_blocking),
+                          self.last.to(device, non_blocking=non_blocking),
+                          self.last_graph.to(device, non_blocking=non_blocking), self.num_graphs)
+
+    def __repr__(self) -> str:
+        return f"ChainsPlan(num_nodes={self.num_nodes}, num_chains={self.first.numel()}, num_graphs={self.num_graphs})"
+
+
+@dataclass(frozen=True)
+class ChainsPlanner:
+    """Builds :class:`ChainsPlan` of a batch; picklable into loader workers (``HMM.planners()``)."""
+
+    def __call__(self, data) -> ChainsPlan:
+        return build_chains_plan(data)
+
+
+def build_chains_plan(data: Data) -> ChainsPlan:
+    """Validates a batch of chain graphs (edges, ``batch``) and builds its :class:`ChainsPlan`.
+
+    Raises:
+        ValueError: if a node has two predecessors or successors, an edge joins two graphs,
+            ``batch`` has the wrong shape, ids outside ``0..num_graphs-1`` or is not sorted.
+    """
+    if not isinstance(data, Data):
+        raise ValueError(
+            f"expected a chain graph or a batch of them (torch_geometric Data/Batch, e.g. from "
+            f"graphrnn.data.chain_graph and DataLoader), got {type(data).__name__}"
+        )
+    x = getattr(data, "x", None)
+    num_nodes = data.num_nodes if data.num_nodes is not None else (x.size(0) if isinstance(x, Tensor) else 0)
+    edge_index = data.edge_index if data.edge_index is not None else torch.zeros(2, 0, dtype=torch.long)
+    check_edge_index(edge_index, num_nodes)
+    batch, num_graphs = _batch_vector(data, num_nodes, edge_index)
+    cpu_edges = edge_index.detach().cpu().long()
+    in_degree = torch.bincount(cpu_edges[1], minlength=num_nodes)
+    out_degree = torch.bincount(cpu_edges[0], minlength=num_nodes)
+    if num_nodes > 0 and cpu_edges.numel() > 0 and max(int(in_degree.max()), int(out_degree.max())) > 1:
+        several = int(((in_degree > 1) | (out_degree > 1)).nonzero()[0, 0])
+        raise ValueError(
+            f"HMM runs on chains (every node has at most one predecessor and one successor), but node "
+            f"{several} has {int(in_degree[several])} incoming and {int(out_degree[several])} outgoing "
+            "edges; build sequences with graphrnn.data.chain_graph"
+        )
+    forward = build_topological_plan(edge_index, num_nodes, getattr(data, "level", None), chains=False)
+    backward = build_topological_plan(edge_index, num_nodes, getattr(data, "reverse_level", None),
+                                      flow="target_to_source", chains=False)
+    device = edge_index.device
+    first = (in_degree == 0).nonzero().view(-1)
+    last = (out_degree == 0).nonzero().view(-1)
+    return ChainsPlan(forward, backward, first.to(device), last.to(device),
+                      batch.detach().cpu().long()[last].to(device), num_graphs)
+
+
+def _batch_vector(data: Data, num_nodes: int, edge_index: Tensor) -> Tuple[Tensor, int]:
+    """``batch`` (checked against the edges and the number of graphs) and the number of graphs."""
+    batch = getattr(data, "batch", None)
+    if batch is None:
+        return torch.zeros(num_nodes, dtype=torch.long, device=edge_index.device), 1
+    if not isinstance(batch, Tensor) or batch.shape != (num_nodes,) or batch.is_floating_point():
+        shape = list(batch.shape) if isinstance(batch, Tensor) else type(batch).__name__
+        raise ValueError(f"batch must be a LongTensor of shape [num_nodes]=[{num_nodes}], got {shape}")
+    cpu = batch.detach().cpu().long()
+    num_graphs = data.num_graphs if isinstance(data, Batch) else (int(cpu.max()) + 1 if num_nodes > 0 else 1)
+    if num_nodes > 0 and (int(cpu.min()) < 0 or int(cpu.max()) >= num_graphs):
+        bad = int(cpu.min()) if int(cpu.min()) < 0 else int(cpu.max())
+        raise ValueError(f"batch holds graph id {bad}, but the batch has num_graphs={num_graphs} (ids "
+                         f"0..{num_graphs - 1}); build batches with graphrnn.data.DataLoader")
+    if edge_index.numel() > 0:
+        src, dst = edge_index.detach().cpu().long()
+        crossing = (cpu[src] != cpu[dst]).nonzero().view(-1)
+        if crossing.numel() > 0:
+            e = int(crossing[0])
+            raise ValueError(f"batch disagrees with the chains: edge {int(src[e])} -> {int(dst[e])} joins graph "
+                             f"{int(cpu[src[e]])} to graph {int(cpu[dst[e]])}; an edge stays inside one graph")
+    return batch.long(), num_graphs
 
 
 class _Counts(NamedTuple):
@@ -342,9 +453,30 @@ class HMM(nn.Module):
                 torch.log_softmax(self.emission_logits, dim=-1))
 
     # -------------------------------------------------------------- inference
-    def forward(self, batch: Data) -> Tensor:
-        """Same as :meth:`log_likelihood`."""
-        return self.log_likelihood(batch)
+    def forward(self, x, edge_index: Optional[Tensor] = None, *, batch: Optional[Tensor] = None,
+                num_graphs: Optional[int] = None, plan: Optional["ChainsPlan"] = None) -> Tensor:
+        r""":meth:`log_likelihood` of every graph, shape :math:`(B)`. Two forms:
+
+        - ``model(x, edge_index, batch=None, num_graphs=None, plan=None)`` over tensors, as a PyG
+          layer: ``x`` ``LongTensor [N]`` symbols, chains in ``edge_index``, ``batch`` ``[N]``;
+        - ``model(data)`` over a (batch of) :func:`~graphrnn.data.chain_graph` graph(s).
+        """
+        if isinstance(x, Data):
+            if edge_index is not None or batch is not None or plan is not None:
+                raise TypeError("pass either a batch of chain graphs or the tensors (x, edge_index, batch=...)")
+            return self.log_likelihood(x)
+        if not isinstance(x, Tensor) or not isinstance(edge_index, Tensor):
+            raise TypeError(f"pass x (LongTensor [N]) and edge_index (LongTensor [2, E]), or a batch of chain graphs; "
+                            f"got {type(x).__name__} and {type(edge_index).__name__}")
+        num_graphs = num_graphs if num_graphs is not None else (plan.num_graphs if plan is not None else None)
+        data = Data(x=x, edge_index=edge_index, num_nodes=x.size(0))
+        if batch is not None:
+            data = Batch(x=x, edge_index=edge_index, num_nodes=x.size(0), batch=batch)
+            if num_graphs is not None:
+                data._num_graphs = num_graphs
+        if plan is not None:
+            setattr(data, PLAN_KEY, plan)
+        return self.log_likelihood(data)
 
     def log_likelihood(self, batch: Data) -> Tensor:
         r""":math:`\log p(x_{1:T})` of every graph, shape :math:`(B)` (differentiable).
@@ -358,7 +490,7 @@ class HMM(nn.Module):
         if chains.num_nodes == 0:
             return log_start.new_zeros(chains.num_graphs)
         alpha = self._alpha(chains, log_start, log_trans, self._node_emissions(chains, log_emit))
-        per_chain = torch.logsumexp(alpha[chains.is_last], dim=1)
+        per_chain = torch.logsumexp(alpha.index_select(0, chains.plan.last), dim=1)
         return self._per_graph(chains, per_chain)
 
     def posterior(self, batch: Data) -> Tensor:
@@ -403,7 +535,7 @@ class HMM(nn.Module):
         (path,) = self._passes.backtrace.run(chains, {"score": score, "backpointer": backpointer})
         if not return_log_prob:
             return path
-        return path, self._per_graph(chains, score[chains.is_last].max(dim=1).values)
+        return path, self._per_graph(chains, score.index_select(0, chains.plan.last).max(dim=1).values)
 
     def _alpha(self, chains: _Chains, log_start: Tensor, log_trans: Tensor, emission: Tensor) -> Tensor:
         return self._passes.forward.run(chains, {"emission": emission}, log_start, log_trans)[0]
@@ -426,7 +558,7 @@ class HMM(nn.Module):
     @staticmethod
     def _per_graph(chains: _Chains, per_chain: Tensor) -> Tensor:
         out = per_chain.new_zeros(chains.num_graphs)
-        return out.index_add(0, chains.batch[chains.is_last], per_chain)
+        return out.index_add(0, chains.plan.last_graph, per_chain)
 
     # ---------------------------------------------------------------- sampling
     @torch.no_grad()
@@ -552,7 +684,8 @@ class HMM(nn.Module):
             y = self._states(item, chains.num_nodes)
             src, dst = chains.edge_index
             ones = torch.ones(chains.num_nodes, dtype=torch.float64, device=start.device)
-            start.index_add_(0, y[chains.is_first], ones[chains.is_first])
+            first = chains.plan.first
+            start.index_add_(0, y.index_select(0, first), ones.index_select(0, first))
             trans.index_add_(0, y[src] * S + y[dst], ones[: src.numel()])
             emit.index_add_(0, y * V + chains.x, ones)
             num_nodes += chains.num_nodes
@@ -581,14 +714,14 @@ class HMM(nn.Module):
             beta = self._beta(chains, log_trans, emission)
             joint = alpha + beta
             gamma = torch.exp(joint - torch.logsumexp(joint, dim=1, keepdim=True)).double()
-            start += gamma[chains.is_first].sum(0)
+            start += gamma.index_select(0, chains.plan.first).sum(0)
             emit.index_add_(0, chains.x, gamma)
             edges = chains.edge_index
             step = max(1, _XI_CHUNK_ELEMENTS // (S * S))
             for first in range(0, edges.size(1), step):
                 log_xi = self._log_xi(edges[:, first:first + step], alpha, beta, emission, log_trans)
                 trans += torch.exp(log_xi).double().sum(0)
-            total += float(torch.logsumexp(alpha[chains.is_last], dim=1).double().sum())
+            total += float(torch.logsumexp(alpha.index_select(0, chains.plan.last), dim=1).double().sum())
             num_nodes += chains.num_nodes
         if num_nodes == 0:
             raise ValueError("fit_em needs at least one symbol; the data is empty (no batches, or only "
@@ -606,41 +739,26 @@ class HMM(nn.Module):
             param.copy_(torch.where(total > 0, new, fallback))
 
     # ---------------------------------------------------------------- validation
-    def _chains(self, data: Data) -> _Chains:
-        if not isinstance(data, Data):
-            raise ValueError(
-                f"expected a chain graph or a batch of them (torch_geometric Data/Batch, e.g. from "
-                f"graphrnn.data.chain_graph and DataLoader), got {type(data).__name__}"
-            )
-        x = getattr(data, "x", None)
-        num_nodes = data.num_nodes if data.num_nodes is not None else (x.size(0) if isinstance(x, Tensor) else 0)
-        x = self._symbols(x, num_nodes)
-        edge_index = data.edge_index if data.edge_index is not None else x.new_zeros(2, 0)
-        check_edge_index(edge_index, num_nodes)
-        edge_index = edge_index.long()
-        batch = getattr(data, "batch", None)
-        if batch is None:
-            batch, num_graphs = torch.zeros(num_nodes, dtype=torch.long, device=x.device), 1
-        elif not isinstance(batch, Tensor) or batch.shape != (num_nodes,):
-            shape = list(batch.shape) if isinstance(batch, Tensor) else type(batch).__name__
-            raise ValueError(f"batch must have shape [num_nodes]=[{num_nodes}], got {shape}")
-        elif isinstance(data, Batch):
-            num_graphs = data.num_graphs
-        else:
-            num_graphs = int(batch.max()) + 1 if num_nodes > 0 else 1
-        in_degree = torch.bincount(edge_index[1], minlength=num_nodes)
-        out_degree = torch.bincount(edge_index[0], minlength=num_nodes)
-        if num_nodes > 0 and edge_index.numel() > 0 and max(int(in_degree.max()), int(out_degree.max())) > 1:
-            several = int(((in_degree > 1) | (out_degree > 1)).nonzero()[0, 0])
-            raise ValueError(
-                f"HMM runs on chains (every node has at most one predecessor and one successor), but node "
-                f"{several} has {int(in_degree[several])} incoming and {int(out_degree[several])} outgoing "
-                "edges; build sequences with graphrnn.data.chain_graph"
-            )
-        return _Chains(x, edge_index, batch.long(), num_graphs, num_nodes, in_degree == 0, out_degree == 0,
-                       getattr(data, "level", None), getattr(data, "reverse_level", None))
+    def planners(self) -> dict:
+        """``{"hmm_plan": planner}`` for ``graphrnn.data.DataLoader(..., plans=model.planners())``: batches
+        then carry their :class:`ChainsPlan` and every method reads nothing on the host."""
+        return {PLAN_KEY: ChainsPlanner()}
 
-    def _symbols(self, x, num_nodes: int) -> Tensor:
+    def _chains(self, data: Data) -> _Chains:
+        plan = getattr(data, PLAN_KEY, None) if isinstance(data, Data) else None
+        carried = plan is not None
+        if plan is None:
+            plan = build_chains_plan(data)
+        elif not isinstance(plan, ChainsPlan):
+            raise TypeError(f"data.{PLAN_KEY} must be a ChainsPlan (from HMM.planners()), got {type(plan).__name__}")
+        num_nodes = data.num_nodes if data.num_nodes is not None else plan.num_nodes
+        # with a carried plan nothing is read on the host (an async assert); else the detailed check
+        x = self._symbols(getattr(data, "x", None), num_nodes, checked_on_device=carried)
+        edge_index = data.edge_index if data.edge_index is not None else x.new_zeros(2, 0)
+        plan.forward.check(edge_index, num_nodes, "source_to_target")
+        return _Chains(x, plan)
+
+    def _symbols(self, x, num_nodes: int, checked_on_device: bool = False) -> Tensor:
         if not isinstance(x, Tensor):
             raise ValueError(f"data.x must be a LongTensor of symbols [num_nodes], got {type(x).__name__}")
         if x.dim() != 1 or x.size(0) != num_nodes:
@@ -654,7 +772,13 @@ class HMM(nn.Module):
                 "in 0..num_symbols-1 first (or .long() whole numbers)"
             )
         x = x.long()
-        _check_range(x, self.num_symbols, "symbol", "x", "num_symbols")
+        if checked_on_device:  # no host read: an asynchronous assert on an accelerator
+            if x.numel():
+                device_assert(((x >= 0) & (x < self.num_symbols)).all(),
+                              f"x holds a symbol outside 0..{self.num_symbols - 1} (the HMM has "
+                              f"num_symbols={self.num_symbols})")
+        else:
+            _check_range(x, self.num_symbols, "symbol", "x", "num_symbols")
         return x
 
     def _states(self, data: Data, num_nodes: int) -> Tensor:
@@ -672,6 +796,9 @@ class HMM(nn.Module):
 
     def extra_repr(self) -> str:
         return f"num_states={self.num_states}, num_symbols={self.num_symbols}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.extra_repr()})"
 
 
 # --------------------------------------------------------------------------- helpers

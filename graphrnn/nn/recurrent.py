@@ -13,7 +13,7 @@ from graphrnn.graph.plan import TopologicalPlan, build_topological_plan
 from graphrnn.graph.planner import Planner
 
 from .level_store import LevelStore, level_store
-from .validation import check_edge_inputs, check_edge_type_shape, check_plan_type
+from .validation import check_edge_inputs, check_edge_type_shape, check_plan_type, refuse_tracing
 
 __all__ = ["RecurrentMessagePassing", "SynchronousStep", "State"]
 
@@ -218,6 +218,7 @@ class RecurrentMessagePassing(MessagePassing):
     def _run_plan(self, plan: TopologicalPlan, edge_type: Optional[Tensor], node_inputs: Dict[str, Tensor],
                   edge_inputs: Dict[str, Tensor], shared: Optional[Dict[str, object]] = None) -> Tuple[Tensor, ...]:
         """The level loop over a checked plan. ``shared`` values go unchanged to every hook call."""
+        refuse_tracing(type(self).__name__)
         if plan.num_nodes == 0:
             return ()
         shared = shared or {}
@@ -322,17 +323,30 @@ class RecurrentMessagePassing(MessagePassing):
         Returns:
             list of :class:`SynchronousStep`, one per step (tensors in the input's form).
         """
-        steps = self.num_steps if num_steps is None else num_steps
-        if steps is None or steps < 1:
-            raise ValueError(f"num_steps must be >= 1, got {steps}")
-        if not self.tie_weights and self.num_steps is not None and steps > self.num_steps:
-            raise ValueError(f"untied weights exist for {self.num_steps} steps, got num_steps={steps}")
+        steps = self._synchronous_steps(num_steps)
         node_inputs = dict(node_inputs or {})
         edge_inputs = dict(edge_inputs or {})
         num_nodes = as_tuple(state)[0].size(0)
         check_edge_index(edge_index, num_nodes)
         edge_type = check_edge_type(edge_type, edge_index.size(1), self.num_edge_types)
-        src, dst = self._oriented(edge_index).long()
+        check_edge_inputs(edge_inputs, edge_index.size(1))
+        return self._run_synchronous(steps, edge_index.long(), state, edge_type, edge_state, node_inputs,
+                                     edge_inputs)
+
+    def _synchronous_steps(self, num_steps: Optional[int]) -> int:
+        steps = self.num_steps if num_steps is None else num_steps
+        if steps is None or steps < 1:
+            raise ValueError(f"num_steps must be >= 1, got {steps}")
+        if not self.tie_weights and self.num_steps is not None and steps > self.num_steps:
+            raise ValueError(f"untied weights exist for {self.num_steps} steps, got num_steps={steps}")
+        return steps
+
+    def _run_synchronous(self, steps: int, edge_index: Tensor, state: State, edge_type: Optional[Tensor],
+                         edge_state: Optional[State], node_inputs: Dict[str, Tensor], edge_inputs: Dict[str, Tensor],
+                         shared: Optional[Dict[str, object]] = None) -> List[SynchronousStep]:
+        """The step loop over checked inputs; ``shared`` values go unchanged to every hook call."""
+        refuse_tracing(type(self).__name__)
+        src, dst = self._oriented(edge_index)
         endpoint_inputs = self._endpoint_inputs(node_inputs, src, dst)
         template, edge_template = state, edge_state
         node_state = as_tuple(state)
@@ -341,23 +355,23 @@ class RecurrentMessagePassing(MessagePassing):
         for step in range(steps):
             node_state, current_edge_state = self._synchronous_step(
                 step, node_state, current_edge_state, src, dst, edge_type, node_inputs,
-                endpoint_inputs, edge_inputs)
+                endpoint_inputs, edge_inputs, shared or {})
             history.append(SynchronousStep(
                 like_input(node_state, template),
                 None if current_edge_state is None else like_input(current_edge_state, edge_template)))
         return history
 
     def _synchronous_step(self, step, node_state, edge_state, src, dst, edge_type, node_inputs,
-                          endpoint_inputs, edge_inputs):
+                          endpoint_inputs, edge_inputs, shared):
         state_j = tuple(s.index_select(0, src) for s in node_state)
         state_i = tuple(s.index_select(0, dst) for s in node_state)
-        shared = dict(state_j=state_j, state_i=state_i, edge_type=edge_type, step=step,
-                      **endpoint_inputs, **edge_inputs)
+        per_edge = dict(state_j=state_j, state_i=state_i, edge_type=edge_type, step=step,
+                        **endpoint_inputs, **edge_inputs, **shared)
         if edge_state is not None:
-            edge_state = as_tuple(self._call("edge_update", edge_state=edge_state, **shared))
-        messages = as_tuple(self._call("message", edge_state=edge_state, **shared))
+            edge_state = as_tuple(self._call("edge_update", edge_state=edge_state, **per_edge))
+        messages = as_tuple(self._call("message", edge_state=edge_state, **per_edge))
         aggr = self._aggregate_state(messages, dst, node_state[0].size(0), edge_type)
-        new_state = as_tuple(self._call("update", aggr, state=node_state, step=step, **node_inputs))
+        new_state = as_tuple(self._call("update", aggr, state=node_state, step=step, **node_inputs, **shared))
         return new_state, edge_state
 
     @staticmethod
@@ -423,7 +437,9 @@ class RecurrentMessagePassing(MessagePassing):
             parts.append(f"aggr={self.aggr!r}")
         return ", ".join(parts)
 
-    __repr__ = torch.nn.Module.__repr__
+    def __repr__(self) -> str:
+        """One line, as PyG layers print (e.g. ``ChainRNN(16, 32, cell='lstm')``)."""
+        return f"{type(self).__name__}({self.extra_repr()})"
 
 
 def _accepted_params(function) -> frozenset:

@@ -5,20 +5,21 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor, nn
+from torch_geometric.data.data import BaseData
 
 from graphrnn.data.graphs import (
     NUM_SCENE_EDGE_TYPES,
-    PERSON,
     PERSON_TO_PERSON,
     PERSON_TO_SCENE,
-    SCENE,
     SCENE_TO_PERSON,
 )
 
 from .recurrent import RecurrentMessagePassing
+from .scene_plan import PLAN_KEY, ScenePlan, ScenePlanner, build_scene_plan
 from .typed import TypedLinear
+from .validation import check_dtype, check_features
 
-__all__ = ["SceneOutputs", "SceneUnary", "StructureInferenceMachine"]
+__all__ = ["SceneOutputs", "SceneUnary", "StructureInferenceMachine", "ScenePlan", "build_scene_plan"]
 
 ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh}
 #: In-place versions, applied to freshly computed pre-activations (their backward needs only the output).
@@ -32,10 +33,8 @@ SceneOutputs = Tuple[Tensor, Tensor]
 class NodeRows:
     """Where the persons and the scenes of a batch sit among its nodes (node order)."""
 
-    def __init__(self, node_type: Tensor) -> None:
-        self.num_nodes = node_type.numel()
-        self.persons = (node_type == PERSON).nonzero().view(-1)
-        self.scenes = (node_type == SCENE).nonzero().view(-1)
+    def __init__(self, num_nodes: int, persons: Tensor, scenes: Tensor) -> None:
+        self.num_nodes, self.persons, self.scenes = num_nodes, persons, scenes
 
     def place(self, person_rows: Tensor, scene_rows: Tensor) -> Tensor:
         """``[N, W]`` with the person rows and scene rows in node order, zero-padded to a common width."""
@@ -91,7 +90,12 @@ class SceneUnary(nn.Module):
         return x_person, x_scene, self.person_head(x_person), self.scene_head(x_scene)
 
     def extra_repr(self) -> str:
-        return f"activation={self.activation_name!r}"
+        return (f"{self.person_proj.in_features}, {self.scene_proj.in_features}, {self.person_proj.out_features}, "
+                f"num_actions={self.person_head.out_features}, num_activities={self.scene_head.out_features}, "
+                f"activation={self.activation_name!r}")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.extra_repr()})"
 
 
 class SimIteration(nn.Module):
@@ -189,9 +193,12 @@ class StructureInferenceMachine(RecurrentMessagePassing):
         activation (str): :math:`f`, ``"relu"`` or ``"tanh"``. (default: ``"relu"``)
 
     Shapes:
-        - **input:** a PyG ``Batch`` (or one ``Data``) of scene graphs with ``person_x``
-          :math:`(P, F_p)`, ``scene_x`` :math:`(B, F_s)`, ``node_type`` :math:`(N)`,
-          ``edge_index`` :math:`(2, E)`, ``edge_type`` :math:`(E)`.
+        - **input:** node features ``x`` :math:`(N, \max(F_p, F_s))`, ``edge_index``
+          :math:`(2, E)`, ``edge_type`` :math:`(E)`, ``node_type`` :math:`(N)`, optional
+          ``plan`` (:class:`~graphrnn.nn.scene_plan.ScenePlan`); or a PyG ``Batch`` (or one
+          ``Data``) of scene graphs with ``person_x`` :math:`(P, F_p)`, ``scene_x``
+          :math:`(B, F_s)`, ``node_type``, ``edge_index``, ``edge_type`` (and ``sim_plan`` when
+          the loader built it: ``DataLoader(..., plans=model.planners())``).
         - **output:** a list of :math:`T` tuples ``(action_logits (P, A), activity_logits (B, C))``,
           persons and scenes in node order; with ``return_gates=True`` also the gates
           :math:`(T, E)` in :math:`[0, 1]` in edge order.
@@ -221,14 +228,69 @@ class StructureInferenceMachine(RecurrentMessagePassing):
             iteration.reset_parameters()
 
     # ------------------------------------------------------------------ forward
-    def forward(self, batch, return_gates: bool = False) -> Union[List[SceneOutputs],
-                                                                   Tuple[List[SceneOutputs], Tensor]]:
-        person_x, scene_x, node_type, edge_index, edge_type = _scene_fields(batch)
-        rows = NodeRows(node_type)
-        _check_node_counts(rows, person_x, scene_x)
+    def planners(self) -> dict:
+        """``{"sim_plan": planner}`` for ``graphrnn.data.DataLoader(..., plans=model.planners())``: batches
+        then carry their :class:`~graphrnn.nn.scene_plan.ScenePlan` and a step reads nothing on the host."""
+        return {PLAN_KEY: ScenePlanner()}
+
+    def forward(self, x, edge_index: Optional[Tensor] = None, edge_type: Optional[Tensor] = None,
+                node_type: Optional[Tensor] = None, *, plan: Optional[ScenePlan] = None,
+                return_gates: bool = False) -> Union[List[SceneOutputs], Tuple[List[SceneOutputs], Tensor]]:
+        r"""Runs the SIM; see the class docstring for shapes.
+
+        Args:
+            x: ``[N, F]`` node features with :math:`F = \max(F_p, F_s)` (a person row's first
+                :math:`F_p` columns, a scene row's first :math:`F_s`), or a batch of
+                :func:`~graphrnn.data.scene_graph` scenes (then the other arguments come from it).
+            edge_index, edge_type, node_type: the scene graph (tensor form).
+            plan (ScenePlan, optional): from :meth:`planners` / :func:`build_scene_plan`; a batch from
+                ``graphrnn.data.DataLoader(..., plans=model.planners())`` carries it as ``sim_plan``.
+            return_gates (bool): also return the gates ``[T, E]``.
+        """
+        if isinstance(x, BaseData):
+            if edge_index is not None or edge_type is not None or node_type is not None:
+                raise TypeError("pass either a batch of scenes or the tensors (x, edge_index, edge_type, node_type)")
+            person_x, scene_x, node_type, edge_index, edge_type = _scene_fields(x)
+            plan = plan if plan is not None else getattr(x, PLAN_KEY, None)
+            return self._run(person_x, scene_x, edge_index, edge_type, node_type, plan, return_gates)
+        if not isinstance(x, Tensor) or x.dim() != 2:
+            raise TypeError(f"x must be a float tensor [N, F] or a batch of scene graphs, got "
+                            f"{list(x.shape) if isinstance(x, Tensor) else type(x).__name__}")
+        if edge_index is None or edge_type is None or node_type is None:
+            raise ValueError("the tensor form needs x, edge_index, edge_type and node_type")
+        width = max(self.unary.person_proj.in_features, self.unary.scene_proj.in_features)
+        if x.size(1) != width:
+            raise ValueError(f"x must have max(person_channels, scene_channels)={width} columns (a person row's first "
+                             f"{self.unary.person_proj.in_features}, a scene row's first "
+                             f"{self.unary.scene_proj.in_features}), got {x.size(1)}")
+        plan = self._plan(edge_index, edge_type, node_type, plan, x.size(0))
+        person_x = x.index_select(0, plan.persons)[:, :self.unary.person_proj.in_features]
+        scene_x = x.index_select(0, plan.scenes)[:, :self.unary.scene_proj.in_features]
+        return self._run(person_x, scene_x, edge_index, edge_type, node_type, plan, return_gates)
+
+    def _plan(self, edge_index, edge_type, node_type, plan, num_rows: Optional[int] = None) -> ScenePlan:
+        if plan is None:
+            plan = build_scene_plan(edge_index, edge_type, node_type)
+        elif not isinstance(plan, ScenePlan):
+            raise TypeError(f"plan must be a ScenePlan (from model.planners() or build_scene_plan), got "
+                            f"{type(plan).__name__}")
+        else:
+            plan.check(edge_index, edge_type, node_type)
+        if num_rows is not None and num_rows != plan.num_nodes:
+            raise ValueError(f"x has {num_rows} rows but node_type has {plan.num_nodes} nodes")
+        return plan
+
+    def _run(self, person_x: Tensor, scene_x: Tensor, edge_index: Tensor, edge_type: Tensor, node_type: Tensor,
+             plan: Optional[ScenePlan], return_gates: bool):
+        plan = self._plan(edge_index, edge_type, node_type, plan)
+        rows = NodeRows(plan.num_nodes, plan.persons, plan.scenes)
+        _check_node_counts(plan, person_x, scene_x)
+        for name, features in (("person_x", person_x), ("scene_x", scene_x)):
+            check_dtype(features, self.unary.person_proj.weight, name, type(self).__name__)
+            check_features(features, name)
         x_person, x_scene, actions, activities = self.unary(person_x, scene_x)
         x_tilde = rows.place(x_person, x_scene)
-        order = torch.sort(edge_type, stable=True).indices  # edges grouped by type: one matmul per type
+        order = plan.edge_order  # edges grouped by type: one matmul per type
         edge_index, edge_type = edge_index.index_select(1, order), edge_type.index_select(0, order)
         source = edge_index[0] * NUM_SCENE_EDGE_TYPES + edge_type
         input_messages = [it.input_table(x_tilde).flatten(0, 1).index_select(0, source) for it in self.iterations]
@@ -236,11 +298,14 @@ class StructureInferenceMachine(RecurrentMessagePassing):
         input_predictions = [rows.place(*it.input_predictions(x_person, x_scene)) for it in self.iterations]
         input_predictions = input_predictions[0] if self.tie_weights else torch.stack(input_predictions, dim=1)
         zeros = x_tilde.new_zeros(edge_index.size(1), self.message_channels)
-        history = self.propagate_synchronous(
-            edge_index, rows.place(actions, activities), edge_type=edge_type,
-            edge_state=(zeros, torch.ones_like(zeros[:, :1])),
-            node_inputs={"input_prediction": input_predictions, "node_type": node_type},
-            edge_inputs={"input_message": input_messages})
+        self._in_degree = plan.in_degree
+        try:
+            history = self._run_synchronous(
+                self.num_steps, edge_index.long(), rows.place(actions, activities), edge_type.long(),
+                (zeros, torch.ones_like(zeros[:, :1])), {"input_prediction": input_predictions},
+                {"input_message": input_messages}, shared={"counts": plan.type_counts, "rows": rows})
+        finally:
+            self._in_degree = None
         outputs = [(step.state.index_select(0, rows.persons)[:, :self.num_actions],
                     step.state.index_select(0, rows.scenes)[:, :self.num_activities]) for step in history]
         if not return_gates:
@@ -250,21 +315,23 @@ class StructureInferenceMachine(RecurrentMessagePassing):
 
     # -------------------------------------------------------------------- hooks
     def edge_update(self, edge_state: Tuple[Tensor, Tensor], state_j: Tuple[Tensor], state_i: Tuple[Tensor],
-                    input_message: Tensor, edge_type: Tensor, step: int) -> Tuple[Tensor, Tensor]:
+                    input_message: Tensor, edge_type: Tensor, step: int,
+                    counts: Optional[Sequence[int]] = None) -> Tuple[Tensor, Tensor]:
         r"""New message state :math:`\mathbf{m}_e^{(t)}` and gate :math:`g_e^{(t)}` of every edge.
 
         Edges arrive grouped by type (:meth:`forward` sorts them), so each per-type
-        weight applies to one contiguous block of rows.
+        weight applies to one contiguous block of rows; ``counts`` (from the plan) are the block sizes.
         """
         weights = self.step_module(self.iterations, step)
-        counts = torch.bincount(edge_type, minlength=self.num_edge_types).tolist()
+        if counts is None:
+            counts = torch.bincount(edge_type, minlength=self.num_edge_types).tolist()
         previous = None if step == 0 else edge_state[0]  # m^(0) = 0: iteration 1 skips W_mm m
         message = self.inplace_activation(grouped_typed_linear(
-            weights.recurrent_message, [state_j[0], previous], counts,
+            weights.recurrent_message, [state_j[0], previous], list(counts),
             base=input_message if self.tie_weights else input_message[:, step]))
         if weights.gate is None:
             return message, edge_state[1]
-        return message, torch.sigmoid(weights.gate_logits(message, state_i[0], edge_type, counts))
+        return message, torch.sigmoid(weights.gate_logits(message, state_i[0], edge_type, list(counts)))
 
     def message(self, edge_state: Tuple[Tensor, Tensor]) -> Tensor:
         r"""The gated message :math:`\mathbf{m}'_e = g_e \mathbf{m}_e`."""
@@ -276,10 +343,12 @@ class StructureInferenceMachine(RecurrentMessagePassing):
         r"""Mean of the messages per target (and type): an ``index_add`` divided by the in-degree (0 if none)."""
         size = int(index.max()) + 1 if dim_size is None else dim_size
         total = inputs.new_zeros(size, *inputs.shape[1:]).index_add(0, index, inputs)
-        count = torch.bincount(index, minlength=size).clamp(min=1).to(inputs.dtype)
-        return total / count.view(-1, *[1] * (inputs.dim() - 1))
+        degree = getattr(self, "_in_degree", None)  # from the plan, during forward: no bincount
+        if degree is None or degree.numel() != size:
+            degree = torch.bincount(index, minlength=size).clamp(min=1)
+        return total / degree.to(inputs.dtype).view(-1, *[1] * (inputs.dim() - 1))
 
-    def update(self, aggr: Tuple[Tensor], input_prediction: Tensor, node_type: Tensor, step: int) -> Tensor:
+    def update(self, aggr: Tuple[Tensor], input_prediction: Tensor, rows: NodeRows, step: int) -> Tensor:
         r"""New predictions :math:`\mathbf{c}^{(t)}` (zero-padded ``[N, D]``) from the per-type means ``[N, R, M]``.
 
         ``input_prediction`` (``[N, D]`` tied, ``[N, T, D]`` untied) holds
@@ -287,7 +356,6 @@ class StructureInferenceMachine(RecurrentMessagePassing):
         :meth:`forward`.
         """
         weights = self.step_module(self.iterations, step)
-        rows = NodeRows(node_type)
         per_type = aggr[0]
         persons = per_type.index_select(0, rows.persons)
         scenes = per_type.index_select(0, rows.scenes)
@@ -296,7 +364,9 @@ class StructureInferenceMachine(RecurrentMessagePassing):
         return rows.place(actions, activities) + (input_prediction if self.tie_weights else input_prediction[:, step])
 
     def extra_repr(self) -> str:
-        return (f"num_actions={self.num_actions}, num_activities={self.num_activities}, "
+        return (f"{self.unary.person_proj.in_features}, {self.unary.scene_proj.in_features}, "
+                f"{self.unary.person_proj.out_features}, "
+                f"num_actions={self.num_actions}, num_activities={self.num_activities}, "
                 f"message_channels={self.message_channels}, gated={self.gated}, " + super().extra_repr())
 
 
@@ -354,10 +424,10 @@ def _scene_fields(batch) -> Tuple[Tensor, ...]:
     return tuple(getattr(batch, name) for name in _SCENE_FIELDS)
 
 
-def _check_node_counts(rows: NodeRows, person_x: Tensor, scene_x: Tensor) -> None:
-    if rows.persons.numel() != person_x.size(0) or rows.scenes.numel() != scene_x.size(0):
-        raise ValueError(f"node_type marks {rows.persons.numel()} persons and {rows.scenes.numel()} scenes but "
+def _check_node_counts(plan: ScenePlan, person_x: Tensor, scene_x: Tensor) -> None:
+    if plan.num_persons != person_x.size(0) or plan.num_scenes != scene_x.size(0):
+        raise ValueError(f"node_type marks {plan.num_persons} persons and {plan.num_scenes} scenes but "
                          f"person_x has {person_x.size(0)} rows and scene_x {scene_x.size(0)}; build scenes "
                          "with graphrnn.data.scene_graph")
-    if rows.persons.numel() == 0:
+    if plan.num_persons == 0:
         raise ValueError("the batch has no persons: every scene needs at least one person")

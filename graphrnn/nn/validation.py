@@ -13,7 +13,16 @@ from torch import Tensor
 from graphrnn.graph.checks import device_assert
 from graphrnn.graph.plan import TopologicalPlan
 
-__all__ = ["check_plan_type", "check_edge_type_shape", "check_edge_inputs", "check_features", "check_dtype"]
+__all__ = ["refuse_tracing", "check_plan_type", "check_edge_type_shape", "check_edge_inputs", "check_features", "check_dtype"]
+
+
+def refuse_tracing(layer: str) -> None:
+    """``torch.jit.trace`` records one graph's levels as constants and would replay them on any
+    other graph, silently wrong: refuse it with a clear error (``torch.compile`` works)."""
+    if torch.jit.is_tracing():
+        raise TypeError(f"{layer} cannot be traced with torch.jit.trace: its loop over levels depends on the graph, "
+                        "so a trace would replay one graph's schedule on every other graph. Use torch.compile "
+                        "(0 graph breaks given a plan) or run it eagerly")
 
 
 def check_plan_type(plan) -> None:

@@ -90,9 +90,17 @@ EvaluateFn = Callable[[nn.Module], Mapping[str, Any]]
 LoaderFn = Callable[[Any, int, Optional[Iterable[int]], bool, torch.Generator], Iterable[Any]]
 
 
+def model_planners(model: nn.Module) -> Optional[Dict[str, Any]]:
+    """``model.planners()`` (the plans its batches can carry), or ``None`` for a model without plans."""
+    planners = getattr(model, "planners", None)
+    return planners() if callable(planners) else None
+
+
 def default_loader(dataset: Any, batch_size: int, sampler: Optional[Iterable[int]], shuffle: bool,
-                   generator: torch.Generator, num_workers: int = 0) -> Iterable[Any]:
-    """The default ``loader_fn``: a PyG ``DataLoader`` (batches graphs into a ``Batch``).
+                   generator: torch.Generator, num_workers: int = 0,
+                   plans: Optional[Mapping[str, Any]] = None) -> Iterable[Any]:
+    """The default ``loader_fn``: :class:`graphrnn.data.DataLoader` (batches graphs into a PyG ``Batch``
+    and builds the model's plans in its collate, in the worker processes when ``num_workers > 0``).
 
     Args:
         dataset: a sequence of items (PyG ``Data``, tensors, tuples, ...).
@@ -101,14 +109,16 @@ def default_loader(dataset: Any, batch_size: int, sampler: Optional[Iterable[int
         shuffle: shuffle with ``generator`` (only when ``sampler`` is ``None``).
         generator: the generator of the shuffling order (and of the workers' seeds).
         num_workers: worker processes.
+        plans: ``{batch attribute: planner}``, e.g. ``model.planners()`` (the Trainer passes the
+            model's own, so its steps read nothing on the host).
 
     Returns:
         The data loader.
     """
-    from torch_geometric.loader import DataLoader
+    from graphrnn.data import DataLoader
 
     return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle and sampler is None,
-                      sampler=sampler, generator=generator, num_workers=num_workers)
+                      sampler=sampler, generator=generator, num_workers=num_workers, plans=plans)
 
 
 class _LossModule(nn.Module):
@@ -255,7 +265,8 @@ class Trainer:
         self.metrics_fn = metrics_fn if metrics_fn is not None else self._default_metrics
         self.evaluate_fn = evaluate_fn
         self.extra_state = dict(extra_state) if extra_state is not None else None
-        self.loader_fn = loader_fn or functools.partial(default_loader, num_workers=self.config.num_workers)
+        self.loader_fn = loader_fn or functools.partial(default_loader, num_workers=self.config.num_workers,
+                                                        plans=model_planners(model))
         self.out = Path(self.config.out) if self.config.out is not None else None
         self.monitor = self._resolve_monitor()
         self.optimizer = build_optimizer(self.model.parameters(), self.config)

@@ -169,3 +169,18 @@ def test_bidirectional_mlp_attention_runs_and_repr():
     before = model.output.weight.clone()
     model.reset_parameters()
     assert not torch.equal(before, model.output.weight)
+
+
+def test_a_batch_carrying_its_encoder_plans_gives_the_same_loss():
+    from graphrnn.data import DataLoader as Loader
+    from graphrnn.models import Seq2Seq
+    from graphrnn.models.seq2seq import seq2seq_pair
+
+    pairs = [seq2seq_pair(torch.tensor([1, 2, 3]), torch.tensor([2, 3])),
+             seq2seq_pair(torch.tensor([3, 1]), torch.tensor([1, 2, 3]))]
+    torch.manual_seed(0)
+    model = Seq2Seq(5, 5, hidden_channels=8, bidirectional=True)
+    plain = next(iter(Loader(pairs, batch_size=2)))
+    planned = next(iter(Loader(pairs, batch_size=2, plans=model.planners())))
+    assert {"src_plan", "src_reverse_plan"} <= set(planned.keys())
+    torch.testing.assert_close(model(planned), model(plain))

@@ -72,3 +72,13 @@ def test_bad_pairs():
         tree_pair([1], [0, 1], [1, -1])
     with pytest.raises(ValueError, match="outside the vocabulary of 4 labels"):
         tree_pair([1], [0, 9], [-1, 0], num_labels=4)
+
+
+def test_a_batch_carrying_its_plans_gives_the_same_loss():
+    pairs = [tree_pair([1, 2, 3], [0, 1, 2], [-1, 0, 0]), tree_pair([2, 3], [0, 2], [-1, 0])]
+    torch.manual_seed(0)
+    model = Seq2Tree(5, 4, hidden_channels=8, attention="mlp")
+    plain = next(iter(DataLoader(pairs, batch_size=2)))
+    planned = next(iter(DataLoader(pairs, batch_size=2, plans=model.planners())))
+    assert {"src_plan", "src_reverse_plan", "drnn_plan"} <= set(planned.keys())
+    torch.testing.assert_close(model.loss(planned), model.loss(plain))

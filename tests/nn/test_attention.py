@@ -27,7 +27,7 @@ def test_mlp_attention_equals_the_formula_and_has_gradients():
     assert torch.allclose(layer(h, memory, mask), expected)
     h.requires_grad_(True)
     assert torch.autograd.gradcheck(lambda q: layer(q, memory, mask), (h,))
-    assert repr(layer).startswith("Attention(\n  mlp\n")
+    assert repr(layer) == f"Attention('mlp', {layer.hidden}, {layer.memory})"
 
 
 @pytest.mark.parametrize("kind", ["dot", "mlp"])

@@ -224,3 +224,38 @@ def test_unknown_hook_input_lists_what_is_available():
     layer = WantsY()
     with pytest.raises(TypeError, match=r"message\(\) asks for \['y_j'\].*available: .*'x_i', 'x_j'"):
         layer.propagate_topological(torch.tensor([[0], [1]]), 2, node_inputs={"x": torch.randn(2, 1)})
+
+
+def test_every_layer_prints_on_one_line():
+    from graphrnn.nn import DRNN, HMM, Attention, StructureInferenceMachine, TypedLinear
+    from graphrnn.nn.sim import SceneUnary
+
+    layers = {
+        ChainRNN(16, 32): "ChainRNN(16, 32, cell='lstm')",
+        ChainRNN(16, 32, cell="gru", flow="target_to_source"): "ChainRNN(16, 32, cell='gru', flow='target_to_source')",
+        DRNN(10, 8): "DRNN(10, 8, cell='lstm', embedding_dim=8)",
+        HMM(3, 5): "HMM(num_states=3, num_symbols=5)",
+        Attention("mlp", 8, 6): "Attention('mlp', 8, 6)",
+        TypedLinear(4, 5, 3): "TypedLinear(4, 5, num_types=3, bias=True)",
+        SceneUnary(5, 3, 8, 4, 2): "SceneUnary(5, 3, 8, num_actions=4, num_activities=2, activation='relu')",
+    }
+    for layer, expected in layers.items():
+        assert repr(layer) == expected
+    sim = repr(StructureInferenceMachine(5, 3, 8, 4, 2, num_iterations=2))
+    assert "\n" not in sim and sim.startswith("StructureInferenceMachine(5, 3, 8, num_actions=4")
+
+
+def test_the_package_ships_py_typed():
+    from importlib.resources import files
+
+    assert files("graphrnn").joinpath("py.typed").is_file()
+
+
+def test_tracing_is_refused_with_a_clear_error():
+    layer = ChainRNN(3, 4)
+    x, edge_index = torch.randn(3, 3), torch.tensor([[0, 1], [1, 2]])
+    with pytest.raises(TypeError, match="cannot be traced with torch.jit.trace.*torch.compile"):
+        torch.jit.trace(lambda x: layer(x, edge_index), (x,))
+    sim_layer = ChainRNN(3, 4, fused=False)
+    with pytest.raises(TypeError, match="cannot be traced"):
+        torch.jit.trace(lambda x: sim_layer(x, edge_index), (x,))

@@ -1,0 +1,140 @@
+"""The structure a Structure Inference Machine needs about a batch of scenes, built once per batch."""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Tuple
+
+import torch
+from torch import Tensor
+
+from graphrnn.data.graphs import NUM_SCENE_EDGE_TYPES, PERSON, PERSON_TO_PERSON, PERSON_TO_SCENE, SCENE, SCENE_TO_PERSON
+from graphrnn.graph.checks import check_edge_index, check_edge_type, check_index_dtype, device_assert
+
+__all__ = ["ScenePlan", "ScenePlanner", "build_scene_plan", "PLAN_KEY"]
+
+#: the batch attribute that carries a SIM's plan (see ``StructureInferenceMachine.planners``)
+PLAN_KEY = "sim_plan"
+#: (source node type, target node type) of every scene edge type
+EDGE_ENDPOINTS = {PERSON_TO_PERSON: (PERSON, PERSON), PERSON_TO_SCENE: (PERSON, SCENE),
+                  SCENE_TO_PERSON: (SCENE, PERSON)}
+_NAMES = {PERSON: "person", SCENE: "scene"}
+_TYPE_NAMES = {PERSON_TO_PERSON: "PERSON_TO_PERSON", PERSON_TO_SCENE: "PERSON_TO_SCENE",
+               SCENE_TO_PERSON: "SCENE_TO_PERSON"}
+
+
+@dataclass(frozen=True, eq=False)
+class ScenePlan:
+    """Rows, edge grouping and per-type in-degrees of a batch of scene graphs.
+
+    Attributes:
+        num_nodes (int): :math:`N`.
+        persons / scenes: ``[P]`` / ``[B]`` node ids of the persons and the scene nodes (node order).
+        edge_order: ``[E]`` edge ids grouped by type (stable), so each type is one block of rows.
+        type_counts (tuple of int): edges of each type, in that order.
+        in_degree: ``[N * R]`` incoming edges of every (node, type), at least 1 (the mean's divisor).
+        edge_index / edge_type / node_type: the graph the plan was built for (its fingerprint).
+    """
+
+    num_nodes: int
+    persons: Tensor
+    scenes: Tensor
+    edge_order: Tensor
+    type_counts: Tuple[int, ...]
+    in_degree: Tensor
+    edge_index: Tensor
+    edge_type: Tensor
+    node_type: Tensor
+
+    @property
+    def num_persons(self) -> int:
+        return self.persons.numel()
+
+    @property
+    def num_scenes(self) -> int:
+        return self.scenes.numel()
+
+    def to(self, device, non_blocking: bool = False) -> "ScenePlan":
+        return replace(self, **{f.name: getattr(self, f.name).to(device, non_blocking=non_blocking)
+                                for f in fields(self) if isinstance(getattr(self, f.name), Tensor)})
+
+    def check(self, edge_index: Tensor, edge_type: Tensor, node_type: Tensor) -> None:
+        """Raises ``ValueError`` if the plan was built for another scene graph (asynchronously on a GPU)."""
+        for name, given, recorded in (("edge_index", edge_index, self.edge_index), ("edge_type", edge_type,
+                                      self.edge_type), ("node_type", node_type, self.node_type)):
+            if given is recorded:
+                continue
+            if isinstance(given, Tensor):
+                check_index_dtype(given, name)
+            if not isinstance(given, Tensor) or given.shape != recorded.shape or given.device != recorded.device:
+                shape = list(given.shape) if isinstance(given, Tensor) else type(given).__name__
+                raise ValueError(f"plan was built for a different graph: its {name} has shape {list(recorded.shape)} "
+                                 f"on {recorded.device}, got {shape}; rebuild it with build_scene_plan or the loader")
+            device_assert((given == recorded).all(), f"plan was built for another graph of the same size: its {name} "
+                                                     "differs; rebuild it with build_scene_plan or the loader")
+
+    def __repr__(self) -> str:
+        return (f"ScenePlan(num_nodes={self.num_nodes}, num_persons={self.num_persons}, "
+                f"num_scenes={self.num_scenes}, type_counts={list(self.type_counts)})")
+
+
+def build_scene_plan(edge_index: Tensor, edge_type: Tensor, node_type: Tensor) -> ScenePlan:
+    """Validates a (batch of) scene graph(s) and builds its :class:`ScenePlan` (on the CPU).
+
+    Raises:
+        ValueError: on a malformed ``edge_index``/``edge_type``/``node_type``, or an edge whose type
+            disagrees with the node types of its ends (e.g. a ``PERSON_TO_SCENE`` edge into a person).
+    """
+    if not isinstance(node_type, Tensor) or node_type.dim() != 1:
+        raise ValueError(f"node_type must be a LongTensor [N] of PERSON/SCENE, got "
+                         f"{list(node_type.shape) if isinstance(node_type, Tensor) else type(node_type).__name__}")
+    if node_type.is_floating_point() or node_type.dtype == torch.bool:
+        raise ValueError(f"node_type must hold integer node types (torch.long), got dtype {node_type.dtype}")
+    num_nodes = node_type.numel()
+    check_edge_index(edge_index, num_nodes)
+    edge_type = check_edge_type(edge_type, edge_index.size(1), NUM_SCENE_EDGE_TYPES)
+    nodes = node_type.detach().cpu().long()
+    if num_nodes and not bool(((nodes == PERSON) | (nodes == SCENE)).all()):
+        bad = int(((nodes != PERSON) & (nodes != SCENE)).nonzero()[0, 0])
+        raise ValueError(f"node_type[{bad}] is {int(nodes[bad])}; a scene graph has PERSON={PERSON} and SCENE={SCENE} "
+                         "nodes only")
+    src, dst = edge_index.detach().cpu().long()
+    types = edge_type.detach().cpu()
+    _check_endpoints(src, dst, types, nodes)
+    order = torch.sort(types, stable=True).indices
+    counts = torch.bincount(types, minlength=NUM_SCENE_EDGE_TYPES)
+    in_degree = torch.bincount(dst * NUM_SCENE_EDGE_TYPES + types, minlength=num_nodes * NUM_SCENE_EDGE_TYPES)
+    device = edge_index.device
+    return ScenePlan(num_nodes=num_nodes, persons=(nodes == PERSON).nonzero().view(-1).to(device),
+                     scenes=(nodes == SCENE).nonzero().view(-1).to(device), edge_order=order.to(device),
+                     type_counts=tuple(counts.tolist()), in_degree=in_degree.clamp(min=1).to(device),
+                     edge_index=edge_index, edge_type=edge_type, node_type=node_type)
+
+
+def _check_endpoints(src: Tensor, dst: Tensor, types: Tensor, nodes: Tensor) -> None:
+    for kind, (source_kind, target_kind) in EDGE_ENDPOINTS.items():
+        of_kind = types == kind
+        wrong = (of_kind & ((nodes[src] != source_kind) | (nodes[dst] != target_kind))).nonzero().view(-1)
+        if wrong.numel():
+            e = int(wrong[0])
+            u, v = int(src[e]), int(dst[e])
+            raise ValueError(
+                f"edge {e} ({u} -> {v}) has type {_TYPE_NAMES[kind]}, but it goes from a {_NAMES[int(nodes[u])]} to a "
+                f"{_NAMES[int(nodes[v])]}; a {_TYPE_NAMES[kind]} edge goes from a {_NAMES[source_kind]} to a "
+                f"{_NAMES[target_kind]} (build scenes with graphrnn.data.scene_graph)")
+
+
+@dataclass(frozen=True)
+class ScenePlanner:
+    """Builds the :class:`ScenePlan` of a batch (picklable into loader workers)."""
+
+    edge_index_key: str = "edge_index"
+    edge_type_key: str = "edge_type"
+    node_type_key: str = "node_type"
+
+    def __call__(self, data) -> ScenePlan:
+        missing = [k for k in (self.edge_index_key, self.edge_type_key, self.node_type_key)
+                   if getattr(data, k, None) is None]
+        if missing:
+            raise ValueError(f"the batch lacks {missing}: build each scene with graphrnn.data.scene_graph")
+        return build_scene_plan(getattr(data, self.edge_index_key), getattr(data, self.edge_type_key),
+                                getattr(data, self.node_type_key))
