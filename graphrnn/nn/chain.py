@@ -65,19 +65,28 @@ class ChainRNN(RecurrentMessagePassing):
             ``SIBLING`` edges. ``edge_type`` must then be passed to :meth:`forward`.
         check_finite (bool): raise on NaN/inf in ``x`` or ``initial_state``; a NaN
             would otherwise poison the state of every descendant. (default: ``True``)
+        edge_dim (int, optional): width of ``edge_attr``; adds a learnable per-edge message
+            :math:`\tilde{\mathbf{h}}_v = \sum_{u \to v} w_{uv} (\mathbf{h}_u + W_e \mathbf{e}_{uv})`
+            (``W_e`` is ``layer.edge_lin``, no bias; the LSTM cell state passes unchanged).
 
     Shapes:
         - **input:** node features :math:`(N, D)`, edge indices :math:`(2, E)`,
           optional levels :math:`(N)`, optional initial state :math:`(N, H)` (or a
-          tuple ``(h, c)`` for LSTM) used at nodes without predecessors.
+          tuple ``(h, c)`` for LSTM) used at nodes without predecessors, optional
+          ``edge_weight`` :math:`(E)` and ``edge_attr`` :math:`(E, D_e)`.
         - **output:** :math:`(N, H)`; with ``return_state=True`` and LSTM a tuple
           ``(h, c)`` of :math:`(N, H)`.
     """
 
     def __init__(self, in_channels: int, hidden_channels: int, cell: str = "lstm", bias: bool = True,
                  nonlinearity: str = "tanh", flow: str = "source_to_target", fused: bool = True,
-                 check_finite: bool = True, edge_types: Optional[Sequence[int]] = None) -> None:
+                 check_finite: bool = True, edge_types: Optional[Sequence[int]] = None,
+                 edge_dim: Optional[int] = None) -> None:
         super().__init__(schedule="topological", aggr="sum", flow=flow, edge_types=edge_types)
+        if edge_dim is not None and (isinstance(edge_dim, bool) or not isinstance(edge_dim, int) or edge_dim < 1):
+            raise ValueError(f"edge_dim must be a positive int (the width of edge_attr) or None, got {edge_dim!r}")
+        self.edge_dim = edge_dim
+        self.edge_lin = nn.Linear(edge_dim, hidden_channels, bias=False) if edge_dim is not None else None
         self.in_channels = in_channels
         self.hidden_channels = hidden_channels
         self.cell_type = cell
@@ -88,6 +97,8 @@ class ChainRNN(RecurrentMessagePassing):
 
     def reset_parameters(self) -> None:
         self.cell.reset_parameters()
+        if self.edge_lin is not None:
+            self.edge_lin.reset_parameters()
 
     @classmethod
     def from_torch(cls, module: Union[nn.RNN, nn.GRU, nn.LSTM], **kwargs) -> "ChainRNN":
@@ -115,7 +126,8 @@ class ChainRNN(RecurrentMessagePassing):
                 initial_state: Optional[Union[Tensor, Tuple[Tensor, Tensor]]] = None,
                 return_state: bool = False, *, plan: Optional[TopologicalPlan] = None,
                 edge_type: Optional[Tensor] = None,
-                edge_weight: Optional[Tensor] = None) -> Union[Tensor, Tuple[Tensor, Tensor]]:
+                edge_weight: Optional[Tensor] = None,
+                edge_attr: Optional[Tensor] = None) -> Union[Tensor, Tuple[Tensor, Tensor]]:
         """Runs the cell over the graph; see the class docstring for shapes.
 
         Args:
@@ -129,6 +141,7 @@ class ChainRNN(RecurrentMessagePassing):
             edge_type (LongTensor, optional): ``[E]``; needed when the layer follows ``edge_types``.
             edge_weight (Tensor, optional): ``[E]``; each message (``h``, and ``c`` for LSTM) is
                 scaled by its edge's weight before the sum.
+            edge_attr (Tensor, optional): ``[E, edge_dim]``, for a layer built with ``edge_dim``.
         """
         refuse_tracing(type(self).__name__)
         self._check_input(x)
@@ -143,10 +156,8 @@ class ChainRNN(RecurrentMessagePassing):
         if num_nodes == 0:
             empty = x.new_zeros(0, self.hidden_channels)
             return (empty, empty.clone()) if wants_cell_states else empty
-        edge_inputs = {}
-        if edge_weight is not None:
-            edge_inputs["edge_weight"] = self._check_edge_weight(edge_weight, edge_index.size(1), x)
-        elif self.fused and plan.chains is not None and not wants_cell_states:
+        edge_inputs = self._edge_inputs(edge_weight, edge_attr, edge_index.size(1), x)
+        if self.fused and plan.chains is not None and not wants_cell_states and not edge_inputs:
             return self._fused_forward(x, plan.chains, initial)
         inputs = {"gates_x": input_gates(self.cell, x)}
         if initial is not None:
@@ -159,10 +170,15 @@ class ChainRNN(RecurrentMessagePassing):
     # ------------------------------------------------------------- the math
     # The recurrent state is one tensor per node: h, or for LSTM [h | c] side by side (one gather,
     # one sum and one write per level instead of two).
-    def message(self, state_j: Tuple[Tensor], edge_weight: Optional[Tensor] = None) -> Tensor:
+    def message(self, state_j: Tuple[Tensor], edge_weight: Optional[Tensor] = None,
+                edge_message: Optional[Tensor] = None) -> Tensor:
+        state = state_j[0]
+        if edge_message is not None:  # W_e e_uv, added to h (the first H columns)
+            pad = state.size(1) - edge_message.size(1)
+            state = state + (nn.functional.pad(edge_message, (0, pad)) if pad else edge_message)
         if edge_weight is None:
-            return state_j[0]
-        return state_j[0] * edge_weight.unsqueeze(-1)
+            return state
+        return state * edge_weight.unsqueeze(-1)
 
     def update(self, aggr: Tuple[Tensor], gates_x: Tensor, weight_hh_t: Optional[Tensor] = None) -> Tensor:
         if self.cell_type != "lstm":
@@ -205,6 +221,24 @@ class ChainRNN(RecurrentMessagePassing):
         check_dtype(x, self.cell.weight_ih, "x", type(self).__name__)
         check_features(x, "x", self.check_finite)
 
+    def _edge_inputs(self, edge_weight: Optional[Tensor], edge_attr: Optional[Tensor], num_edges: int,
+                     x: Tensor) -> dict:
+        inputs = {}
+        if edge_weight is not None:
+            inputs["edge_weight"] = self._check_edge_weight(edge_weight, num_edges, x)
+        if edge_attr is not None or self.edge_lin is not None:
+            if self.edge_lin is None:
+                raise ValueError("edge_attr was given, but this ChainRNN has no edge_dim; build it with "
+                                 "ChainRNN(..., edge_dim=edge_attr.size(1))")
+            if not isinstance(edge_attr, Tensor) or edge_attr.dim() != 2 or edge_attr.shape != (num_edges,
+                                                                                              self.edge_dim):
+                shape = list(edge_attr.shape) if isinstance(edge_attr, Tensor) else type(edge_attr).__name__
+                raise ValueError(f"edge_attr must have shape [E, edge_dim]=[{num_edges}, {self.edge_dim}], got {shape}")
+            check_dtype(edge_attr, self.edge_lin.weight, "edge_attr", type(self).__name__)
+            check_features(edge_attr, "edge_attr", self.check_finite)
+            inputs["edge_message"] = self.edge_lin(edge_attr)
+        return inputs
+
     def _check_edge_weight(self, edge_weight: Tensor, num_edges: int, x: Tensor) -> Tensor:
         if not isinstance(edge_weight, Tensor) or edge_weight.shape != (num_edges,):
             shape = list(edge_weight.shape) if isinstance(edge_weight, Tensor) else type(edge_weight).__name__
@@ -236,4 +270,6 @@ class ChainRNN(RecurrentMessagePassing):
 
     def extra_repr(self) -> str:
         flow = f", flow={self.flow!r}" if self.flow != "source_to_target" else ""
-        return f"{self.in_channels}, {self.hidden_channels}, cell={self.cell_type!r}{flow}"
+        types = f", edge_types={list(self.edge_types)}" if self.edge_types is not None else ""
+        edges = f", edge_dim={self.edge_dim}" if self.edge_dim is not None else ""
+        return f"{self.in_channels}, {self.hidden_channels}, cell={self.cell_type!r}{flow}{types}{edges}"

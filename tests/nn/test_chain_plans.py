@@ -259,3 +259,47 @@ def test_tracing_is_refused_with_a_clear_error():
     sim_layer = ChainRNN(3, 4, fused=False)
     with pytest.raises(TypeError, match="cannot be traced"):
         torch.jit.trace(lambda x: sim_layer(x, edge_index), (x,))
+
+
+@settings(max_examples=20, deadline=None)
+@given(dags(min_nodes=1, max_nodes=8, kind="general"), st.sampled_from(["lstm", "gru"]))
+def test_edge_attr_adds_a_learnable_per_edge_message(graph, cell):
+    import networkx as nx
+
+    n, edges = graph
+    layer = ChainRNN(2, 3, cell=cell, edge_dim=4).double()
+    init_params(layer, gen(5))
+    x = torch.randn(n, 2, dtype=DT, generator=gen(6))
+    attr = torch.randn(len(edges), 4, dtype=DT, generator=gen(7))
+    weight = torch.rand(len(edges), dtype=DT, generator=gen(8))
+    edge_index = torch.tensor(edges, dtype=torch.long).t().reshape(2, -1)
+    got = layer(x, edge_index, edge_attr=attr, edge_weight=weight)
+    g = nx.DiGraph()
+    g.add_nodes_from(range(n))
+    g.add_edges_from(edges)
+    h, c = [None] * n, [None] * n
+    for v in nx.topological_sort(g):
+        h_in, c_in = x.new_zeros(1, 3), x.new_zeros(1, 3)
+        for e, (u, w) in enumerate(edges):
+            if w == v:
+                h_in = h_in + weight[e] * (h[u] + attr[e] @ layer.edge_lin.weight.t())
+                if cell == "lstm":
+                    c_in = c_in + weight[e] * c[u]
+        if cell == "lstm":
+            h[v], c[v] = layer.cell(x[v:v + 1], (h_in, c_in))
+        else:
+            h[v] = layer.cell(x[v:v + 1], h_in)
+    torch.testing.assert_close(got, torch.cat(h), rtol=1e-9, atol=1e-9)
+
+
+def test_edge_attr_errors():
+    x, edge_index = torch.randn(3, 2), torch.tensor([[0, 1], [1, 2]])
+    with pytest.raises(ValueError, match="has no edge_dim"):
+        ChainRNN(2, 3)(x, edge_index, edge_attr=torch.randn(2, 4))
+    with pytest.raises(ValueError, match=r"edge_attr must have shape \[E, edge_dim\]=\[2, 4\]"):
+        ChainRNN(2, 3, edge_dim=4)(x, edge_index, edge_attr=torch.randn(2, 3))
+    with pytest.raises(ValueError, match=r"edge_attr must have shape"):
+        ChainRNN(2, 3, edge_dim=4)(x, edge_index)
+    with pytest.raises(ValueError, match="edge_dim must be a positive int"):
+        ChainRNN(2, 3, edge_dim=0)
+    assert repr(ChainRNN(2, 3, edge_dim=4)) == "ChainRNN(2, 3, cell='lstm', edge_dim=4)"
