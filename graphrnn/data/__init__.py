@@ -21,6 +21,7 @@ from graphrnn.data.graphs import (
     tree_graph,
     tree_parents,
 )
+from graphrnn.data.hetero import from_hetero, to_hetero
 from graphrnn.data.loader import DataLoader
 from graphrnn.data.transforms import TopologicalLevels
 
@@ -32,6 +33,8 @@ __all__ = [
     "scene_graph",
     "from_networkx",
     "to_networkx",
+    "from_hetero",
+    "to_hetero",
     "DataLoader",
     "TopologicalLevels",
     "PARENT",

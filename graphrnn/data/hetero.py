@@ -1,0 +1,101 @@
+"""Heterogeneous graphs (PyG ``HeteroData``) as typed homogeneous graphs, and back.
+
+graphrnn's layers run on one ``edge_index`` with ``node_type``/``edge_type`` vectors (the
+SIM's scene graphs, the DRNN's trees, ``ChainRNN(edge_types=...)``). :func:`from_hetero`
+turns a ``HeteroData`` into that form, keeping the type names; :func:`to_hetero` splits a
+typed graph (or a layer's node outputs) back into a ``HeteroData``.
+
+PyG's model transform ``torch_geometric.nn.to_hetero`` does not apply to graphrnn's layers:
+it traces a module's forward with ``torch.fx``, and a recurrent pass loops over the levels of
+the graph it is given, which a symbolic trace cannot follow. Convert the data instead.
+"""
+from __future__ import annotations
+
+from typing import Dict, Optional
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Data, HeteroData
+
+__all__ = ["from_hetero", "to_hetero"]
+
+
+def from_hetero(hetero: HeteroData, pad_features: bool = True) -> Data:
+    r"""A ``HeteroData`` as one typed graph: ``x``, ``edge_index``, ``node_type``, ``edge_type`` and names.
+
+    Nodes are numbered type by type (in ``hetero.node_types`` order), edges likewise.
+    ``data.node_type_names`` (list of str) and ``data.edge_type_names`` (list of
+    ``(source, relation, target)``) name the type ids; ``data.node_feature_widths`` records each
+    node type's feature width, so :func:`to_hetero` restores them.
+
+    Args:
+        hetero (HeteroData): the graph.
+        pad_features (bool): zero-pad every node type's ``x`` to the widest, so that all nodes
+            share one ``x`` (a layer then reads a type's first columns). (default: ``True``)
+
+    Raises:
+        TypeError: if ``hetero`` is not a ``HeteroData``.
+        ValueError: if it has no node types, or node types disagree on whether they have ``x``.
+    """
+    if not isinstance(hetero, HeteroData):
+        raise TypeError(f"from_hetero takes a torch_geometric HeteroData, got {type(hetero).__name__}; a Data "
+                        "is already homogeneous")
+    if not hetero.node_types:
+        raise ValueError("the HeteroData has no node types")
+    with_x = [t for t in hetero.node_types if "x" in hetero[t]]
+    if with_x and len(with_x) != len(hetero.node_types):
+        missing = sorted(set(hetero.node_types) - set(with_x))
+        raise ValueError(f"node types {missing} have no x while others do; give every node type features "
+                         "(e.g. zeros) or none")
+    widths = {t: (hetero[t].x.size(1) if hetero[t].x.dim() > 1 else 1) for t in with_x}
+    source = hetero
+    if with_x and pad_features and len(set(widths.values())) > 1:
+        source = hetero.clone()
+        width = max(widths.values())
+        for node_type in with_x:
+            x = source[node_type].x.view(source[node_type].num_nodes, -1)
+            source[node_type].x = torch.nn.functional.pad(x, (0, width - x.size(1)))
+    data = source.to_homogeneous(node_attrs=["x"] if with_x else [], edge_attrs=[])
+    data.node_type_names = list(hetero.node_types)
+    data.edge_type_names = [tuple(t) for t in hetero.edge_types]
+    data.node_feature_widths = widths
+    return data
+
+
+def to_hetero(data: Data, x: Optional[Tensor] = None) -> HeteroData:
+    """Splits a typed graph from :func:`from_hetero` (or any ``Data`` with ``node_type``,
+    ``edge_type`` and the two name lists) back into a ``HeteroData``.
+
+    Args:
+        data (Data): the typed graph.
+        x (Tensor, optional): node rows to split instead of ``data.x`` (e.g. a layer's output
+            ``[N, H]``, which then keeps its width).
+
+    Raises:
+        TypeError: if ``data`` is not a ``Data``.
+        ValueError: if it lacks ``node_type``/``edge_type`` or the type names, or ``x`` has the wrong rows.
+    """
+    if not isinstance(data, Data):
+        raise TypeError(f"to_hetero takes a torch_geometric Data, got {type(data).__name__}")
+    missing = [k for k in ("node_type", "edge_type", "node_type_names", "edge_type_names")
+               if getattr(data, k, None) is None]
+    if missing:
+        raise ValueError(f"data lacks {missing}: build it with graphrnn.data.from_hetero, or set the type "
+                         "vectors and their names")
+    source = data.clone()
+    widths: Dict[str, int] = getattr(data, "node_feature_widths", None) or {}
+    if x is not None:
+        if not isinstance(x, Tensor) or x.size(0) != data.num_nodes:
+            raise ValueError(f"x must have one row per node ({data.num_nodes}), got "
+                             f"{list(x.shape) if isinstance(x, Tensor) else type(x).__name__}")
+        source.x, widths = x, {}
+    for key in ("node_type_names", "edge_type_names", "node_feature_widths"):
+        if key in source:
+            del source[key]
+    hetero = source.to_heterogeneous(node_type_names=list(data.node_type_names),
+                                     edge_type_names=[tuple(t) for t in data.edge_type_names])
+    for node_type, width in widths.items():
+        if "x" in hetero[node_type]:
+            x_type = hetero[node_type].x[:, :width]
+            hetero[node_type].x = x_type
+    return hetero
