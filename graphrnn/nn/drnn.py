@@ -13,6 +13,7 @@ from .attention import Attention
 from .cells import cell_state_size
 from .chain import ChainRNN
 from .tree_plan import PLAN_KEY, SenderPlan, TreePlan, TreePlanner, build_tree_plan, tree_links
+from .validation import check_dtype
 
 __all__ = ["DRNN", "DRNNOutput", "tree_links", "TreePlan", "build_tree_plan"]
 
@@ -383,6 +384,7 @@ class DRNN(nn.Module):
         if memory is None or mask is None:
             raise ValueError(f"this DRNN attends ({self.attention.kind!r}): pass memory [num_trees, S, "
                              f"{self.memory_channels}] and memory_mask [num_trees, S]")
+        check_dtype(memory, self.label.weight, "memory", type(self).__name__)
         if memory.dim() != 3 or memory.size(0) != num_trees or memory.size(2) != self.memory_channels:
             raise ValueError(f"memory must have shape [num_trees={num_trees}, S, memory_channels="
                              f"{self.memory_channels}], got {list(memory.shape)}")
@@ -401,8 +403,11 @@ class DRNN(nn.Module):
         expected = cell_state_size(self.cell_type)
         if len(state) not in (1, expected):
             raise ValueError(f"root_state for cell={self.cell_type!r} must be h or (h, c), got {len(state)} tensors")
-        rows = state[0].size(0) if state[0].dim() == 2 else None
+        rows = state[0].size(0) if isinstance(state[0], Tensor) and state[0].dim() == 2 else None
         for s in state:
+            if not isinstance(s, Tensor):
+                raise TypeError(f"root_state must be a tensor [num_trees, H] or a tuple (h, c), got {type(s).__name__}")
+            check_dtype(s, self.label.weight, "root_state", type(self).__name__)
             if s.dim() != 2 or s.size(1) != self.hidden_channels or s.size(0) != rows:
                 raise ValueError(f"root_state must have shape [num_trees, hidden_channels={self.hidden_channels}], "
                                  f"got {list(s.shape)}")

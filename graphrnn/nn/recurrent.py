@@ -13,7 +13,7 @@ from graphrnn.graph.plan import TopologicalPlan, build_topological_plan
 from graphrnn.graph.planner import Planner
 
 from .level_store import LevelStore, level_store
-from .validation import check_edge_inputs, check_edge_type_shape, check_plan_type, refuse_tracing
+from .validation import check_dtype, check_edge_inputs, check_edge_type_shape, check_plan_type, refuse_tracing
 
 __all__ = ["RecurrentMessagePassing", "SynchronousStep", "State"]
 
@@ -223,6 +223,7 @@ class RecurrentMessagePassing(MessagePassing):
             return ()
         shared = shared or {}
         self._check_topological_inputs(node_inputs, edge_inputs, shared)
+        self._check_input_dtypes(node_inputs, edge_inputs)
         sizes = plan.level_sizes()
         per_level = {k: v.index_select(0, plan.node_order).split(sizes) for k, v in node_inputs.items()}
         sorted_inputs = {k: v.index_select(0, plan.node_order) for k, v in node_inputs.items()
@@ -236,6 +237,15 @@ class RecurrentMessagePassing(MessagePassing):
             store.write(level_index, self._update_level(plan, level_index, store, edge_type, here, sorted_inputs,
                                                         edge_inputs, shared))
         return store.gather(plan.node_position, range(plan.num_levels), final=True)
+
+    def _check_input_dtypes(self, node_inputs, edge_inputs) -> None:
+        """Floating inputs must have the dtype of the layer's floating parameters (no silent casts)."""
+        weight = next((p for p in self.parameters() if p.is_floating_point()), None)
+        if weight is None:
+            return
+        for name, tensor in {**node_inputs, **edge_inputs}.items():
+            if isinstance(tensor, Tensor) and tensor.is_floating_point():
+                check_dtype(tensor, weight, name, type(self).__name__)
 
     def _check_topological_inputs(self, node_inputs, edge_inputs, shared) -> None:
         """Every name a hook requires must be one this pass provides (checked once per pass)."""

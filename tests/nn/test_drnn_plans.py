@@ -101,3 +101,12 @@ def test_a_plan_for_another_batch_is_refused():
     with pytest.raises(TypeError, match="plan must be a TreePlan"):
         drnn(batch.y, batch.edge_index, batch.edge_type, torch.zeros(4, 8), batch.has_children,
              batch.has_next_sibling, batch=batch.batch, plan=object())
+
+
+def test_float64_inputs_into_a_float32_drnn():
+    batch = next(iter(DataLoader(trees(), batch_size=4)))
+    with pytest.raises(TypeError, match=r"root_state is torch.float64 .*layer.double\(\)"):
+        model()(batch, torch.zeros(4, 8, dtype=torch.float64))
+    memory_, mask = memory()
+    with pytest.raises(TypeError, match=r"memory is torch.float64"):
+        model("mlp")(batch, torch.zeros(4, 8), memory_.double(), mask)
