@@ -635,7 +635,8 @@ class HMM(nn.Module):
         _check_pseudocount(pseudocount, "pseudocount")
         batches = _as_batches(loader)
         history: List[float] = []
-        bar = tqdm(total=num_iterations, desc="EM", disable=not progress, unit="it")
+        # a bar only on a terminal: in a log file its carriage-return redraws would pile up
+        bar = tqdm(total=num_iterations, desc="EM", disable=not (progress and _on_terminal()), unit="it")
         try:
             for iteration in range(num_iterations + 1):
                 counts = self._expected_counts(batches)
@@ -802,6 +803,15 @@ class HMM(nn.Module):
 
 
 # --------------------------------------------------------------------------- helpers
+def _on_terminal() -> bool:
+    import sys
+
+    try:
+        return bool(sys.stderr.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
 def _check_range(ids: Tensor, size: int, what: str, name: str, limit: str) -> None:
     if ids.numel() == 0:
         return
