@@ -673,7 +673,8 @@ def _refuse_non_finite(state: Any, path: Path, what: str) -> None:
     bad = non_finite_entries(state)
     if bad:
         raise CheckpointError(
-            f"{path} holds non-finite {what} ({len(bad)} tensors: {', '.join(bad[:4])}{', ...' if len(bad) > 4 else ''}); "
+            f"{path} holds non-finite {what} ({len(bad)} tensors: {', '.join(bad[:4])}"
+            f"{', ...' if len(bad) > 4 else ''}); "
             "training from them would only produce NaN, so it is refused. Resume from an earlier copy "
             "(best.pt holds the best epoch) or start a fresh run"
         )
@@ -729,7 +730,8 @@ def _same_value(left: Any, right: Any) -> bool:
 
 def _brief(value: Any) -> str:
     text = repr(value)
-    return text if len(text) <= 40 else f"<{type(value).__name__} of {len(value) if hasattr(value, '__len__') else '?'}>"
+    size = len(value) if hasattr(value, "__len__") else "?"
+    return text if len(text) <= 40 else f"<{type(value).__name__} of {size}>"
 
 
 def _stretch_cosine(scheduler: CosineAnnealingLR, epochs: int, path: Path) -> None:
