@@ -1,7 +1,7 @@
 """graphrnn.nn.DAGNN vs a per-level, per-node Python loop written like the authors' layer.
 
     python benchmarks/bench_dagnn.py [--graphs 64 --min-nodes 20 --max-nodes 60 --hidden 128
-        --layers 2 --bidirectional --device cpu|cuda --repeats 5]
+        --layers 2 --bidirectional --device cpu|cuda --repeats 5 --threads 0]
 
 The reference follows the forward of Thost & Chen's DAGNN (github.com/vthost/DAGNN,
 ``ogbg-code/models/dagnn.py``): for every direction and every topological level it collects
@@ -102,6 +102,8 @@ def timed(fn, repeats: int, device: str) -> float:
 
 
 def main(args):
+    if args.threads:
+        torch.set_num_threads(args.threads)
     generator = torch.Generator().manual_seed(args.seed)
     num_nodes, edge_index = random_dags(args.graphs, args.min_nodes, args.max_nodes, generator)
     torch.manual_seed(args.seed)
@@ -146,5 +148,6 @@ if __name__ == "__main__":
     parser.add_argument("--bidirectional", action="store_true")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--seed", type=int, default=0)
     main(parser.parse_args())

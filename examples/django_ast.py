@@ -2,8 +2,9 @@
 
 Each English pseudo-code line is encoded by a BiLSTM; the DRNN decodes the AST of the
 Python line (node types, field names, identifiers and literals as labels), the baseline
-decodes its bracketed pre-order token by token. Both are scored on the test split by
-node / edge F1 and by exact match of the regenerated code (``ast.unparse``).
+decodes its bracketed pre-order token by token. Each is tested once, at its epoch with the
+best dev edge F1, by node / edge F1 (edges as (parent, child) pairs and by parent label
+only) and by exact match of the regenerated code (``ast.unparse``).
 
     GRAPHRNN_DATA=../shared/data python examples/django_ast.py [--train-limit 5000] [--epochs 4]
         [--hidden 128] [--attention mlp] [--seed 0]

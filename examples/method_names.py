@@ -7,7 +7,7 @@ pre-order LSTM encoder, a bag-of-nodes encoder and a bag of node types, all with
 attention decoder, picks each model's epoch on validation F1, and prints code2seq's subtoken
 precision / recall / F1 on test with parameter counts and training times.
 
-    python examples/method_names.py [--quick] [--epochs 5] [--hidden 128] [--seed 0]
+    python examples/method_names.py [--quick] [--epochs 4] [--hidden 64] [--seed 0]
         [--source DIR] [--max-nodes 150] [--threads 1]
 """
 import argparse
@@ -30,9 +30,9 @@ def main(args):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="3,000 / 400 / 600 sampled functions, 4 epochs")
-    parser.add_argument("--epochs", type=int, default=None, help="default: 5 (4 with --quick)")
-    parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--quick", action="store_true", help="2,000 / 300 / 400 sampled functions, 3 epochs")
+    parser.add_argument("--epochs", type=int, default=None, help="default: 4 (3 with --quick)")
+    parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--train-limit", type=int, default=None, help="sample this many training functions")
     parser.add_argument("--max-nodes", type=int, default=150, help="leave out functions with more AST nodes")
     parser.add_argument("--source", type=Path, default=None,

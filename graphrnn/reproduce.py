@@ -139,11 +139,22 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def run_all(out: Path, quick: bool, seed: int, only: List[str] = None, log=print) -> Dict[str, Section]:
-    """Runs the experiments (all, or those named in ``only``) and writes the results files."""
+    """Runs the experiments (all, or those named in ``only``) and writes the results files.
+
+    ``out`` is checked first (created, and a file written in it), so that an unwritable
+    directory fails before minutes of experiments rather than after them.
+
+    Raises:
+        ValueError: for an unknown experiment name, or an ``out`` that is a file or cannot be
+            written (:class:`graphrnn.cli_checks.CommandLineError`).
+    """
+    from graphrnn.cli_checks import check_output_directory
+
     names = only or list(EXPERIMENTS)
     unknown = [n for n in names if n not in EXPERIMENTS]
     if unknown:
         raise ValueError(f"unknown experiment(s) {unknown}; choose from {sorted(EXPERIMENTS)}")
+    check_output_directory(Path(out))
     sections, timings = {}, {}
     for name in names:
         log(f"[reproduce] {name} ({'quick' if quick else 'full'}) ...")

@@ -45,7 +45,8 @@ def test_bad_options_fail_before_any_work(capsys, tmp_path, no_work, option, val
     assert not out.exists()
 
 
-@pytest.mark.parametrize("command", [["train", "rnn", "--quick"], ["train", "sim", "--quick"], ["reproduce", "--quick"]])
+@pytest.mark.parametrize("command", [["train", "rnn", "--quick"], ["train", "sim", "--quick"],
+                                     ["reproduce", "--quick"]])
 def test_out_that_is_a_file_or_under_a_file(capsys, tmp_path, no_work, command):
     a_file = tmp_path / "taken"
     a_file.write_text("x")

@@ -28,10 +28,18 @@ from hypothesis import strategies as st
 from torch_geometric.data import Data
 
 from graphrnn.cli_checks import CommandLineError, check_arguments
-from graphrnn.data import chain_edge_index, chain_graph, from_networkx, scene_graph, to_networkx, tree_graph, tree_parents
+from graphrnn.data import (
+    chain_edge_index,
+    from_networkx,
+    scene_graph,
+    to_networkx,
+    tree_graph,
+    tree_parents,
+)
 from graphrnn.decoding import beam_search, greedy, sample
 from graphrnn.metrics import corpus_bleu, rouge_n, sentence_bleu
 from graphrnn.training import NonFiniteError, TrainConfig, Trainer
+
 
 def fuzz(examples: int) -> settings:
     return settings(max_examples=examples, deadline=None, derandomize=True, database=None,
@@ -148,7 +156,8 @@ def test_fuzz_decoders(kind, at, seed, batch, decoder, beam_size, max_len, lengt
             assert [t for t, _ in result] == [t for t, _ in want]
             assert all(math.isclose(a, b, rel_tol=1e-5, abs_tol=1e-6) for (_, a), (_, b) in zip(result, want))
     elif decoder == "sample":
-        result = outcome("sample", lambda: sample(step, state, 0, eos, max_len, generator=torch.Generator().manual_seed(1)))
+        draws = torch.Generator().manual_seed(1)
+        result = outcome("sample", lambda: sample(step, state, 0, eos, max_len, generator=draws))
         if result is not None:
             assert all(all(0 < t < V for t in tokens) and score <= 1e-6 for tokens, score in result)
     else:
@@ -376,7 +385,8 @@ def test_fuzz_trainer_losses(tmp_path_factory, poison, at):
                                                          out=str(out)),
                       loader_fn=lambda data, size, sampler, shuffle, generator:
                       [torch.stack(data[i:i + size]) for i in range(0, len(data), size)])
-    history = outcome("Trainer.fit", trainer.fit, valid=poison == "none", errors=(ValueError, TypeError, NonFiniteError))
+    history = outcome("Trainer.fit", trainer.fit, valid=poison == "none",
+                      errors=(ValueError, TypeError, NonFiniteError))
     if history is not None:
         assert len(history) == 2 and all(math.isfinite(r["train_loss"]) for r in history)
     assert all(torch.isfinite(p).all() for p in model.parameters())

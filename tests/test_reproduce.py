@@ -48,3 +48,19 @@ def test_benchmark_tables_are_consistent_at_tiny_scale():
     header, rows = bench.levels_scaling(sizes=(1000,), repeats=1)
     chain_row = next(r for r in rows if r[1] == "one chain")
     assert chain_row[3] == "1,000"
+
+
+def test_unwritable_out_fails_before_any_experiment(tmp_path, monkeypatch):
+    ran = []
+
+    def experiment(quick, seed):
+        ran.append(seed)
+        return tiny_experiment(quick, seed)
+
+    monkeypatch.setitem(reproduce.EXPERIMENTS, "tiny", experiment)
+    taken = tmp_path / "taken"
+    taken.write_text("x")
+    for out, message in ((taken, "is a file, not a directory"), (taken / "results", "is a file")):
+        with pytest.raises(ValueError, match=message):
+            reproduce.run_all(out, quick=True, seed=0, only=["tiny"], log=lambda m: None)
+    assert ran == []

@@ -202,8 +202,8 @@ class _SpanProgram:
         return self.tables.log_label[0, 0, self.x[0]] + self.sequence(0, len(self.x), 1, 0, 1)
 
     def _count(self, m: int, k: int, count: int) -> int:
-        """0 once the cap on children can no longer bind, so such states are shared."""
-        return 0 if count and (count - 1) + (k - m) <= self.cap else count
+        """0 once no child from here on can reach the cap (whose stop is forced), so such states are shared."""
+        return 0 if count and (count - 1) + (k - m) < self.cap else count
 
     def _subtree(self, i: int, k: int, depth: int) -> float:
         tables, x = self.tables, self.x

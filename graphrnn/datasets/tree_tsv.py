@@ -138,8 +138,9 @@ def load_tree_data(path: os.PathLike | str, seed: int = 0, fraction: float = HEL
     if path.is_dir():
         return _read_authors_layout(path)
     if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist; pass a folder in the authors' layout "
-                                "(<dir>/{train,dev,test}/{s.toks,t.toks,t.parents}) or a sentence<TAB>tree .tsv file")
+        raise FileNotFoundError(f"{path} does not exist, so it is not a directory; pass a folder in the authors' "
+                                "layout (<dir>/{train,dev,test}/{s.toks,t.toks,t.parents}) or a sentence<TAB>tree .tsv "
+                                "file")
     if not path.name.endswith((".tsv", ".tsv.gz")):
         raise ValueError(f"{path} is a file but not .tsv or .tsv.gz; pass a sentence<TAB>bracketed tree .tsv file "
                          "or a folder in the authors' layout")

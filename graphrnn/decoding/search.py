@@ -27,7 +27,8 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-__all__ = ["Hypothesis", "StepFn", "check_log_probs", "greedy", "map_state", "sample", "state_batch_size", "state_tensors"]
+__all__ = ["Hypothesis", "StepFn", "check_log_probs", "greedy", "map_state", "sample", "state_batch_size",
+           "state_tensors"]
 
 State = object  # a Tensor, None, or a tuple/list of States
 StepFn = Callable[[Tensor, State], tuple[Tensor, State]]

@@ -188,7 +188,7 @@ def vocabulary_ceiling(test_names: List[List[str]], vocab: Vocab) -> Scores:
     return subtoken_scores([[t for t in gold if t in vocab.stoi] for gold in test_names], test_names)
 
 
-def run(quick: bool = False, seed: int = 0, root=None, epochs: Optional[int] = None, hidden: int = 128,
+def run(quick: bool = False, seed: int = 0, root=None, epochs: Optional[int] = None, hidden: int = 64,
         train_limit: Optional[int] = None, max_nodes: int = 150, models=MODELS, threads: Optional[int] = 1,
         dropout: float = 0.3, lr: float = 3e-3, log=print) -> dict:
     """Reads the corpus, trains every model, and scores the chosen epochs on test (with ``threads``
@@ -204,10 +204,10 @@ def _run(quick, seed, root, epochs, hidden, train_limit, max_nodes, models, drop
     sample = random.Random(seed)
     if quick:
         train, val, test = (sample.sample(part, min(len(part), size)) for part, size in
-                            ((train, 3000), (val, 400), (test, 600)))
+                            ((train, 2000), (val, 300), (test, 400)))
     if train_limit and train_limit < len(train):
         train = sample.sample(train, train_limit)
-    epochs = epochs or (4 if quick else 5)
+    epochs = epochs or (3 if quick else 4)
     vocabs = build_vocabularies(train)
     graphs = [encode_examples(split, vocabs) for split in (train, val, test)]
     val_names, test_names = [e.target for e in val], [e.target for e in test]

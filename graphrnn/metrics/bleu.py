@@ -31,8 +31,15 @@ from collections.abc import Hashable, Sequence
 import torch
 from torch import Tensor
 
-from graphrnn.metrics.ngrams import (as_references, as_tokens, check_max_order, check_pairs, clipped_overlap, max_counts,
-                                     ngram_counts)
+from graphrnn.metrics.ngrams import (
+    as_references,
+    as_tokens,
+    check_max_order,
+    check_pairs,
+    clipped_overlap,
+    max_counts,
+    ngram_counts,
+)
 
 __all__ = ["bleu_statistics", "corpus_bleu", "sentence_bleu", "sentence_bleu_batch"]
 

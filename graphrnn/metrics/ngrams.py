@@ -19,7 +19,8 @@ from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence, Set
 
 from torch import Tensor
 
-__all__ = ["as_references", "as_tokens", "check_max_order", "check_pairs", "clipped_overlap", "max_counts", "ngram_counts"]
+__all__ = ["as_references", "as_tokens", "check_max_order", "check_pairs", "clipped_overlap", "max_counts",
+           "ngram_counts"]
 
 Tokens = Sequence[Hashable]
 

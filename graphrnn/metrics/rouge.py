@@ -9,7 +9,8 @@ With the clipped overlap :math:`o = \sum_g \min(c_{hyp}(g), c_{ref}(g))` over th
 
 each 0 when its denominator is (a side shorter than :math:`n` has no n-gram). With several
 references the one giving the best :math:`F_1` is used (as ``rouge_score``'s ``score_multi``).
-Scores lie in [0, 1]; reports multiply by 100. Tokens are compared as given (no Unicode normalisation either): lower-case or
+Scores lie in [0, 1]; reports multiply by 100. Tokens are compared as given (no Unicode
+normalisation either): lower-case or
 stem them beforehand to mimic the official ROUGE-1.5.5 options.
 """
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """Input checks shared by the reference recurrent layers (Tree-LSTMs, DAGNN); private.
 
-Every check raises a ``ValueError``/``TypeError`` that says what came and what to do.
+Every check raises a ``ValueError``/``TypeError`` that says what came and what to do. The checks
+that read tensor values (NaN, node ids in range) are skipped while ``torch.compile`` traces, where
+they would break the graph; shapes and dtypes are always checked.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ def check_node_features(x: Tensor, in_channels: int, layer: str) -> None:
                          "embed token ids first (e.g. with torch.nn.Embedding)")
     if not x.is_floating_point():
         raise ValueError(f"{layer}: x must be floating point, got dtype {x.dtype}; embed token ids first")
-    if not bool(torch.isfinite(x).all()):
+    if not torch.compiler.is_compiling() and not bool(torch.isfinite(x).all()):
         node = int((~torch.isfinite(x)).any(1).nonzero()[0, 0])
         raise ValueError(f"{layer}: x has a NaN or inf value (first at node {node}); it would spread to every "
                          "node it reaches. Clean the input first")
@@ -34,7 +36,9 @@ def check_edges(edge_index: Tensor, num_nodes: int, layer: str) -> None:
                          "transpose an [E, 2] edge list with edge_index.t()")
     if edge_index.dtype not in (torch.int64, torch.int32):
         raise ValueError(f"{layer}: edge_index must hold integer node ids (torch.long), got {edge_index.dtype}")
-    if edge_index.numel() and (int(edge_index.min()) < 0 or int(edge_index.max()) >= num_nodes):
+    if torch.compiler.is_compiling() or edge_index.numel() == 0:
+        return
+    if int(edge_index.min()) < 0 or int(edge_index.max()) >= num_nodes:
         bad = int(edge_index.min()) if int(edge_index.min()) < 0 else int(edge_index.max())
         raise ValueError(f"{layer}: edge_index refers to node {bad}, but x has {num_nodes} rows "
                          f"(valid ids 0..{num_nodes - 1})")

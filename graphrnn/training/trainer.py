@@ -485,19 +485,15 @@ class Trainer:
         _check_loss(loss)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        norm = self._gradient_norm()
+        grads = [p.grad for p in self.model.parameters() if p.grad is not None]
+        norm = torch.nn.utils.get_total_norm(grads) if grads else torch.zeros((), device=self.device)
         if not bool(torch.isfinite(loss.detach()) & torch.isfinite(norm)):  # one host sync per step
             raise self._non_finite_step(loss.detach(), norm, position)
+        if self.config.grad_clip is not None:  # what clip_grad_norm_ does, with the norm computed above
+            torch.nn.utils.clip_grads_with_norm_(self.model.parameters(), self.config.grad_clip, norm)
         self.optimizer.step()
         self.step += 1
         return loss.detach(), batch_size_of(batch)
-
-    def _gradient_norm(self) -> Tensor:
-        """The total gradient norm (clipped to ``grad_clip`` when set); 0 without gradients."""
-        if self.config.grad_clip is not None:
-            return torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
-        grads = [p.grad for p in self.model.parameters() if p.grad is not None]
-        return torch.nn.utils.get_total_norm(grads) if grads else torch.zeros((), device=self.device)
 
     def _non_finite_step(self, loss: Tensor, norm: Tensor, position: Tuple[int, int]) -> NonFiniteError:
         epoch, index = position
@@ -673,7 +669,8 @@ def _refuse_non_finite(state: Any, path: Path, what: str) -> None:
     bad = non_finite_entries(state)
     if bad:
         raise CheckpointError(
-            f"{path} holds non-finite {what} ({len(bad)} tensors: {', '.join(bad[:4])}{', ...' if len(bad) > 4 else ''}); "
+            f"{path} holds non-finite {what} ({len(bad)} tensors: {', '.join(bad[:4])}"
+            f"{', ...' if len(bad) > 4 else ''}); "
             "training from them would only produce NaN, so it is refused. Resume from an earlier copy "
             "(best.pt holds the best epoch) or start a fresh run"
         )
@@ -729,7 +726,8 @@ def _same_value(left: Any, right: Any) -> bool:
 
 def _brief(value: Any) -> str:
     text = repr(value)
-    return text if len(text) <= 40 else f"<{type(value).__name__} of {len(value) if hasattr(value, '__len__') else '?'}>"
+    size = len(value) if hasattr(value, "__len__") else "?"
+    return text if len(text) <= 40 else f"<{type(value).__name__} of {size}>"
 
 
 def _stretch_cosine(scheduler: CosineAnnealingLR, epochs: int, path: Path) -> None:

@@ -241,7 +241,8 @@ def test_to_networkx_rejects_a_graph_level_y_among_node_attributes():
     from torch_geometric.data import Data
 
     data = Data(x=torch.zeros(3, 2), y=torch.tensor([1]), edge_index=torch.tensor([[0, 1], [1, 2]]), num_nodes=3)
-    with pytest.raises(ValueError, match=r"node attribute 'y' has shape \[1\], expected first dimension 3.*node_attrs="):
+    with pytest.raises(ValueError, match=r"node attribute 'y' has shape \[1\], expected first dimension 3.*"
+                                         r"node_attrs="):
         to_networkx(data)
     assert to_networkx(data, node_attrs=["x"]).number_of_nodes() == 3
 
@@ -266,7 +267,8 @@ def test_round_trip_restores_the_original_node_keys():
     data = from_networkx(G, edge_type_attr="kind")
     H = to_networkx(data)
     assert list(H.nodes) == ["parse", "typecheck", "emit", ("tuple", 3)] == list(G.nodes)
-    assert sorted(H.edges(data="edge_type")) == [("parse", "typecheck", 1), ("typecheck", "emit", 0)]  # code = 0, data = 1
+    # labels sorted: code = 0, data = 1
+    assert sorted(H.edges(data="edge_type")) == [("parse", "typecheck", 1), ("typecheck", "emit", 0)]
     back = from_networkx(H, edge_type_attr="edge_type")
     assert back.node_keys == data.node_keys == list(G.nodes)
     assert torch.equal(back.edge_index, data.edge_index)

@@ -145,13 +145,20 @@ def preorder_trees(length):
         yield parents
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 10_000), preset=st.sampled_from(["released", "deep"]),
+       caps=st.sampled_from([(5, 12), (3, 2), (2, 3)]),
        source=st.lists(st.sampled_from(LETTERS[:5]), min_size=1, max_size=6))
-def test_map_tree_is_the_best_of_every_tree(seed, preset, source):
-    grammar = make_grammar(torch.Generator().manual_seed(seed), preset)
+def test_map_tree_is_the_best_of_every_tree(seed, preset, caps, source):
+    max_depth, max_children = caps  # small caps make the children count and the depth bind
+    grammar = make_grammar(torch.Generator().manual_seed(seed), preset, max_depth=max_depth,
+                           max_children=max_children)
     labels = [ROOT, *source]
     best = max(tree_log_prob(grammar, labels, parents) for parents in preorder_trees(len(source)))
+    if best == -math.inf:
+        with pytest.raises(ValueError, match="no tree of this grammar"):
+            map_tree(grammar, source)
+        return
     found = map_tree(grammar, source)
     assert found.log_prob == pytest.approx(best, abs=1e-9)
     assert tree_log_prob(grammar, found.labels, found.parents) == pytest.approx(best, abs=1e-9)

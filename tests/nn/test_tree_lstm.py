@@ -172,7 +172,7 @@ def test_gradcheck_inputs_and_weights(make):
                                           {"return_cell": True})
         return h, c
 
-    assert torch.autograd.gradcheck(run, (x, *params))
+    assert torch.autograd.gradcheck(run, (x, *params), fast_mode=True)
 
 
 def test_tree_graph_parent_edges_give_child_sum():
@@ -274,3 +274,14 @@ def test_nary_bad_positions_raise():
         layer(x, torch.tensor([[0, 0], [1, 2]]), child_index=torch.tensor([0.0, 1.0]))
     with pytest.raises(ValueError, match="positive int"):
         NaryTreeLSTM(2, 3, 0)
+
+
+def test_no_graph_breaks_under_torch_compile_given_a_plan():
+    import torch._dynamo
+
+    layer = ChildSumTreeLSTM(3, 4)
+    edge_index = to_edge_index([(0, 1), (0, 2), (1, 3)])
+    x = torch.randn(4, 3, generator=torch.Generator().manual_seed(0))
+    torch._dynamo.reset()
+    explanation = torch._dynamo.explain(layer)(x, edge_index, plan=layer.plan(edge_index, 4))
+    assert explanation.graph_break_count == 0, [b.reason for b in explanation.break_reasons]
