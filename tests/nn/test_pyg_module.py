@@ -52,7 +52,7 @@ def test_a_pyg_module_with_chain_rnn_and_child_sum_tree_lstm_trains_on_data_batc
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            total += float(loss)
+            total += float(loss.detach())
         first = total if first is None else first
         last = total
     assert last < 0.5 * first
