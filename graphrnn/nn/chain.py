@@ -1,6 +1,8 @@
 r"""ChainRNN: an RNN/GRU/LSTM cell run over a DAG by the topological schedule."""
 from __future__ import annotations
 
+import math
+
 from typing import Optional, Sequence, Tuple, Union
 
 import torch
@@ -51,7 +53,8 @@ class ChainRNN(RecurrentMessagePassing):
     with the same weights; the result equals the level-by-level path.
 
     Args:
-        in_channels (int): input features :math:`D` per node.
+        in_channels (int): input features :math:`D` per node, or ``-1`` to take it from the
+            first input (lazy, as in PyG; run one forward before building the optimizer).
         hidden_channels (int): state size :math:`H`.
         cell (str): ``"lstm"``, ``"gru"`` or ``"rnn"``. (default: ``"lstm"``)
         bias (bool): use biases in the cell. (default: ``True``)
@@ -93,10 +96,19 @@ class ChainRNN(RecurrentMessagePassing):
         self.fused = fused
         self.plan_chains = fused
         self.check_finite = check_finite
-        self.cell = make_cell(cell, in_channels, hidden_channels, bias=bias, nonlinearity=nonlinearity)
+        lazy = in_channels == -1
+        self.cell = make_cell(cell, 1 if lazy else in_channels, hidden_channels, bias=bias, nonlinearity=nonlinearity)
+        if lazy:  # W_ih takes its width from the first input (as PyG's in_channels=-1)
+            self.cell.weight_ih = nn.parameter.UninitializedParameter()
 
     def reset_parameters(self) -> None:
-        self.cell.reset_parameters()
+        if nn.parameter.is_lazy(self.cell.weight_ih):
+            bound = 1.0 / math.sqrt(self.hidden_channels)
+            for param in self.cell.parameters():
+                if not nn.parameter.is_lazy(param):
+                    nn.init.uniform_(param, -bound, bound)
+        else:
+            self.cell.reset_parameters()
         if self.edge_lin is not None:
             self.edge_lin.reset_parameters()
 
@@ -144,6 +156,8 @@ class ChainRNN(RecurrentMessagePassing):
             edge_attr (Tensor, optional): ``[E, edge_dim]``, for a layer built with ``edge_dim``.
         """
         refuse_tracing(type(self).__name__)
+        if isinstance(x, Tensor) and x.dim() == 2:
+            self._materialize(x.size(1))
         self._check_input(x)
         num_nodes = x.size(0)
         if plan is None:
@@ -192,6 +206,26 @@ class ChainRNN(RecurrentMessagePassing):
         if initial is not None:
             return initial
         return gates_x.new_zeros(num_nodes, self.hidden_channels * cell_state_size(self.cell_type))
+
+    # ------------------------------------------------------------ lazy input width
+    def _materialize(self, width: int) -> None:
+        """Gives a lazy ``W_ih`` (``in_channels=-1``) the width of the first input, initialised as torch's cells."""
+        weight = self.cell.weight_ih
+        if not nn.parameter.is_lazy(weight):
+            return
+        reference = self.cell.weight_hh
+        weight.materialize((reference.size(0), width), device=reference.device, dtype=reference.dtype)
+        bound = 1.0 / math.sqrt(self.hidden_channels)
+        with torch.no_grad():
+            nn.init.uniform_(weight, -bound, bound)
+        self.cell.input_size = self.in_channels = width
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        """A lazy layer takes ``W_ih``'s width from the checkpoint it loads."""
+        saved = state_dict.get(f"{prefix}cell.weight_ih")
+        if saved is not None and nn.parameter.is_lazy(self.cell.weight_ih):
+            self._materialize(saved.size(1))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     # ------------------------------------------------------------ fast path
     def _fused_forward(self, x: Tensor, chains: ChainPacking, initial: Optional[Tuple[Tensor, ...]]) -> Tensor:

@@ -303,3 +303,20 @@ def test_edge_attr_errors():
     with pytest.raises(ValueError, match="edge_dim must be a positive int"):
         ChainRNN(2, 3, edge_dim=0)
     assert repr(ChainRNN(2, 3, edge_dim=4)) == "ChainRNN(2, 3, cell='lstm', edge_dim=4)"
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_lazy_in_channels(cell):
+    x, edge_index = torch.randn(4, 5), torch.tensor([[0, 1, 2], [1, 2, 3]])
+    lazy = ChainRNN(-1, 3, cell=cell)
+    assert repr(lazy).startswith("ChainRNN(-1, 3")
+    out = lazy(x, edge_index)
+    assert out.shape == (4, 3) and lazy.in_channels == 5 and lazy.cell.weight_ih.shape[1] == 5
+    eager = ChainRNN(5, 3, cell=cell)
+    eager.load_state_dict(lazy.state_dict())
+    torch.testing.assert_close(eager(x, edge_index), out)
+    restored = ChainRNN(-1, 3, cell=cell)
+    restored.load_state_dict(lazy.state_dict())  # a lazy layer takes the width from the checkpoint
+    torch.testing.assert_close(restored(x, edge_index), out)
+    with pytest.raises(ValueError, match="in_channels=5"):
+        lazy(torch.randn(4, 6), edge_index)
