@@ -2,7 +2,6 @@ r"""ChainRNN: an RNN/GRU/LSTM cell run over a DAG by the topological schedule.""
 from __future__ import annotations
 
 import math
-
 from typing import Optional, Sequence, Tuple, Union
 
 import torch
