@@ -71,8 +71,9 @@ def random_dags(graphs: int, min_nodes: int, max_nodes: int, generator: torch.Ge
         n = int(torch.randint(min_nodes, max_nodes + 1, (1,), generator=generator))
         for j in range(1, n):
             window = torch.arange(max(0, j - 8), j)
-            picks = window[torch.randperm(window.numel(), generator=generator)[:1 + int(j > 1) *
-                                                                                int(torch.rand(1, generator=generator) < 0.5)]]
+            order = torch.randperm(window.numel(), generator=generator)
+            coin = bool(torch.rand(1, generator=generator) < 0.5)
+            picks = window[order[:2 if j > 1 and coin else 1]]
             sources += (picks + offset).tolist()
             targets += [j + offset] * picks.numel()
         offset += n
@@ -84,7 +85,7 @@ def level_lists(edge_index: Tensor, num_nodes: int, device) -> list:
     result = []
     for oriented in (edge_index, edge_index.flip(0)):
         level = topological_levels(oriented, num_nodes)
-        result.append([(level == l).nonzero().view(-1).to(device) for l in range(int(level.max()) + 1)])
+        result.append([(level == k).nonzero().view(-1).to(device) for k in range(int(level.max()) + 1)])
     return result
 
 

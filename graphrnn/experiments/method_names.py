@@ -16,14 +16,19 @@ import copy
 import random
 import time
 from collections import Counter
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 from torch_geometric.data import Batch
 
 from graphrnn.data.vocab import Vocab
-from graphrnn.datasets.python_ast import (FunctionExample, NAME_TOKEN, python_version, read_python_functions,
-                                         split_by_module)
+from graphrnn.datasets.python_ast import (
+    NAME_TOKEN,
+    FunctionExample,
+    python_version,
+    read_python_functions,
+    split_by_module,
+)
 from graphrnn.decoding import greedy
 from graphrnn.models.method_names import MethodNameModel, count_parameters, method_example
 

@@ -78,7 +78,8 @@ class ChildSumTreeLSTM(_TreeLSTM):
         \mathbf{o}_j &= \sigma\big(W^{(o)} \mathbf{x}_j + U^{(o)} \tilde{\mathbf{h}}_j + \mathbf{b}^{(o)}\big), \\
         \mathbf{u}_j &= \tanh\big(W^{(u)} \mathbf{x}_j + U^{(u)} \tilde{\mathbf{h}}_j + \mathbf{b}^{(u)}\big), &
         \mathbf{f}_{jk} &= \sigma\big(W^{(f)} \mathbf{x}_j + U^{(f)} \mathbf{h}_k + \mathbf{b}^{(f)}\big), \\
-        \mathbf{c}_j &= \mathbf{i}_j \odot \mathbf{u}_j + \textstyle\sum_{k \in C(j)} \mathbf{f}_{jk} \odot \mathbf{c}_k, &
+        \mathbf{c}_j &= \mathbf{i}_j \odot \mathbf{u}_j
+            + \textstyle\sum_{k \in C(j)} \mathbf{f}_{jk} \odot \mathbf{c}_k, &
         \mathbf{h}_j &= \mathbf{o}_j \odot \tanh(\mathbf{c}_j),
         \end{aligned}
 

@@ -6,8 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from graphrnn.datasets.python_ast import (NAME_TOKEN, function_to_example, read_python_functions, split_by_module,
-                                          split_subtokens, stdlib_directory)
+from graphrnn.datasets.python_ast import (
+    NAME_TOKEN,
+    function_to_example,
+    read_python_functions,
+    split_by_module,
+    split_subtokens,
+    stdlib_directory,
+)
 
 
 @pytest.mark.parametrize("name, expected", [

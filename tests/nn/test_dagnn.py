@@ -8,11 +8,10 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from nn_testing import dags, disjoint_union, init_params, to_edge_index
 from torch_geometric.nn import global_max_pool, global_mean_pool
 
 from graphrnn.nn import DAGNN, DAGNNConv
-
-from nn_testing import dags, disjoint_union, init_params, to_edge_index
 
 Edges = Sequence[Tuple[int, int]]
 

@@ -9,6 +9,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from nn_testing import dags, disjoint_union, init_params, to_edge_index
 from torch_geometric.data import Data
 from torch_geometric.loader import DataLoader
 from torch_geometric.nn import GCNConv, global_mean_pool
@@ -17,8 +18,6 @@ from graphrnn.data import tree_graph
 from graphrnn.data.graphs import PARENT
 from graphrnn.nn import ChildSumTreeLSTM, NaryTreeLSTM
 from graphrnn.nn.tree_lstm import child_positions
-
-from nn_testing import dags, disjoint_union, init_params, to_edge_index
 
 Edges = Sequence[Tuple[int, int]]
 
@@ -72,13 +71,13 @@ def nary_reference(layer: NaryTreeLSTM, x: torch.Tensor, edges: Edges, positions
     h, c = {}, {}
     for j in leaves_first(x.size(0), edges):
         wi, wo, wu, wf = gates_from_input(layer, x[j])
-        h_l = [h[slots[j][l]] if l in slots[j] else x.new_zeros(H) for l in range(N)]
-        c_l = [c[slots[j][l]] if l in slots[j] else x.new_zeros(H) for l in range(N)]
-        pre = sum(U_iou[:, l] @ h_l[l] for l in range(N))
+        h_l = [h[slots[j][s]] if s in slots[j] else x.new_zeros(H) for s in range(N)]
+        c_l = [c[slots[j][s]] if s in slots[j] else x.new_zeros(H) for s in range(N)]
+        pre = sum(U_iou[:, s] @ h_l[s] for s in range(N))
         i = torch.sigmoid(wi + pre[:H])
         o = torch.sigmoid(wo + pre[H:2 * H])
         u = torch.tanh(wu + pre[2 * H:])
-        f = [torch.sigmoid(wf + sum(U_f[k, :, l] @ h_l[l] for l in range(N))) for k in range(N)]
+        f = [torch.sigmoid(wf + sum(U_f[k, :, s] @ h_l[s] for s in range(N))) for k in range(N)]
         c[j] = i * u + sum(f[k] * c_l[k] for k in range(N))
         h[j] = o * torch.tanh(c[j])
     return torch.stack([h[j] for j in range(x.size(0))]), torch.stack([c[j] for j in range(x.size(0))])

@@ -4,8 +4,14 @@ import random
 import pytest
 
 from graphrnn.data.vocab import Vocab
-from graphrnn.experiments.method_names import (MODELS, frequency_baseline, results_table, run, subtoken_scores,
-                                               vocabulary_ceiling)
+from graphrnn.experiments.method_names import (
+    MODELS,
+    frequency_baseline,
+    results_table,
+    run,
+    subtoken_scores,
+    vocabulary_ceiling,
+)
 from graphrnn.reproduce import EXPERIMENTS
 
 WORDS = ["name", "size", "color", "path", "value", "count", "owner", "title"]
