@@ -11,9 +11,16 @@ from typing import Optional
 import torch
 from torch import Tensor
 
+from graphrnn.graph.checks import device_assert
 
-def check_node_features(x: Tensor, in_channels: int, layer: str) -> None:
-    """``x`` must be a finite float tensor ``[N, in_channels]``."""
+from .validation import check_dtype
+
+
+def check_node_features(x: Tensor, in_channels: int, layer: str, weight: Optional[Tensor] = None) -> None:
+    """``x`` must be a finite float tensor ``[N, in_channels]`` of the layer's dtype (``weight``'s).
+
+    The finite check is a :func:`~graphrnn.graph.checks.device_assert`: no host-device sync on a GPU.
+    """
     if not isinstance(x, Tensor):
         raise TypeError(f"{layer}: x must be a torch.Tensor [num_nodes, {in_channels}], got {type(x).__name__}")
     if x.dim() != 2 or x.size(1) != in_channels:
@@ -21,10 +28,11 @@ def check_node_features(x: Tensor, in_channels: int, layer: str) -> None:
                          "embed token ids first (e.g. with torch.nn.Embedding)")
     if not x.is_floating_point():
         raise ValueError(f"{layer}: x must be floating point, got dtype {x.dtype}; embed token ids first")
-    if not torch.compiler.is_compiling() and not bool(torch.isfinite(x).all()):
-        node = int((~torch.isfinite(x)).any(1).nonzero()[0, 0])
-        raise ValueError(f"{layer}: x has a NaN or inf value (first at node {node}); it would spread to every "
-                         "node it reaches. Clean the input first")
+    if weight is not None:
+        check_dtype(x, weight, "x", layer)
+    if not torch.compiler.is_compiling() and x.numel():
+        device_assert(torch.isfinite(x).all(), f"{layer}: x has a NaN or inf value; it would spread to every node "
+                                               "it reaches. Clean the input first")
 
 
 def check_edges(edge_index: Tensor, num_nodes: int, layer: str) -> None:
@@ -38,7 +46,10 @@ def check_edges(edge_index: Tensor, num_nodes: int, layer: str) -> None:
         raise ValueError(f"{layer}: edge_index must hold integer node ids (torch.long), got {edge_index.dtype}")
     if torch.compiler.is_compiling() or edge_index.numel() == 0:
         return
-    if int(edge_index.min()) < 0 or int(edge_index.max()) >= num_nodes:
+    if edge_index.device.type != "cpu":  # no host read on an accelerator: an asynchronous assert
+        device_assert(((edge_index >= 0) & (edge_index < num_nodes)).all(),
+                      f"{layer}: edge_index refers to a node outside 0..{num_nodes - 1} (x has {num_nodes} rows)")
+    elif int(edge_index.min()) < 0 or int(edge_index.max()) >= num_nodes:
         bad = int(edge_index.min()) if int(edge_index.min()) < 0 else int(edge_index.max())
         raise ValueError(f"{layer}: edge_index refers to node {bad}, but x has {num_nodes} rows "
                          f"(valid ids 0..{num_nodes - 1})")

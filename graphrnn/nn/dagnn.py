@@ -66,13 +66,17 @@ class DAGNNConv(RecurrentMessagePassing):
     def forward(self, x: Tensor, edge_index: Tensor, edge_type: Optional[Tensor] = None,
                 plan: Optional[TopologicalPlan] = None) -> Tensor:
         """Node states :math:`(N, H)`; see the class docstring."""
-        check_node_features(x, self.in_channels, type(self).__name__)
+        check_node_features(x, self.in_channels, type(self).__name__, self.cell.weight_ih)
         check_edges(edge_index, x.size(0), type(self).__name__)
         if x.size(0) == 0:
             return x.new_zeros(0, self.hidden_channels)
         node = torch.arange(x.size(0), device=x.device)
-        return self.propagate_topological(edge_index, x.size(0), plan=plan, edge_type=edge_type,
-                                          node_inputs={"x": x, "node": node})[0]
+        self._pass_size = x.size(0)  # the softmax's segment count, so that it reads no .max() per level
+        try:
+            return self.propagate_topological(edge_index, x.size(0), plan=plan, edge_type=edge_type,
+                                              node_inputs={"x": x, "node": node})[0]
+        finally:
+            self._pass_size = None
 
     def message(self, state_j: Tuple[Tensor], x_i: Tensor, node_i: Tensor,
                 edge_type: Optional[Tensor] = None) -> Tuple[Tensor]:
@@ -81,7 +85,8 @@ class DAGNNConv(RecurrentMessagePassing):
         if self.edge_embedding is not None:
             types = nn.functional.one_hot(edge_type, self.num_edge_types).to(h.dtype)
             key = h + self.edge_embedding(types)
-        weight = softmax(self.attention(torch.cat([x_i, key], dim=-1)), node_i)  # over each target's edges
+        size = getattr(self, "_pass_size", None)
+        weight = softmax(self.attention(torch.cat([x_i, key], dim=-1)), node_i, num_nodes=size)  # per target
         return (weight * h,)
 
     def update(self, aggr: Tuple[Tensor], x: Tensor) -> Tuple[Tensor]:
@@ -180,7 +185,7 @@ class DAGNN(nn.Module):
                 batch: Optional[Tensor] = None, plan: Optional[TopologicalPlan] = None,
                 reverse_plan: Optional[TopologicalPlan] = None) -> Tensor:
         """Node representations, or graph representations with a readout; see the class docstring."""
-        check_node_features(x, self.in_channels, "DAGNN")
+        check_node_features(x, self.in_channels, "DAGNN", next(self.parameters()))
         check_edges(edge_index, x.size(0), "DAGNN")
         edge_type = check_edge_vector(edge_type, edge_index.size(1), "edge_type", "DAGNN")
         batch = self._check_batch(batch, x)

@@ -1,4 +1,5 @@
 """A user's GNN module mixing PyG layers with graphrnn's, trained on plain PyG ``Data`` batches."""
+import pytest
 import torch
 from torch_geometric.data import Data
 from torch_geometric.loader import DataLoader as PyGLoader
@@ -60,3 +61,13 @@ def test_a_pyg_module_with_chain_rnn_and_child_sum_tree_lstm_trains_on_data_batc
         batch = next(iter(PyGLoader(test, batch_size=32)))
         accuracy = float((net(batch).argmax(-1) == batch.y).float().mean())
     assert accuracy >= 0.75  # the majority class (balanced test set) gets 0.5
+
+
+def test_float64_input_into_float32_reference_layers():
+    from graphrnn.nn import DAGNN, NaryTreeLSTM
+
+    edge_index = torch.tensor([[0, 0], [1, 2]])
+    x = torch.randn(3, 4, dtype=torch.float64)
+    for layer in (ChildSumTreeLSTM(4, 5), NaryTreeLSTM(4, 5, 2), DAGNN(4, 5)):
+        with pytest.raises(TypeError, match=r"float64 but .* parameters are torch.float32; call layer.double\(\)"):
+            layer(x, edge_index)
