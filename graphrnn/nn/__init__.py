@@ -2,15 +2,15 @@
 from .attention import Attention
 from .cells import CELLS, make_cell, set_forget_bias
 from .chain import ChainRNN
+from .dagnn import DAGNN, DAGNNConv
 from .drnn import DRNN, DRNNOutput, tree_links
 from .hmm import HMM
 from .levels import topological_levels
 from .recurrent import RecurrentMessagePassing, SynchronousStep
 from .schedule import TopologicalPlan, build_topological_plan
 from .sim import SceneUnary, StructureInferenceMachine
-from .typed import TypedLinear
 from .tree_lstm import ChildSumTreeLSTM, NaryTreeLSTM
-from .dagnn import DAGNN, DAGNNConv
+from .typed import TypedLinear
 
 __all__ = [
     "RecurrentMessagePassing",

@@ -13,7 +13,8 @@ from torch import Tensor
 from graphrnn.graph.checks import device_assert
 from graphrnn.graph.plan import TopologicalPlan
 
-__all__ = ["refuse_tracing", "check_plan_type", "check_edge_type_shape", "check_edge_inputs", "check_features", "check_dtype"]
+__all__ = ["refuse_tracing", "check_plan_type", "check_edge_type_shape", "check_edge_inputs", "check_features",
+           "check_dtype"]
 
 
 def refuse_tracing(layer: str) -> None:
