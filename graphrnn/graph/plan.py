@@ -115,11 +115,21 @@ class TopologicalPlan:
     edge_type: Optional[Tensor]
     chains: Optional[ChainPacking]
 
-    def __post_init__(self) -> None:
-        # per-level slices of the index tensors, cut once here so that a pass cuts none
-        object.__setattr__(self, "level_source", _cut(self.source, self.edge_ptr))
-        object.__setattr__(self, "level_target", _cut(self.target, self.edge_ptr))
-        object.__setattr__(self, "level_roots", _cut(self.root_local, self.root_ptr))
+    def cut_levels(self) -> "TopologicalPlan":
+        """Cuts the per-level slices of the index tensors (``level_source``, ``level_target``,
+        ``level_roots``) once, so that a pass cuts none. Planners and :meth:`to` do it; a plan
+        built for one call cuts them when the level-by-level path first reads them (the fused
+        chain path never does)."""
+        if "level_source" not in self.__dict__:
+            object.__setattr__(self, "level_source", _cut(self.source, self.edge_ptr))
+            object.__setattr__(self, "level_target", _cut(self.target, self.edge_ptr))
+            object.__setattr__(self, "level_roots", _cut(self.root_local, self.root_ptr))
+        return self
+
+    def __getattr__(self, name: str):
+        if name in ("level_source", "level_target", "level_roots"):
+            return getattr(self.cut_levels(), name)
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
     @property
     def num_levels(self) -> int:
@@ -135,7 +145,7 @@ class TopologicalPlan:
         moved = {f.name: _move(getattr(self, f.name), device, non_blocking) for f in fields(self)
                  if isinstance(getattr(self, f.name), Tensor)}
         chains = self.chains.to(device, non_blocking) if self.chains is not None else None
-        return replace(self, chains=chains, **moved)
+        return replace(self, chains=chains, **moved).cut_levels()
 
     def level_sizes(self) -> Tuple[int, ...]:
         return tuple(b - a for a, b in zip(self.level_ptr[:-1], self.level_ptr[1:]))
@@ -218,11 +228,15 @@ def build_topological_plan(edge_index: Tensor, num_nodes: Optional[int] = None, 
     selected, recorded_type, types = _select_edges(edges, edge_type, edge_types, num_edge_types)
     src, dst = edges[:, selected] if flow == "source_to_target" else edges[:, selected].flip(0)
     oriented = torch.stack([src, dst])
-    if level is None:
+    forest = None
+    if level is None and chains and _is_chain_batch(src, dst, num_nodes):
+        forest = forest_depth_and_root(src, dst, num_nodes)  # a chain's levels are its depths
+        level = forest[0]
+    elif level is None:
         level = topological_levels(oriented, num_nodes)
     else:
         level = check_levels(level.detach().to("cpu"), oriented, num_nodes)
-    packing = _chain_packing(src, dst, num_nodes) if chains else None
+    packing = _chain_packing(src, dst, num_nodes, forest) if chains else None
     plan = TopologicalPlan(num_nodes=num_nodes, num_edges=edge_index.size(1), flow=flow, edge_types=types,
                            chains=packing, edge_index=edges, edge_type=recorded_type,
                            **_layout(num_nodes, level, src, dst, selected))
@@ -289,14 +303,25 @@ def _layout(num_nodes: int, level: Tensor, src: Tensor, dst: Tensor, selected: T
                 target=target_local, root_local=root_local)
 
 
-def _chain_packing(src: Tensor, dst: Tensor, num_nodes: int) -> Optional[ChainPacking]:
-    """The packed layout if every node has at most one predecessor and one successor, else ``None``."""
+def _is_chain_batch(src: Tensor, dst: Tensor, num_nodes: int) -> bool:
+    """Every node has at most one predecessor and one successor, and no edge is a self loop."""
     if num_nodes == 0:
-        return None
-    if src.numel() and (int(torch.bincount(dst, minlength=num_nodes).max()) > 1
-                        or int(torch.bincount(src, minlength=num_nodes).max()) > 1):
-        return None
-    depth, root = forest_depth_and_root(src, dst, num_nodes)
+        return False
+    if not src.numel():
+        return True
+    return (int(torch.bincount(dst, minlength=num_nodes).max()) <= 1
+            and int(torch.bincount(src, minlength=num_nodes).max()) <= 1 and not bool((src == dst).any()))
+
+
+def _chain_packing(src: Tensor, dst: Tensor, num_nodes: int,
+                   forest: Optional[Tuple[Tensor, Tensor]] = None) -> Optional[ChainPacking]:
+    """The packed layout if every node has at most one predecessor and one successor, else ``None``.
+    ``forest`` is ``(depth, root)`` if already known."""
+    if forest is None:
+        if not _is_chain_batch(src, dst, num_nodes):
+            return None
+        forest = forest_depth_and_root(src, dst, num_nodes)
+    depth, root = forest
     roots = (depth == 0).nonzero().view(-1)
     lengths = torch.bincount(root, minlength=num_nodes)[roots]
     rank_order = torch.argsort(lengths, descending=True, stable=True)

@@ -47,7 +47,7 @@ class Planner:
         level = getattr(data, self.level_key, None) if self.level_key else None
         return build_topological_plan(edge_index, num_nodes, level, flow=self.flow, edge_type=edge_type,
                                       edge_types=self.edge_types, num_edge_types=self.num_edge_types,
-                                      chains=self.chains)
+                                      chains=self.chains).cut_levels()
 
 
 def _num_nodes(data, edge_index_key: str) -> int:
