@@ -40,17 +40,19 @@ def _rnn_arguments(parser: argparse.ArgumentParser) -> None:
 def _run_rnn(args: argparse.Namespace) -> str:
     if args.data is not None:
         return _run_rnn_on_file(args)
-    from graphrnn.datasets.digits import split_digit_sequences
-    from graphrnn.experiments.digits import train_one
+    from graphrnn.datasets.digits import split_digit_sequences_with_validation
+    from graphrnn.experiments.digits import majority_row, train_one
 
     epochs = args.epochs if args.epochs is not None else (3 if args.quick else 30)
-    train, test = split_digit_sequences(args.seed)
+    train, validation, test = split_digit_sequences_with_validation(args.seed)
     if args.quick:
-        train, test = train[:256], test[:128]
-    row = train_one(args.model, train, test, epochs, args.hidden, args.seed, args.out, progress=True,
+        train, validation, test = train[:256], validation[:96], test[:128]
+    row = train_one(args.model, train, validation, test, epochs, args.hidden, args.seed, args.out, progress=True,
                     device=args.device, resume=args.resume)
-    return (f"{args.model} on digits read row by row: test accuracy {row['test_accuracy']:.1f}% after "
-            f"{row['epochs']} epochs ({row['seconds_per_epoch']:.2f} s/epoch)")
+    majority = majority_row(train, test)
+    return (f"{args.model} on digits read row by row: test accuracy {row['test_accuracy']:.1f}% at epoch "
+            f"{row['best_epoch']} of {row['epochs']} (chosen on validation, {row['validation_accuracy']:.1f}%; "
+            f"{row['seconds_per_epoch']:.2f} s/epoch); {majority['model']}: {majority['test_accuracy']:.1f}%")
 
 
 def _run_rnn_on_file(args: argparse.Namespace) -> str:

@@ -79,7 +79,7 @@ def test_digits_model_predicts_a_digit_per_line(tmp_path):
     from graphrnn.experiments.digits import train_one
 
     train, test = split_digit_sequences(0)
-    train_one("lstm", train[:128], test[:32], 1, 8, 0, out=tmp_path, device="cpu")
+    train_one("lstm", train[:128], train[128:160], test[:32], 1, 8, 0, out=tmp_path, device="cpu")
     model = graphrnn.load(tmp_path / "best.pt", device="cpu")
     image = (test[0].x * 16).round().view(-1).tolist()
     answer = model.predict([" ".join(str(int(v)) for v in image), ",".join(str(v) for v in image)])

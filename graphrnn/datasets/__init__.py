@@ -2,7 +2,7 @@
 from graphrnn.datasets.aeslc import Email, read_aeslc
 from graphrnn.datasets.collective import collective_activity_dataset, split_collective_activity
 from graphrnn.datasets.digit_captions import digit_caption_dataset
-from graphrnn.datasets.digits import digit_sequences, split_digit_sequences
+from graphrnn.datasets.digits import digit_sequences, split_digit_sequences, split_digit_sequences_with_validation
 from graphrnn.datasets.django import load_django, read_django
 from graphrnn.datasets.hmm import sample_hmm_dataset, sequence_labelling_hmm
 from graphrnn.datasets.memory import remember_first_dataset
@@ -15,6 +15,7 @@ from graphrnn.datasets.volleyball import volleyball_scenes
 __all__ = [
     "digit_sequences",
     "split_digit_sequences",
+    "split_digit_sequences_with_validation",
     "remember_first_dataset",
     "sample_hmm_dataset",
     "sequence_labelling_hmm",

@@ -13,7 +13,7 @@ from torch_geometric.data import Data
 
 from graphrnn.data import chain_graph
 
-__all__ = ["digit_sequences", "split_digit_sequences"]
+__all__ = ["digit_sequences", "split_digit_sequences", "split_digit_sequences_with_validation"]
 
 
 def digit_sequences() -> List[Data]:
@@ -34,3 +34,17 @@ def split_digit_sequences(seed: int = 0, test_fraction: float = 0.25) -> Tuple[L
     order = torch.randperm(len(graphs), generator=torch.Generator().manual_seed(seed)).tolist()
     cut = int(round(len(graphs) * (1.0 - test_fraction)))
     return [graphs[i] for i in order[:cut]], [graphs[i] for i in order[cut:]]
+
+
+def split_digit_sequences_with_validation(seed: int = 0, test_fraction: float = 0.25,
+                                          validation_fraction: float = 0.15
+                                          ) -> Tuple[List[Data], List[Data], List[Data]]:
+    """``(train, validation, test)``: the test split of :func:`split_digit_sequences` (the same
+    images for the same seed), and a seeded ``validation_fraction`` of its training part held out
+    to choose epochs and checkpoints, so that test is read once."""
+    if not 0.0 < validation_fraction < 1.0:
+        raise ValueError(f"validation_fraction must lie in (0, 1), got {validation_fraction}")
+    train, test = split_digit_sequences(seed, test_fraction)
+    order = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed + 1)).tolist()
+    cut = int(round(len(train) * validation_fraction))
+    return [train[i] for i in order[cut:]], [train[i] for i in order[:cut]], test
