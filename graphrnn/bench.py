@@ -21,6 +21,7 @@ import networkx as nx
 import torch
 
 from graphrnn.data import PARENT, DataLoader, chain_graph, tree_graph
+from graphrnn.data.loader import planners_of
 from graphrnn.nn import ChainRNN, topological_levels
 
 __all__ = ["interleaved_medians", "markdown_table", "chain_vs_torch", "tree_vs_recursion", "tree_cuda_graphs",
@@ -90,13 +91,6 @@ def loader_batch(graphs: Sequence, device: DeviceLike = "cpu", plans: Optional[M
     """All ``graphs`` in one batch of :class:`graphrnn.data.DataLoader` (with ``plans`` built in its collate,
     on the CPU), moved to ``device`` with its plans."""
     return next(iter(DataLoader(list(graphs), batch_size=len(graphs), plans=plans))).to(device)
-
-
-def planners_of(model: torch.nn.Module) -> Optional[Dict[str, Callable]]:
-    """``model.planners()`` where the model offers one (the plans a loader can attach to its batches),
-    else ``None``."""
-    planners = getattr(model, "planners", None)
-    return dict(planners()) if callable(planners) else None
 
 
 def format_ratio(numerator: float, denominator: float, digits: int = 2) -> str:

@@ -1,11 +1,18 @@
 """The batched graph loader: PyG's ``DataLoader``, plus execution plans built in the collate."""
 from __future__ import annotations
 
-from typing import Callable, Mapping, Optional
+from typing import Callable, Dict, Mapping, Optional
 
 from torch_geometric.loader import DataLoader as PyGDataLoader
 
-__all__ = ["DataLoader", "PlanningCollater"]
+__all__ = ["DataLoader", "PlanningCollater", "planners_of"]
+
+
+def planners_of(model) -> Optional[Dict[str, Callable]]:
+    """``model.planners()`` where the model offers one (the plans a loader can attach to its batches),
+    else ``None``: the ``plans`` argument of :class:`DataLoader` for that model."""
+    planners = getattr(model, "planners", None)
+    return dict(planners()) if callable(planners) else None
 
 
 class PlanningCollater:

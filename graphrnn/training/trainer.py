@@ -19,6 +19,8 @@ from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
 from torch.utils.data.distributed import DistributedSampler
 from tqdm.auto import tqdm
 
+from graphrnn.data.loader import planners_of
+
 from .checkpoint import (
     CheckpointError,
     check_weights_only,
@@ -88,12 +90,6 @@ LossFn = Callable[[nn.Module, Any], Tensor]
 MetricsFn = Callable[[nn.Module, Any], Mapping[str, Any]]
 EvaluateFn = Callable[[nn.Module], Mapping[str, Any]]
 LoaderFn = Callable[[Any, int, Optional[Iterable[int]], bool, torch.Generator], Iterable[Any]]
-
-
-def model_planners(model: nn.Module) -> Optional[Dict[str, Any]]:
-    """``model.planners()`` (the plans its batches can carry), or ``None`` for a model without plans."""
-    planners = getattr(model, "planners", None)
-    return planners() if callable(planners) else None
 
 
 def default_loader(dataset: Any, batch_size: int, sampler: Optional[Iterable[int]], shuffle: bool,
@@ -266,7 +262,7 @@ class Trainer:
         self.evaluate_fn = evaluate_fn
         self.extra_state = dict(extra_state) if extra_state is not None else None
         self.loader_fn = loader_fn or functools.partial(default_loader, num_workers=self.config.num_workers,
-                                                        plans=model_planners(model))
+                                                        plans=planners_of(model))
         self.out = Path(self.config.out) if self.config.out is not None else None
         self.monitor = self._resolve_monitor()
         self.optimizer = build_optimizer(self.model.parameters(), self.config)

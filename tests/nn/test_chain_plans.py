@@ -6,13 +6,12 @@ from hypothesis import strategies as st
 from nn_testing import child_sum_reference, dags, init_params
 from torch.profiler import profile
 
+from graphrnn.bench import SYNC_OPS
 from graphrnn.data import PARENT, DataLoader, chain_graph, tree_graph
 from graphrnn.nn import ChainRNN, RecurrentMessagePassing
 
 DT = torch.float64
 #: operators that read a tensor's value on the host (a host-device sync on an accelerator)
-SYNC_OPS = {"aten::item", "aten::_local_scalar_dense", "aten::nonzero", "aten::unique", "aten::_unique2",
-            "aten::unique_consecutive", "aten::bincount", "aten::masked_select", "aten::equal"}
 
 
 def gen(seed):

@@ -4,12 +4,10 @@ import torch
 from torch.profiler import profile
 from torch_geometric.data import Data
 
+from graphrnn.bench import SYNC_OPS
 from graphrnn.data import DataLoader, chain_graph
 from graphrnn.nn import HMM
 from graphrnn.nn.hmm import ChainsPlan
-
-SYNC_OPS = {"aten::item", "aten::_local_scalar_dense", "aten::nonzero", "aten::unique", "aten::_unique2",
-            "aten::unique_consecutive", "aten::bincount", "aten::masked_select", "aten::equal"}
 
 
 def sequences(count=5, seed=0):
