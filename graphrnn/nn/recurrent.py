@@ -249,17 +249,19 @@ class RecurrentMessagePassing(MessagePassing):
 
     def _check_topological_inputs(self, node_inputs, edge_inputs, shared) -> None:
         """Every name a hook requires must be one this pass provides (checked once per pass)."""
-        provided = {
-            "message": {"state_j", "edge_type", "step", *shared, *edge_inputs,
-                        *(f"{k}_j" for k in node_inputs), *(f"{k}_i" for k in node_inputs)},
+        self._check_hook_inputs("topological", {
+            "message": {"state_j", "edge_type", "step", *shared, *edge_inputs, *_endpoint_names(node_inputs)},
             "update": {"step", *shared, *node_inputs},
             "initial_message": {*shared, *node_inputs},
-        }
+        })
+
+    def _check_hook_inputs(self, schedule: str, provided: Dict[str, set]) -> None:
+        """Raises a ``TypeError`` naming the hook, the missing names and the available ones."""
         for hook, available in provided.items():
             missing = self._hook_required[hook].difference(available)
             if missing:
                 raise TypeError(
-                    f"{type(self).__name__}.{hook}() asks for {sorted(missing)}, which the topological schedule "
+                    f"{type(self).__name__}.{hook}() asks for {sorted(missing)}, which the {schedule} schedule "
                     f"does not provide here; available: {sorted(available)} (node inputs as <name>, <name>_j for "
                     "the source and <name>_i for the target of each edge); fix the name or give it a default")
 
@@ -356,6 +358,13 @@ class RecurrentMessagePassing(MessagePassing):
                          shared: Optional[Dict[str, object]] = None) -> List[SynchronousStep]:
         """The step loop over checked inputs; ``shared`` values go unchanged to every hook call."""
         refuse_tracing(type(self).__name__)
+        shared = shared or {}
+        per_edge = {"state_j", "state_i", "edge_type", "step", "edge_state", *edge_inputs, *shared,
+                    *_endpoint_names(node_inputs)}
+        hooks = {"message": per_edge, "update": {"state", "step", *node_inputs, *shared}}
+        if edge_state is not None:
+            hooks["edge_update"] = per_edge
+        self._check_hook_inputs("synchronous", hooks)
         src, dst = self._oriented(edge_index)
         endpoint_inputs = self._endpoint_inputs(node_inputs, src, dst)
         template, edge_template = state, edge_state
@@ -365,7 +374,7 @@ class RecurrentMessagePassing(MessagePassing):
         for step in range(steps):
             node_state, current_edge_state = self._synchronous_step(
                 step, node_state, current_edge_state, src, dst, edge_type, node_inputs,
-                endpoint_inputs, edge_inputs, shared or {})
+                endpoint_inputs, edge_inputs, shared)
             history.append(SynchronousStep(
                 like_input(node_state, template),
                 None if current_edge_state is None else like_input(current_edge_state, edge_template)))
@@ -424,13 +433,8 @@ class RecurrentMessagePassing(MessagePassing):
         return check_edge_index(edge_index)
 
     def _call(self, hook: str, *args, **kwargs):
+        """Calls a hook with the keyword arguments it accepts (required ones were checked once per pass)."""
         accepted = self._hook_params[hook]
-        missing = self._hook_required[hook].difference(kwargs)
-        if missing:
-            raise TypeError(
-                f"{type(self).__name__}.{hook}() asks for {sorted(missing)}, which this call does not provide; "
-                f"the arguments available here are {sorted(kwargs)} (node inputs as <name>, <name>_j for the "
-                "source and <name>_i for the target of each edge); fix the name or give the argument a default")
         if "**" not in accepted:
             kwargs = {k: v for k, v in kwargs.items() if k in accepted}
         return getattr(self, hook)(*args, **kwargs)
@@ -461,6 +465,11 @@ def _accepted_params(function) -> frozenset:
         elif parameter.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY):
             names.add(parameter.name)
     return frozenset(names)
+
+
+def _endpoint_names(node_inputs) -> set:
+    """``<name>_j`` and ``<name>_i`` of every node input: what an edge hook can read of its two ends."""
+    return {f"{name}{end}" for name in node_inputs for end in ("_j", "_i")}
 
 
 def _check_edge_types(edge_types: Optional[Sequence[int]]) -> Optional[Tuple[int, ...]]:

@@ -319,3 +319,18 @@ def test_lazy_in_channels(cell):
     torch.testing.assert_close(restored(x, edge_index), out)
     with pytest.raises(ValueError, match="in_channels=5"):
         lazy(torch.randn(4, 6), edge_index)
+
+
+def test_unknown_hook_input_under_the_synchronous_schedule():
+    class WantsY(RecurrentMessagePassing):
+        def __init__(self):
+            super().__init__(schedule="synchronous", num_steps=2)
+
+        def message(self, state_j, y_j):
+            return state_j[0]
+
+        def update(self, aggr):
+            return aggr[0]
+
+    with pytest.raises(TypeError, match=r"message\(\) asks for \['y_j'\], which the synchronous schedule .*'x_j'"):
+        WantsY().propagate_synchronous(torch.tensor([[0], [1]]), torch.zeros(2, 1), node_inputs={"x": torch.ones(2)})
