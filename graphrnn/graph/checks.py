@@ -7,12 +7,13 @@ without a host-device synchronisation on accelerators.
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 from torch import Tensor
 
-__all__ = ["check_edge_index", "check_edge_type", "check_levels", "check_index_dtype", "device_assert"]
+__all__ = ["check_edge_index", "check_edge_type", "check_levels", "check_index_dtype", "check_batch_vector",
+           "device_assert"]
 
 
 def check_index_dtype(tensor: Tensor, name: str) -> None:
@@ -122,3 +123,40 @@ def check_edge_type(edge_type: Optional[Tensor], num_edges: int, num_edge_types:
     return edge_type.long()
 
 
+
+
+def check_batch_vector(batch: Optional[Tensor], num_nodes: int, num_graphs: Optional[int], edges: Tensor,
+                       kind: str = "graph", consequence: str = "", empty: int = 1) -> Tuple[Tensor, int]:
+    """A mini-batch's ``batch`` vector, checked on the CPU where the plan is built.
+
+    ``batch`` must be an integer ``[N]`` tensor of ids in ``0..num_graphs-1`` (``num_graphs`` is
+    inferred as ``max + 1`` when not given, ``empty`` when ``batch`` has no nodes), and no edge of ``edges``
+    (``[2, E]``) may join two graphs. ``kind`` names a graph in the messages ("graph", "tree");
+    ``consequence`` (with ``{target}`` for the edge's target) says what a crossing edge would break.
+
+    Returns:
+        ``(batch on the CPU as int64, num_graphs)``; without ``batch``, all nodes in one graph.
+    """
+    if batch is None:
+        return torch.zeros(num_nodes, dtype=torch.long), 1 if num_graphs is None else num_graphs
+    if not isinstance(batch, Tensor) or batch.shape != (num_nodes,) or batch.is_floating_point():
+        shape = list(batch.shape) if isinstance(batch, Tensor) else type(batch).__name__
+        raise ValueError(f"batch must be a LongTensor of shape [num_nodes]=[{num_nodes}], got {shape}")
+    ids = batch.detach().cpu().long()
+    if num_graphs is None:
+        num_graphs = int(ids.max()) + 1 if num_nodes else empty
+    if num_nodes and (int(ids.min()) < 0 or int(ids.max()) >= num_graphs):
+        bad = int(ids.min()) if int(ids.min()) < 0 else int(ids.max())
+        raise ValueError(f"batch holds {kind} id {bad}, but the batch has {num_graphs} {kind}s "
+                         f"(num_graphs={num_graphs}, ids 0..{num_graphs - 1}); build batches with "
+                         "graphrnn.data.DataLoader")
+    if edges.numel():
+        src, dst = edges.detach().cpu().long()
+        crossing = (ids[src] != ids[dst]).nonzero().view(-1)
+        if crossing.numel():
+            e = int(crossing[0])
+            u, v = int(src[e]), int(dst[e])
+            raise ValueError(f"batch disagrees with the edges: edge {u} -> {v} joins {kind} {int(ids[u])} to {kind} "
+                             f"{int(ids[v])}{consequence.format(target=v)}; an edge stays inside one {kind} (batch "
+                             "with graphrnn.data.DataLoader)")
+    return ids, num_graphs

@@ -10,7 +10,7 @@ from torch import Tensor, nn
 from torch_geometric.data import Batch, Data
 from tqdm.auto import tqdm
 
-from graphrnn.graph.checks import check_edge_index, device_assert
+from graphrnn.graph.checks import check_batch_vector, check_edge_index, device_assert
 from graphrnn.graph.plan import TopologicalPlan, build_topological_plan
 
 from .recurrent import RecurrentMessagePassing
@@ -200,7 +200,9 @@ def build_chains_plan(data: Data) -> ChainsPlan:
     num_nodes = data.num_nodes if data.num_nodes is not None else (x.size(0) if isinstance(x, Tensor) else 0)
     edge_index = data.edge_index if data.edge_index is not None else torch.zeros(2, 0, dtype=torch.long)
     check_edge_index(edge_index, num_nodes)
-    batch, num_graphs = _batch_vector(data, num_nodes, edge_index)
+    given = getattr(data, "batch", None)
+    known = data.num_graphs if isinstance(data, Batch) and given is not None else None
+    batch, num_graphs = check_batch_vector(given, num_nodes, known, edge_index, empty=1)
     cpu_edges = edge_index.detach().cpu().long()
     in_degree = torch.bincount(cpu_edges[1], minlength=num_nodes)
     out_degree = torch.bincount(cpu_edges[0], minlength=num_nodes)
@@ -218,31 +220,7 @@ def build_chains_plan(data: Data) -> ChainsPlan:
     first = (in_degree == 0).nonzero().view(-1)
     last = (out_degree == 0).nonzero().view(-1)
     return ChainsPlan(forward, backward, first.to(device), last.to(device),
-                      batch.detach().cpu().long()[last].to(device), num_graphs)
-
-
-def _batch_vector(data: Data, num_nodes: int, edge_index: Tensor) -> Tuple[Tensor, int]:
-    """``batch`` (checked against the edges and the number of graphs) and the number of graphs."""
-    batch = getattr(data, "batch", None)
-    if batch is None:
-        return torch.zeros(num_nodes, dtype=torch.long, device=edge_index.device), 1
-    if not isinstance(batch, Tensor) or batch.shape != (num_nodes,) or batch.is_floating_point():
-        shape = list(batch.shape) if isinstance(batch, Tensor) else type(batch).__name__
-        raise ValueError(f"batch must be a LongTensor of shape [num_nodes]=[{num_nodes}], got {shape}")
-    cpu = batch.detach().cpu().long()
-    num_graphs = data.num_graphs if isinstance(data, Batch) else (int(cpu.max()) + 1 if num_nodes > 0 else 1)
-    if num_nodes > 0 and (int(cpu.min()) < 0 or int(cpu.max()) >= num_graphs):
-        bad = int(cpu.min()) if int(cpu.min()) < 0 else int(cpu.max())
-        raise ValueError(f"batch holds graph id {bad}, but the batch has num_graphs={num_graphs} (ids "
-                         f"0..{num_graphs - 1}); build batches with graphrnn.data.DataLoader")
-    if edge_index.numel() > 0:
-        src, dst = edge_index.detach().cpu().long()
-        crossing = (cpu[src] != cpu[dst]).nonzero().view(-1)
-        if crossing.numel() > 0:
-            e = int(crossing[0])
-            raise ValueError(f"batch disagrees with the chains: edge {int(src[e])} -> {int(dst[e])} joins graph "
-                             f"{int(cpu[src[e]])} to graph {int(cpu[dst[e]])}; an edge stays inside one graph")
-    return batch.long(), num_graphs
+                      batch[last].to(device), num_graphs)
 
 
 class _Counts(NamedTuple):

@@ -8,7 +8,13 @@ import torch
 from torch import Tensor
 
 from graphrnn.data.graphs import NUM_TREE_EDGE_TYPES, PARENT, SIBLING
-from graphrnn.graph.checks import check_edge_index, check_edge_type, check_index_dtype, device_assert
+from graphrnn.graph.checks import (
+    check_batch_vector,
+    check_edge_index,
+    check_edge_type,
+    check_index_dtype,
+    device_assert,
+)
 from graphrnn.graph.levels import forest_depth_and_root
 from graphrnn.graph.plan import TopologicalPlan, build_topological_plan
 
@@ -160,7 +166,9 @@ def build_tree_plan(edge_index: Tensor, edge_type: Tensor, num_nodes: int, batch
     cpu_edges = edge_index.detach().cpu().long() if isinstance(edge_index, Tensor) else edge_index
     cpu_types = edge_type.detach().cpu() if isinstance(edge_type, Tensor) else edge_type
     parent, previous = tree_links(cpu_edges, cpu_types, num_nodes)
-    tree, num_trees = _tree_ids(batch, num_nodes, num_trees, cpu_edges)
+    tree, num_trees = check_batch_vector(batch, num_nodes, num_trees, cpu_edges, kind="tree", empty=0,
+                                         consequence=", so node {target} would read another tree's root state "
+                                                     "and memory")
     ancestral = _sender_plan(parent, tree, num_trees)
     fraternal = _sender_plan(previous, torch.zeros_like(tree), 1)
     plan = TreePlan(num_nodes=num_nodes, num_trees=num_trees, tree=tree, ancestral=ancestral, fraternal=fraternal,
@@ -168,29 +176,6 @@ def build_tree_plan(edge_index: Tensor, edge_type: Tensor, num_nodes: int, batch
     if device.type != "cpu":
         plan = plan.to(device)
     return replace(plan, edge_index=edge_index, edge_type=edge_type)
-
-
-def _tree_ids(batch: Optional[Tensor], num_nodes: int, num_trees: Optional[int], edges: Tensor) -> Tuple[Tensor, int]:
-    if batch is None:
-        return torch.zeros(num_nodes, dtype=torch.long), 1 if num_trees is None else num_trees
-    if not isinstance(batch, Tensor) or batch.shape != (num_nodes,) or batch.is_floating_point():
-        shape = list(batch.shape) if isinstance(batch, Tensor) else type(batch).__name__
-        raise ValueError(f"batch must be a LongTensor of shape [num_nodes]=[{num_nodes}], got {shape}")
-    tree = batch.detach().cpu().long()
-    if num_trees is None:
-        num_trees = int(tree.max()) + 1 if num_nodes else 0
-    if num_nodes and (int(tree.min()) < 0 or int(tree.max()) >= num_trees):
-        bad = int(tree.min()) if int(tree.min()) < 0 else int(tree.max())
-        raise ValueError(f"batch holds tree id {bad}, but the batch has {num_trees} trees (ids 0..{num_trees - 1})")
-    if edges.numel():
-        crossing = (tree[edges[0]] != tree[edges[1]]).nonzero().view(-1)
-        if crossing.numel():
-            e = int(crossing[0])
-            u, v = int(edges[0, e]), int(edges[1, e])
-            raise ValueError(f"batch disagrees with the edges: edge {u} -> {v} joins tree {int(tree[u])} to tree "
-                             f"{int(tree[v])}, so node {v} would read another tree's root state and memory; an edge "
-                             "stays inside one tree (batch trees with graphrnn.data.DataLoader)")
-    return tree, num_trees
 
 
 @dataclass(frozen=True)
