@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 
 __all__ = ["check_edge_index", "check_edge_type", "check_levels", "check_index_dtype", "check_batch_vector",
-           "device_assert"]
+           "check_recorded", "device_assert"]
 
 
 def check_index_dtype(tensor: Tensor, name: str) -> None:
@@ -160,3 +160,26 @@ def check_batch_vector(batch: Optional[Tensor], num_nodes: int, num_graphs: Opti
                              f"{int(ids[v])}{consequence.format(target=v)}; an edge stays inside one {kind} (batch "
                              "with graphrnn.data.DataLoader)")
     return ids, num_graphs
+
+
+def check_recorded(recorded: Tensor, given, name: str, rebuild: str) -> None:
+    """A plan's fingerprint: the tensor it was built for (``recorded``) against the one a layer gets.
+
+    Free when ``given`` is the very tensor; else its dtype, shape and device on the host and its
+    values with :func:`device_assert` (no sync on an accelerator). ``rebuild`` says how to make
+    the right plan.
+
+    Raises:
+        ValueError: if ``given`` is not that graph's tensor.
+    """
+    if given is recorded:
+        return
+    if not isinstance(given, Tensor):
+        raise ValueError(f"plan was built for a different graph: its {name} is a tensor, got "
+                         f"{type(given).__name__}; {rebuild}")
+    check_index_dtype(given, name)
+    if given.shape != recorded.shape or given.device != recorded.device:
+        raise ValueError(f"plan was built for a different graph: its {name} has shape {list(recorded.shape)} on "
+                         f"{recorded.device}, got {list(given.shape)} on {given.device}; {rebuild}")
+    device_assert((given == recorded).all(), f"plan was built for another graph of the same size: its {name} "
+                                             f"differs from the one given; {rebuild}")

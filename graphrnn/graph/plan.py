@@ -25,12 +25,13 @@ from typing import Optional, Sequence, Tuple
 import torch
 from torch import Tensor
 
-from graphrnn.graph.checks import check_edge_index, check_edge_type, check_index_dtype, check_levels, device_assert
+from graphrnn.graph.checks import check_edge_index, check_edge_type, check_levels, check_recorded
 from graphrnn.graph.levels import forest_depth_and_root, topological_levels
 
 __all__ = ["TopologicalPlan", "ChainPacking", "build_topological_plan", "FLOWS"]
 
 FLOWS = ("source_to_target", "target_to_source")
+_REBUILD = "rebuild it with layer.plan(edge_index, num_nodes) for this graph"
 
 
 def _move(value, device, non_blocking: bool):
@@ -172,11 +173,11 @@ class TopologicalPlan:
         if edge_index.device != self.edge_index.device:
             raise ValueError(f"plan is on {self.edge_index.device} but edge_index is on {edge_index.device}; "
                              "move it with plan.to(device) (batch.to(device) moves the plans a DataLoader built)")
-        _check_same(self.edge_index, edge_index, "edge_index")
+        check_recorded(self.edge_index, edge_index, "edge_index", _REBUILD)
         if self.edge_types is not None:
             if edge_type is None:
                 raise ValueError(f"plan follows edge types {list(self.edge_types)}: pass edge_type (LongTensor [E])")
-            _check_same(self.edge_type, edge_type, "edge_type")
+            check_recorded(self.edge_type, edge_type, "edge_type", _REBUILD)
 
     def __repr__(self) -> str:
         types = f", edge_types={list(self.edge_types)}" if self.edge_types is not None else ""
@@ -187,17 +188,6 @@ class TopologicalPlan:
 
 def _cut(tensor: Tensor, ptr: Sequence[int]) -> Tuple[Tensor, ...]:
     return tuple(tensor[a:b] for a, b in zip(ptr[:-1], ptr[1:]))
-
-
-def _check_same(recorded: Tensor, given: Tensor, name: str) -> None:
-    if given is recorded:
-        return
-    message = (f"plan was built for another graph of the same size: its {name} differs from the one given; "
-               "rebuild it with layer.plan(edge_index, num_nodes) for this graph")
-    check_index_dtype(given, name)
-    if given.shape != recorded.shape:
-        raise ValueError(message)
-    device_assert((given == recorded).all(), message)
 
 
 def build_topological_plan(edge_index: Tensor, num_nodes: Optional[int] = None, level: Optional[Tensor] = None,

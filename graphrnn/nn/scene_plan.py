@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from graphrnn.data.graphs import NUM_SCENE_EDGE_TYPES, PERSON, PERSON_TO_PERSON, PERSON_TO_SCENE, SCENE, SCENE_TO_PERSON
-from graphrnn.graph.checks import check_edge_index, check_edge_type, check_index_dtype, device_assert
+from graphrnn.graph.checks import check_edge_index, check_edge_type, check_recorded
 
 __all__ = ["ScenePlan", "ScenePlanner", "build_scene_plan", "PLAN_KEY"]
 
@@ -61,16 +61,7 @@ class ScenePlan:
         """Raises ``ValueError`` if the plan was built for another scene graph (asynchronously on a GPU)."""
         for name, given, recorded in (("edge_index", edge_index, self.edge_index), ("edge_type", edge_type,
                                       self.edge_type), ("node_type", node_type, self.node_type)):
-            if given is recorded:
-                continue
-            if isinstance(given, Tensor):
-                check_index_dtype(given, name)
-            if not isinstance(given, Tensor) or given.shape != recorded.shape or given.device != recorded.device:
-                shape = list(given.shape) if isinstance(given, Tensor) else type(given).__name__
-                raise ValueError(f"plan was built for a different graph: its {name} has shape {list(recorded.shape)} "
-                                 f"on {recorded.device}, got {shape}; rebuild it with build_scene_plan or the loader")
-            device_assert((given == recorded).all(), f"plan was built for another graph of the same size: its {name} "
-                                                     "differs; rebuild it with build_scene_plan or the loader")
+            check_recorded(recorded, given, name, "rebuild it with build_scene_plan or the loader")
 
     def __repr__(self) -> str:
         return (f"ScenePlan(num_nodes={self.num_nodes}, num_persons={self.num_persons}, "

@@ -8,13 +8,7 @@ import torch
 from torch import Tensor
 
 from graphrnn.data.graphs import NUM_TREE_EDGE_TYPES, PARENT, SIBLING
-from graphrnn.graph.checks import (
-    check_batch_vector,
-    check_edge_index,
-    check_edge_type,
-    check_index_dtype,
-    device_assert,
-)
+from graphrnn.graph.checks import check_batch_vector, check_edge_index, check_edge_type, check_recorded
 from graphrnn.graph.levels import forest_depth_and_root
 from graphrnn.graph.plan import TopologicalPlan, build_topological_plan
 
@@ -91,13 +85,7 @@ class TreePlan:
                              f"{self.edge_index.size(1)} edges); rebuild it with build_tree_plan or the loader")
         for name, given, recorded in (("edge_index", edge_index, self.edge_index),
                                       ("edge_type", edge_type, self.edge_type)):
-            if given is not recorded:
-                if isinstance(given, Tensor):
-                    check_index_dtype(given, name)
-                if not isinstance(given, Tensor) or given.shape != recorded.shape:
-                    raise ValueError(f"plan was built for a different graph: {name} does not match")
-                device_assert((given == recorded).all(), f"plan was built for another graph of the same size: "
-                                                         f"its {name} differs; rebuild it")
+            check_recorded(recorded, given, name, "rebuild it with build_tree_plan or the loader")
 
     def __repr__(self) -> str:
         return (f"TreePlan(num_nodes={self.num_nodes}, num_trees={self.num_trees}, "
