@@ -87,6 +87,8 @@ def dense_sim(model: StructureInferenceMachine, person_x: Tensor, mask: Tensor,
         agg_ps = torch.einsum("bi,bim->bm", person_weight * g_ps, m_ps)
         actions = it.person_out(torch.cat([agg_pp, agg_sp, x_person], dim=-1))
         activities = it.scene_out(torch.cat([agg_ps, x_scene], dim=-1))
+        if model.output_activation:  # c^(t) = f(W_mc m + W_xc x + b_c)
+            actions, activities = act(actions), act(activities)
         c_person = torch.nn.functional.pad(actions, (0, pad - model.num_actions))
         c_scene = torch.nn.functional.pad(activities, (0, pad - model.num_activities))
         outputs.append((actions, activities))

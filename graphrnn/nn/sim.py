@@ -162,15 +162,18 @@ class StructureInferenceMachine(RecurrentMessagePassing):
         g_e^{(t)} &= \sigma\big(\mathbf{w}^{r}_g \cdot [\mathbf{m}_e^{(t)}; \mathbf{c}_j^{(t-1)}]
             + b^{r}_g\big), \qquad \mathbf{m}'_e = g_e^{(t)} \, \mathbf{m}_e^{(t)},
 
-        \mathbf{c}_j^{(t)} &= \sum_{r} \mathbf{W}^{r}_{mc}
+        \mathbf{c}_j^{(t)} &= f\Big(\sum_{r} \mathbf{W}^{r}_{mc}
             \operatorname{mean}_{e = (i \to j),\, r_e = r} \mathbf{m}'_e
-            + \mathbf{W}_{xc} \tilde{\mathbf{x}}_j + \mathbf{b}_c,
+            + \mathbf{W}_{xc} \tilde{\mathbf{x}}_j + \mathbf{b}_c\Big),
 
     with the output weights :math:`\mathbf{W}_{mc}, \mathbf{W}_{xc}, \mathbf{b}_c` per node
     type of :math:`j` (a person reads its person→person and scene→person means, the scene
-    its person→scene mean). :math:`f` is ``activation``; the predictions :math:`\mathbf{c}`
-    are logits (no activation) so that every iteration feeds a softmax loss. Without gates
-    (``gated=False``) :math:`g_e = 1`. Weights are shared by all iterations
+    its person→scene mean). :math:`f` is ``activation``. The predictions
+    :math:`\mathbf{c}^{(t)}` feed a softmax loss at every iteration, as in the paper (with
+    :math:`f` = ReLU they are non-negative scores). ``output_activation=False`` drops the
+    :math:`f` of :math:`\mathbf{c}^{(t)}` (:math:`t \ge 1`; plain logits, graphrnn's behaviour
+    before this option existed); the unary :math:`\mathbf{c}^{(0)}` are logits either way.
+    Without gates (``gated=False``) :math:`g_e = 1`. Weights are shared by all iterations
     (``tie_weights=True``) or one set per iteration.
 
     It runs on the shared synchronous schedule
@@ -191,6 +194,8 @@ class StructureInferenceMachine(RecurrentMessagePassing):
         gated (bool): learn the gates :math:`g_e`; otherwise :math:`g_e = 1`. (default: ``True``)
         tie_weights (bool): share weights across iterations. (default: ``True``)
         activation (str): :math:`f`, ``"relu"`` or ``"tanh"``. (default: ``"relu"``)
+        output_activation (bool): apply :math:`f` to :math:`\mathbf{c}^{(t)}` as the paper's
+            equations do; ``False`` leaves them linear. (default: ``True``)
 
     Shapes:
         - **input:** node features ``x`` :math:`(N, \max(F_p, F_s))`, ``edge_index``
@@ -206,13 +211,17 @@ class StructureInferenceMachine(RecurrentMessagePassing):
 
     def __init__(self, person_channels: int, scene_channels: int, hidden_channels: int, num_actions: int,
                  num_activities: int, num_iterations: int = 3, message_channels: Optional[int] = None,
-                 gated: bool = True, tie_weights: bool = True, activation: str = "relu") -> None:
+                 gated: bool = True, tie_weights: bool = True, activation: str = "relu",
+                 output_activation: bool = True) -> None:
+        if not isinstance(output_activation, bool):
+            raise TypeError(f"output_activation must be True or False, got {output_activation!r}")
         message_channels = hidden_channels if message_channels is None else message_channels
         _check_positive(num_iterations=num_iterations, message_channels=message_channels)
         super().__init__(schedule="synchronous", num_steps=num_iterations, tie_weights=tie_weights,
                          num_edge_types=NUM_SCENE_EDGE_TYPES, aggregate_per_type=True, aggr="mean")
         self.num_actions, self.num_activities = num_actions, num_activities
         self.message_channels, self.gated = message_channels, gated
+        self.output_activation = output_activation
         self.activation = _activation(activation)
         self.inplace_activation = INPLACE_ACTIVATIONS[activation]
         self.unary = SceneUnary(person_channels, scene_channels, hidden_channels, num_actions, num_activities,
@@ -349,7 +358,8 @@ class StructureInferenceMachine(RecurrentMessagePassing):
         return total / degree.to(inputs.dtype).view(-1, *[1] * (inputs.dim() - 1))
 
     def update(self, aggr: Tuple[Tensor], input_prediction: Tensor, rows: NodeRows, step: int) -> Tensor:
-        r"""New predictions :math:`\mathbf{c}^{(t)}` (zero-padded ``[N, D]``) from the per-type means ``[N, R, M]``.
+        r"""New predictions :math:`\mathbf{c}^{(t)}` (zero-padded ``[N, D]``) from the per-type means ``[N, R, M]``,
+        through :math:`f` unless ``output_activation=False``.
 
         ``input_prediction`` (``[N, D]`` tied, ``[N, T, D]`` untied) holds
         :math:`\mathbf{W}_{xc} \tilde{\mathbf{x}}_j + \mathbf{b}_c` of every weight set, computed once in
@@ -361,13 +371,16 @@ class StructureInferenceMachine(RecurrentMessagePassing):
         scenes = per_type.index_select(0, rows.scenes)
         actions, activities = weights.message_predictions(
             torch.cat([persons[:, PERSON_TO_PERSON], persons[:, SCENE_TO_PERSON]], dim=1), scenes[:, PERSON_TO_SCENE])
-        return rows.place(actions, activities) + (input_prediction if self.tie_weights else input_prediction[:, step])
+        scores = rows.place(actions, activities) + (input_prediction if self.tie_weights else input_prediction[:, step])
+        # f(0) = 0 for relu and tanh: the padding columns stay zero
+        return self.inplace_activation(scores) if self.output_activation else scores
 
     def extra_repr(self) -> str:
         return (f"{self.unary.person_proj.in_features}, {self.unary.scene_proj.in_features}, "
                 f"{self.unary.person_proj.out_features}, "
                 f"num_actions={self.num_actions}, num_activities={self.num_activities}, "
-                f"message_channels={self.message_channels}, gated={self.gated}, " + super().extra_repr())
+                f"message_channels={self.message_channels}, gated={self.gated}, "
+                f"output_activation={self.output_activation}, " + super().extra_repr())
 
 
 def grouped_typed_linear(layer: TypedLinear, inputs: Sequence[Optional[Tensor]], counts: List[int],

@@ -19,9 +19,10 @@ def make_scene(num_persons, generator, dtype=torch.float64):
                        torch.randn(F_S, generator=generator, dtype=dtype))
 
 
-def make_model(generator, iterations=2, gated=True, tied=True, activation="relu"):
+def make_model(generator, iterations=2, gated=True, tied=True, activation="relu", output_activation=True):
     model = StructureInferenceMachine(F_P, F_S, H, A, C, num_iterations=iterations, message_channels=M,
-                                      gated=gated, tie_weights=tied, activation=activation).double()
+                                      gated=gated, tie_weights=tied, activation=activation,
+                                      output_activation=output_activation).double()
     init_params(model, generator)
     return model
 
@@ -31,8 +32,10 @@ def batch_of(scenes):
 
 
 def reference(model, data):
-    """The SIM equations edge by edge and node by node, for one scene (K persons, scene node K)."""
+    """The SIM equations edge by edge and node by node, for one scene (K persons, scene node K); f is applied
+    to c^(t) (t >= 1) when the model has output_activation, as in the paper's c^(t) = f(W_mc m + W_xc x + b_c)."""
     act = {"relu": torch.relu, "tanh": torch.tanh}[model.unary.activation_name]
+    out = act if model.output_activation else (lambda v: v)
     K, D = data.person_x.size(0), max(A, C)
 
     def pad(v):
@@ -56,8 +59,8 @@ def reference(model, data):
             incoming = [g[e] * m[e] for e, (_, jj, rr) in enumerate(edges) if jj == j and rr == r]
             return torch.stack(incoming).mean(0) if incoming else torch.zeros(M, dtype=torch.float64)
 
-        c = [pad(it.person_out(torch.cat([mean_in(j, PERSON_TO_PERSON), mean_in(j, SCENE_TO_PERSON), x[j]])))
-             for j in range(K)] + [pad(it.scene_out(torch.cat([mean_in(K, PERSON_TO_SCENE), x[K]])))]
+        c = [pad(out(it.person_out(torch.cat([mean_in(j, PERSON_TO_PERSON), mean_in(j, SCENE_TO_PERSON), x[j]]))))
+             for j in range(K)] + [pad(out(it.scene_out(torch.cat([mean_in(K, PERSON_TO_SCENE), x[K]]))))]
         outputs.append((torch.stack(c[:K])[:, :A], c[K][:C].unsqueeze(0)))
         gates.append(torch.stack([torch.as_tensor(v) for v in g]))
     return outputs, torch.stack(gates)
@@ -66,9 +69,11 @@ def reference(model, data):
 @pytest.mark.parametrize("gated", [True, False])
 @pytest.mark.parametrize("tied", [True, False])
 @pytest.mark.parametrize("activation", ["relu", "tanh"])
-def test_equals_hand_unrolled_reference(gated, tied, activation):
+@pytest.mark.parametrize("output_activation", [True, False])
+def test_equals_hand_unrolled_reference(gated, tied, activation, output_activation):
     generator = torch.Generator().manual_seed(0)
-    model = make_model(generator, iterations=3, gated=gated, tied=tied, activation=activation)
+    model = make_model(generator, iterations=3, gated=gated, tied=tied, activation=activation,
+                       output_activation=output_activation)
     scene = make_scene(3, generator)
     outputs, gates = model(scene, return_gates=True)
     expected, expected_gates = reference(model, scene)
@@ -77,6 +82,21 @@ def test_equals_hand_unrolled_reference(gated, tied, activation):
         torch.testing.assert_close(a, ea, rtol=0, atol=1e-12)
         torch.testing.assert_close(c, ec, rtol=0, atol=1e-12)
     torch.testing.assert_close(gates, expected_gates, rtol=0, atol=1e-12)
+
+
+def test_output_activation_is_f_of_the_linear_scores():
+    """Same weights with and without f on c^(t): iteration 1 (same inputs) differs by exactly f; relu outputs
+    are non-negative, the linear ones are not."""
+    generator = torch.Generator().manual_seed(11)
+    with_f = make_model(generator, iterations=2)
+    without = make_model(generator, iterations=2, output_activation=False)
+    without.load_state_dict(with_f.state_dict())
+    scene = make_scene(4, generator)
+    (a, c), (la, lc) = with_f(scene)[0], without(scene)[0]
+    torch.testing.assert_close(a, torch.relu(la), rtol=0, atol=0)
+    torch.testing.assert_close(c, torch.relu(lc), rtol=0, atol=0)
+    assert bool((la < 0).any()) and bool((a >= 0).all())
+    assert "output_activation=True" in repr(with_f) and "output_activation=False" in repr(without)
 
 
 def test_single_person_scene():
@@ -213,6 +233,8 @@ def test_bad_input():
         scene_graph(torch.zeros(0, F_P), torch.zeros(F_S))
     with pytest.raises(ValueError, match="activation must be one of"):
         StructureInferenceMachine(F_P, F_S, H, A, C, activation="gelu")
+    with pytest.raises(TypeError, match="output_activation must be True or False, got 'yes'"):
+        StructureInferenceMachine(F_P, F_S, H, A, C, output_activation="yes")
     with pytest.raises(ValueError, match="num_iterations must be a positive integer"):
         StructureInferenceMachine(F_P, F_S, H, A, C, num_iterations=0)
     with pytest.raises(ValueError, match="num_actions must be a positive integer"):
