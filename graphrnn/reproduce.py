@@ -94,11 +94,14 @@ def sequence_language_model(quick: bool, seed: int) -> Section:
 
     try:
         result = run(train_limit=8000 if quick else None, test_limit=500 if quick else None,
+                     validation_limit=500 if quick else None,
                      epochs=3 if quick else 5, hidden=128 if quick else 256, seed=seed)
     except FileNotFoundError as error:
         return Section("Language model: Multi30k English", f"Skipped: {error}", {"skipped": str(error)})
     text = (f"Vocabulary {result['vocab_size']} tokens (training words seen twice or more); "
-            f"{result['train_sentences']} train / {result['test_sentences']} test sentences.\n\n"
+            f"{result['train_sentences']} train / {result['validation_sentences']} validation / "
+            f"{result['test_sentences']} test sentences. Each model's epoch is chosen on validation perplexity; "
+            "test is read once.\n\n"
             + results_table(result))
     return Section("Language model: Multi30k English", text, result)
 
