@@ -10,21 +10,34 @@ these rows beside the models:
   tree given the source under the generating grammar, exactly, when the grammar is known
   (the synthetic data); it is the ceiling of the task and the gap to it is what a
   decoder leaves.
+
+For trees whose source does not spell out the nodes (Django's English lines), two
+retrieval baselines that do not learn stand beside the models instead
+(:func:`retrieval_rows`):
+
+* **most frequent training tree** (:func:`most_frequent_tree`): the same tree for every input;
+* **nearest neighbour** (:func:`nearest_neighbour_trees`): the tree of the training example
+  whose source words overlap most with the input's (Jaccard similarity of the word sets).
 """
 from __future__ import annotations
 
+from collections import Counter
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from graphrnn.datasets.synthetic_trees import ROOT, TreeExample, TreeGrammar
 from graphrnn.datasets.tree_grammar import map_tree
 from graphrnn.metrics.trees import RETRIEVAL_KINDS, tree_retrieval
 
-__all__ = ["RULES", "BAYES_OPTIMAL", "flat_tree", "chain_tree", "rule_trees", "score_predictions", "reference_rows"]
+__all__ = ["RULES", "BAYES_OPTIMAL", "MOST_FREQUENT", "NEAREST_NEIGHBOUR", "flat_tree", "chain_tree", "rule_trees",
+           "score_predictions", "reference_rows", "most_frequent_tree", "nearest_neighbour_trees", "retrieval_rows"]
 
 Tree = Tuple[List[str], List[int]]
 
 #: The row name of the Bayes-optimal reference.
 BAYES_OPTIMAL = "Bayes-optimal (MAP tree under the grammar)"
+#: Row names of the retrieval baselines.
+MOST_FREQUENT = "most frequent training tree (same for every input)"
+NEAREST_NEIGHBOUR = "nearest neighbour (tree of the training line with most words in common)"
 
 
 def flat_tree(source: Sequence[str]) -> Tree:
@@ -70,3 +83,52 @@ def reference_rows(examples: Sequence[TreeExample], grammar: Optional[TreeGramma
         best = [tuple(map_tree(grammar, e.source)[:2]) for e in examples]
         rows.append({"model_name": BAYES_OPTIMAL, "kind": "bayes", **score_predictions(best, examples)})
     return rows
+
+
+def most_frequent_tree(train: Sequence[TreeExample]) -> Tree:
+    """The ``(labels, parents)`` tree that occurs most often in ``train`` (the first one met among ties).
+
+    Raises:
+        ValueError: if ``train`` is empty.
+    """
+    if not train:
+        raise ValueError("most_frequent_tree needs at least one training example (got an empty split)")
+    counts = Counter((tuple(e.labels), tuple(e.parents)) for e in train)
+    labels, parents = counts.most_common(1)[0][0]  # most_common keeps first-met order among ties
+    return list(labels), list(parents)
+
+
+def nearest_neighbour_trees(train: Sequence[TreeExample], queries: Sequence[TreeExample]) -> List[Tree]:
+    """For every query, the tree of the training example whose source has the highest Jaccard
+    similarity :math:`|A \\cap B| / |A \\cup B|` of word sets with the query's (the first such
+    training example among ties; the most frequent tree when no word is shared).
+
+    Raises:
+        ValueError: if ``train`` is empty.
+    """
+    fallback = most_frequent_tree(train)
+    words = [frozenset(e.source) for e in train]
+    by_word: Dict[str, List[int]] = {}
+    for index, bag in enumerate(words):
+        for word in bag:
+            by_word.setdefault(word, []).append(index)
+    trees = []
+    for query in queries:
+        bag = frozenset(query.source)
+        shared = Counter(index for word in bag for index in by_word.get(word, ()))
+        if not shared:
+            trees.append(fallback)
+            continue
+        best = max(shared, key=lambda i: (shared[i] / len(bag | words[i]), -i))
+        trees.append((list(train[best].labels), list(train[best].parents)))
+    return trees
+
+
+def retrieval_rows(train: Sequence[TreeExample], test: Sequence[TreeExample],
+                   score: Callable[[Sequence[Tree], Sequence[TreeExample]], Dict[str, float]]
+                   = score_predictions) -> List[Dict[str, object]]:
+    """The most-frequent-tree and nearest-neighbour baselines on ``test``, scored by ``score``
+    (``model_name``, ``kind="retrieval"`` and the scores)."""
+    predictions = {MOST_FREQUENT: [most_frequent_tree(train)] * len(test),
+                   NEAREST_NEIGHBOUR: nearest_neighbour_trees(train, test)}
+    return [{"model_name": name, "kind": "retrieval", **score(trees, test)} for name, trees in predictions.items()]

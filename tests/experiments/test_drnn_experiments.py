@@ -9,7 +9,7 @@ import pytest
 from graphrnn.datasets.django import DjangoExample, ast_to_tree, parse_code
 from graphrnn.datasets.synthetic_trees import generate_dataset, write_dataset
 from graphrnn.experiments import drnn
-from graphrnn.experiments.tree_rules import BAYES_OPTIMAL, reference_rows
+from graphrnn.experiments.tree_rules import BAYES_OPTIMAL, MOST_FREQUENT, NEAREST_NEIGHBOUR, reference_rows
 
 
 def args_for(tmp_path, **overrides):
@@ -137,10 +137,21 @@ def test_django_comparison_on_a_tiny_sample(tmp_path, attention):
     result = drnn.run_django(folder, sizes=(6, 2, 2), epochs=2, hidden=8, device="cpu", min_count=1,
                              attention=attention)
     suffix = "" if attention is None else " + mlp attention"
-    assert [r["model_name"] for r in result["rows"]] == ["DRNN" + suffix, "Seq2Seq, linearised tree" + suffix]
+    assert [r["model_name"] for r in result["rows"]] == ["DRNN" + suffix, "Seq2Seq, linearised tree" + suffix,
+                                                          MOST_FREQUENT, NEAREST_NEIGHBOUR]
     assert result["dropped_lines"] == 1 and result["test_examples"] == 1  # "else :" was a test line
-    for row in result["rows"]:  # both are tested at their best dev epoch
+    # every training source is "line i .", so Jaccard ties at 2/4 and both baselines give the first
+    # training tree, "x = 1" (9 nodes, 8 edges), for the test line "f ( y )" (11 nodes, 10 edges).
+    # Shared: the nodes Name, id, value (3); the (parent, child) edge (Name, id) (1); the parent
+    # labels Name, id, value (3)
+    for row in result["rows"][2:]:
+        assert (row["node_precision"], row["node_recall"]) == pytest.approx((300 / 9, 300 / 11))
+        assert (row["edge_precision"], row["edge_recall"]) == pytest.approx((100 / 8, 100 / 10))
+        assert (row["edge_parent_precision"], row["edge_parent_recall"]) == pytest.approx((300 / 8, 300 / 10))
+        assert row["exact_match"] == 0.0 and row["best_epoch"] == "-"
+    for row in result["rows"][:2]:  # both models are tested at their best dev epoch
         dev = row["dev_edge_f1_by_epoch"]
         assert len(dev) == 2 and row["best_epoch"] == 1 + dev.index(max(dev))
     table = drnn.django_table(result)
     assert "exact match %" in table and "1 lines dropped" in table and "epoch (chosen on dev)" in table
+    assert f"| {NEAREST_NEIGHBOUR} | 30.0 |" in table  # node F1 of 1/3 and 3/11
