@@ -43,8 +43,10 @@ def test_cli_task_with_attention(tmp_path):
     assert parser.parse_args(["--attention", "mlp"]).attention == "mlp"
     message = drnn.run_task(args_for(tmp_path, attention="mlp"))
     assert "test node F1" in message
-    row = drnn.run(tmp_path / "data", epochs=1, hidden=8, device="cpu", attention="mlp")
-    assert row["model_name"] == "DRNN + mlp attention" and 0 <= row["edge_f1"] <= 100
+    row = drnn.run(tmp_path / "data", epochs=2, hidden=8, device="cpu", attention="mlp")
+    assert row["model_name"] == "DRNN + mlp attention" and row["attention"] == "mlp"
+    dev = row["dev_edge_f1_by_epoch"]  # tested at the epoch of best dev edge F1
+    assert len(dev) == 2 and row["best_epoch"] == 1 + dev.index(max(dev))
     with pytest.raises(ValueError, match="bidirectional encoders double the width"):  # dot needs width H
         drnn.run(tmp_path / "data", epochs=1, hidden=8, device="cpu", attention="dot")
 
