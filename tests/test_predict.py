@@ -75,7 +75,7 @@ def test_train_mixer_on_a_tsv_states_the_cut_and_saves_best_pt(mixer_out):
     printed = (mixer_out / "printed.txt").read_text(encoding="utf-8")
     assert "no test split in" in printed and "cut 60 of the 600 training pairs at random (seed 0)" in printed
     assert "no val split in" in printed and "486 train / 54 val / 60 test pairs" in printed
-    assert "| copy the source (baseline) |" in printed and "| XENT |" in printed
+    assert "| trivial: copy the source |" in printed and "| XENT |" in printed and "| oracle: " in printed
     assert f"best on validation: XENT, saved as {mixer_out / 'best.pt'}" in printed
     assert (mixer_out / "best.pt").is_file() and (mixer_out / "xent" / "best.pt").is_file()
     history = [json.loads(line) for line in (mixer_out / "xent" / "metrics.jsonl").read_text().splitlines()]

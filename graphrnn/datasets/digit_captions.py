@@ -4,8 +4,9 @@ An example puts :math:`k` (``min_digits`` to ``max_digits``) of scikit-learn's 1
 handwritten digits side by side, giving an image of 8 rows and :math:`8k` columns with
 intensities in [0, 1], and the caption is the digits' English words left to right, e.g.
 ``["three", "one", "four"]``. The images are split once, by a fixed seeded permutation that
-does not depend on ``seed``, into a train pool (75%) and a test pool (25%): train and test
-strips never share a digit image. ``seed`` only drives which images and lengths are drawn.
+does not depend on ``seed``, into a train pool (60%), a validation pool (15%) and a test pool
+(25%): strips of two different splits never share a digit image. ``seed`` only drives which
+images and lengths are drawn.
 """
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from torch import Tensor
 __all__ = ["NUMBER_WORDS", "SPLITS", "digit_caption_dataset"]
 
 NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-SPLITS = ("train", "test")
-POOL_SEED, TEST_FRACTION = 1234, 0.25
+SPLITS = ("train", "val", "test")
+POOL_SEED, VAL_FRACTION, TEST_FRACTION = 1234, 0.15, 0.25
 
 
 def _digit_pool(split: str) -> tuple[Tensor, Tensor]:
@@ -27,8 +28,11 @@ def _digit_pool(split: str) -> tuple[Tensor, Tensor]:
     images = torch.as_tensor(digits.images, dtype=torch.float32) / 16.0
     labels = torch.as_tensor(digits.target, dtype=torch.long)
     order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(POOL_SEED))
-    cut = round(len(labels) * (1.0 - TEST_FRACTION))
-    pool = order[:cut] if split == "train" else order[cut:]
+    val_start = round(len(labels) * (1.0 - TEST_FRACTION - VAL_FRACTION))
+    test_start = round(len(labels) * (1.0 - TEST_FRACTION))
+    bounds = {"train": (0, val_start), "val": (val_start, test_start), "test": (test_start, len(labels))}
+    start, stop = bounds[split]
+    pool = order[start:stop]
     return images[pool], labels[pool]
 
 
@@ -52,7 +56,8 @@ def digit_caption_dataset(num_examples: int, min_digits: int = 2, max_digits: in
         num_examples: how many strips to draw.
         min_digits, max_digits: the number of digits per strip is uniform in this range.
         seed: seeds a private ``torch.Generator`` (the global random state is not touched).
-        split: ``"train"`` or ``"test"``: which disjoint pool of digit images to draw from.
+        split: ``"train"``, ``"val"`` or ``"test"``: which of three disjoint pools of digit images
+            (1,078 / 270 / 449 images) to draw from.
         pad: if ``True``, every image is padded on the right with zeros to ``8 * max_digits``
             columns (fixed-size inputs); otherwise it is exactly ``8 * k`` columns wide.
 

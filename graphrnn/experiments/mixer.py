@@ -1,11 +1,21 @@
 """Sequence-level training (Ranzato et al., ICLR 2016): XENT vs DAD vs E2E vs MIXER.
 
 Three tasks, each a :class:`TaskData` of :class:`~graphrnn.models.seq2seq.Seq2SeqPair`:
-captioning (strips of 2-4 scikit-learn digits -> number words, BLEU-4), translation
+captioning (strips of 4-6 scikit-learn digits -> number words, BLEU-4), translation
 (Multi30k de -> en, BLEU-4) and summarization (AESLC email body -> subject, ROUGE-2 F1).
 Translation and summarization also read your own parallel corpus (``data`` plus
 ``settings.extra["source"]``/``["target"]``, or a ``.tsv`` file; see
 :mod:`graphrnn.datasets.parallel` and :func:`load_task`).
+
+Splits and scores: train, validation and test are disjoint (captioning: three pools of digit
+images); vocabularies, the decoding length cap and the target-length filter come from the
+training pairs only; validation and test pairs are never filtered (long sources are cut for the
+encoder, but every pair is scored). Validation and test go through one pipeline
+(:func:`score_outputs`): predicted ids -> detokenised text with ``<unk>`` as a mark no reference
+contains -> sacrebleu's corpus BLEU-4 (or ROUGE-2 F1) against the raw reference strings
+(:mod:`graphrnn.metrics.standard`). Each table also scores a trivial rule (a constant caption,
+copying the source, the first words of the body) and an oracle (the references written in the
+model's vocabulary within its length cap) the same way.
 
 Protocol (every method gets the same number of epochs and the same start):
 one XENT run of ``xent_epochs`` epochs is shared; each method then continues it
@@ -13,8 +23,8 @@ one XENT run of ``xent_epochs`` epochs is shared; each method then continues it
 epochs with its own objective: XENT; DAD and E2E with the probability of feeding
 the model's own output rising linearly from 0 to ``feed_probability``; MIXER by its
 schedule. After every epoch the validation score (greedy decoding) is computed and
-the best epoch's model (``best.pt``, possibly the shared XENT start) is the one
-tested, with greedy decoding and, for XENT and MIXER, beam search k = 1, 5, 10.
+the best validation epoch's model (``best.pt``, possibly the shared XENT start) is the one
+tested, once, with greedy decoding and, for XENT and MIXER, beam search k = 1, 5, 10.
 The method with the best validation score has its ``best.pt`` copied to ``<out>/best.pt``:
 the checkpoint ``graphrnn predict mixer`` and :func:`graphrnn.load` read (it carries the
 vocabularies, the tokenisation and the model's settings, :func:`inference_state`).
@@ -22,17 +32,20 @@ vocabularies, the tokenisation and the model's settings, :func:`inference_state`
 from __future__ import annotations
 
 import argparse
+import functools
+import json
 import shutil
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from torch_geometric.loader import DataLoader
 
 from graphrnn.bench import markdown_table
-from graphrnn.data.vocab import Vocab
+from graphrnn.data.vocab import UNK, Vocab
 from graphrnn.datasets.text import TOKENIZERS, TextOptions
 from graphrnn.experiments.common import run_directory
 from graphrnn.models.seq2seq import Seq2Seq, seq2seq_pair, text_pair
@@ -48,6 +61,7 @@ from graphrnn.training.sequence_level import (
 )
 
 __all__ = ["TASKS", "METHODS", "BEAMS", "PAPER", "TaskData", "Settings", "load_task", "run", "results_table",
+           "evaluate", "score_outputs", "baseline_scores", "hypothesis_texts", "copy_source", "lead_words",
            "add_arguments", "run_task", "section", "example_parser", "run_example", "inference_state",
            "OWN_DATA_KEYS"]
 
@@ -64,7 +78,14 @@ PAPER = {
 
 @dataclass
 class TaskData:
-    """Pairs of one task and how to score them (``score(hyps, refs)`` in 0-100, higher is better)."""
+    """Pairs of one task and how to score them.
+
+    ``reward(hyps, refs)`` (training, token ids, per pair in [0, 1]) and ``metric(hyps, refs)``
+    (reports, on *text*: hypothesis strings against the raw ``references[split]`` strings, 0-100,
+    higher is better; see :func:`score_outputs`). ``baseline`` is a trivial rule: its name and a
+    function ``split -> hypothesis strings``, scored by the same ``metric``. ``max_len`` (decoding
+    length with ``<eos>``), the vocabularies and every filter come from the training split only.
+    """
 
     name: str
     train: List
@@ -75,14 +96,21 @@ class TaskData:
     source: str
     attention: Optional[str]
     reward: Callable[[List[List[int]], List[List[int]]], torch.Tensor]
-    score: Callable[[List[List[int]], List[List[int]]], float]
+    metric: Callable[[List[str], List[str]], float]
     max_len: int
+    references: Dict[str, List[str]]
     details: str = ""
-    test_refs: Optional[List[List[List[int]]]] = None
+    baseline: Optional[Tuple[str, Callable[[str], List[str]]]] = None
     source_vocab: Optional[Vocab] = None
     text: Optional[TextOptions] = None
     max_source: Optional[int] = None
     builtin: bool = True
+
+    def pairs(self, split: str) -> List:
+        """The pairs of ``"val"`` or ``"test"``."""
+        if split not in SCORED_SPLITS:
+            raise ValueError(f"split must be one of {SCORED_SPLITS} (the scored splits), got {split!r}")
+        return self.val if split == "val" else self.test
 
 
 @dataclass
@@ -109,32 +137,40 @@ class Settings:
 
 # ------------------------------------------------------------------ rewards
 def bleu_reward(hyps: List[List[int]], refs: List[List[int]]) -> torch.Tensor:
-    """Sentence BLEU-4 with add-one smoothing, in [0, 1], per pair."""
+    """Sentence BLEU-4 with add-one smoothing, in [0, 1], per pair (token ids; training only)."""
     from graphrnn.metrics import sentence_bleu_batch
 
     return sentence_bleu_batch(hyps, refs).float()
 
 
 def rouge2_reward(hyps: List[List[int]], refs: List[List[int]]) -> torch.Tensor:
-    """ROUGE-2 F1 in [0, 1], per pair."""
+    """ROUGE-2 F1 in [0, 1], per pair (token ids; training only)."""
     from graphrnn.metrics import rouge_n_batch
 
     return rouge_n_batch(hyps, refs, n=2)["f1"].float()
 
 
-def bleu_score(hyps: List[List[int]], refs: List[List[int]]) -> float:
-    from graphrnn.metrics import corpus_bleu
+def bleu_metric(lowercase: bool = False) -> Callable[[List[str], List[str]], float]:
+    """sacrebleu's corpus BLEU-4 (``13a``; cased unless ``lowercase``, sacrebleu's ``-lc``) on text."""
+    from graphrnn.metrics.standard import sacrebleu_corpus
 
-    return float(corpus_bleu(hyps, refs))
+    return functools.partial(sacrebleu_corpus, lowercase=lowercase)
 
 
-def rouge2_score(hyps: List[List[int]], refs: List[List[int]]) -> float:
-    return 100.0 * float(rouge2_reward(hyps, refs).mean()) if hyps else 0.0
+def rouge2_metric() -> Callable[[List[str], List[str]], float]:
+    """Mean ROUGE-2 F1 (0-100) on text, ``rouge_score``'s tokenisation (:func:`graphrnn.metrics.rouge2_text`)."""
+    from graphrnn.metrics.standard import rouge2_text
+
+    return rouge2_text
 
 
 # --------------------------------------------------------------------- data
 #: ``settings.extra`` keys of your own corpus (see :func:`load_task`).
 OWN_DATA_KEYS = ("source", "target", "splits", "tokenizer", "lowercase")
+SCORED_SPLITS = ("val", "test")
+#: Digits per captioning strip: every caption has >= 4 words, so BLEU-4 has 4-grams to count
+#: (with 2-4 digits a model that never says a 4th word scores BLEU-4 = 0; see docs/mixer.md).
+CAPTION_DIGITS = (4, 6)
 
 
 def load_task(name: str, settings: Settings, seed: int = 0, data: Optional[Path] = None) -> TaskData:
@@ -153,12 +189,20 @@ def load_task(name: str, settings: Settings, seed: int = 0, data: Optional[Path]
     return loaders[name](settings, seed, data)
 
 
+def _constant_caption(captions: List[List[str]]) -> str:
+    """The most frequent word at each position, for the most frequent length (ties: first seen)."""
+    length = Counter(len(words) for words in captions).most_common(1)[0][0]
+    return " ".join(Counter(words[i] for words in captions if len(words) > i).most_common(1)[0][0]
+                    for i in range(length))
+
+
 def _captioning(settings: Settings, seed: int, data: Optional[Path]) -> TaskData:
     from graphrnn.datasets.digit_captions import digit_caption_dataset
 
+    low, high = settings.extra.get("digits", CAPTION_DIGITS)
     sizes = {"train": settings.train_size or 3000, "val": settings.val_size, "test": settings.test_size or 500}
-    pools = {"train": "train", "val": "test", "test": "test"}
-    raw = {split: digit_caption_dataset(n, seed=seed + offset, split=pools[split], pad=True)
+    raw = {split: digit_caption_dataset(n, min_digits=low, max_digits=high, seed=seed + offset, split=split,
+                                        pad=True)
            for offset, (split, n) in enumerate(sizes.items())}
     vocab = Vocab.build([words for _, words in raw["train"]])
     width = raw["train"][0][0].shape[1]
@@ -167,33 +211,73 @@ def _captioning(settings: Settings, seed: int, data: Optional[Path]) -> TaskData
         return seq2seq_pair(None, vocab.encode(list(words), eos=True), context=image.flatten())
 
     pairs = {split: [pair(*item) for item in part] for split, part in raw.items()}
-    longest = max(len(words) for part in raw.values() for _, words in part) + 1
+    longest = max(len(words) for _, words in raw["train"]) + 1  # training captions only
+    references = {split: [" ".join(words) for _, words in raw[split]] for split in SCORED_SPLITS}
+    constant = _constant_caption([words for _, words in raw["train"]])
+    baseline = (f"one constant caption ('{constant}': most frequent training word per position)",
+                lambda split: [constant] * len(references[split]))
     return TaskData("captioning", pairs["train"], pairs["val"], pairs["test"], vocab, 8 * width, "vector", None,
-                    bleu_reward, bleu_score, longest,
-                    f"{sizes['train']} train / {sizes['val']} val / {sizes['test']} test strips of 2-4 digits "
-                    "(val and test strips: different draws from the held-out digit images); "
-                    f"image 8x{width} (zero-padded) flattened as the context vector")
+                    bleu_reward, bleu_metric(), longest, references,
+                    f"{sizes['train']} train / {sizes['val']} val / {sizes['test']} test strips of {low}-{high} "
+                    "digits (train, val and test strips from three disjoint pools of digit images); "
+                    f"image 8x{width} (zero-padded) flattened as the context vector", baseline)
 
 
-def _text_task(name: str, raw: Dict[str, List], settings: Settings, max_source: Optional[int],
-               max_target: Optional[int], min_count: int, attention: Optional[str], reward, score, details: str,
-               text: TextOptions, builtin: bool = True) -> TaskData:
-    """Tokenised ``(source, target)`` pairs -> a :class:`TaskData`. Pairs with an empty side or a target over
-    ``max_target`` tokens are dropped (``None``: none is dropped; decoding then stops after the longest
-    training target); sources are cut at ``max_source`` tokens (``None``: never)."""
-    def keep(part):
-        return [(s[:max_source], t) for s, t in part if s and t and (max_target is None or len(t) <= max_target)]
+def _eval_pair(source: List[str], target: List[str], source_vocab: Vocab, target_vocab: Vocab):
+    """A validation/test pair that is never dropped: an empty source reads one ``<unk>``, an empty target is
+    ``<eos>`` alone (its raw reference is what is scored)."""
+    return seq2seq_pair(source_vocab.encode(source or [UNK]), target_vocab.encode(target, eos=True))
 
-    raw = {split: keep(part) for split, part in raw.items()}
-    source_vocab = Vocab.build([s for s, _ in raw["train"]], min_count=min_count)
-    target_vocab = Vocab.build([t for _, t in raw["train"]], min_count=min_count)
-    pairs = {split: [text_pair(s, t, source_vocab, target_vocab) for s, t in part] for split, part in raw.items()}
-    details = (f"{len(pairs['train'])} train / {len(pairs['val'])} val / {len(pairs['test'])} test pairs; "
-               f"{details}; vocabularies {len(source_vocab)} / {len(target_vocab)} tokens (min count {min_count})")
-    longest = max_target if max_target is not None else max(len(t) for _, t in raw["train"])
+
+def _text_task(name: str, raw: Dict[str, List[Tuple[str, str]]], settings: Settings, max_source: Optional[int],
+               max_target: Optional[int], min_count: int, attention: Optional[str], reward, metric, details: str,
+               text: TextOptions, baseline: Tuple[str, Callable[[List[Tuple[str, str]]], List[str]]],
+               builtin: bool = True) -> TaskData:
+    """Raw ``(source, target)`` strings -> a :class:`TaskData`.
+
+    Training pairs with an empty side or a target over ``max_target`` tokens are dropped (``None``:
+    none is dropped); validation and test pairs are all kept and scored against their raw target
+    strings. Sources are cut at ``max_source`` tokens (``None``: never) for the encoder. The
+    vocabularies and the decoding length (``max_target``, or the longest training target, + ``<eos>``)
+    come from the kept training pairs only. ``baseline`` is a rule's name and its ``pairs -> strings``.
+    """
+    tokens = {split: [(text(s)[:max_source], text(t)) for s, t in part] for split, part in raw.items()}
+    train = [(s, t) for s, t in tokens["train"] if s and t and (max_target is None or len(t) <= max_target)]
+    if not train:
+        raise ValueError(f"{name}: no training pair left (each needs a source and a target of 1 to {max_target} "
+                         "tokens)")
+    source_vocab = Vocab.build([s for s, _ in train], min_count=min_count)
+    target_vocab = Vocab.build([t for _, t in train], min_count=min_count)
+    pairs = {"train": [text_pair(s, t, source_vocab, target_vocab) for s, t in train]}
+    pairs.update({split: [_eval_pair(s, t, source_vocab, target_vocab) for s, t in tokens[split]]
+                  for split in SCORED_SPLITS})
+    references = {split: [t.strip() for _, t in raw[split]] for split in SCORED_SPLITS}
+    rule, hypotheses = baseline
+    kept = ("" if max_target is None else
+            f"; train: the {len(train)} of {len(tokens['train'])} pairs with targets <= {max_target} tokens")
+    details = (f"{len(train)} train / {len(pairs['val'])} val / {len(pairs['test'])} test pairs{kept}; val and test "
+               f"unfiltered (every pair scored against its raw reference); {details}; vocabularies "
+               f"{len(source_vocab)} / {len(target_vocab)} tokens of the training pairs (min count {min_count})")
+    longest = max_target if max_target is not None else max(len(t) for _, t in train)
     return TaskData(name, pairs["train"], pairs["val"], pairs["test"], target_vocab, len(source_vocab), "tokens",
-                    attention, reward, score, longest + 1, details, source_vocab=source_vocab, text=text,
+                    attention, reward, metric, longest + 1, references, details,
+                    (rule, lambda split: hypotheses(raw[split])), source_vocab=source_vocab, text=text,
                     max_source=max_source, builtin=builtin)
+
+
+def copy_source(pairs: List[Tuple[str, str]]) -> List[str]:
+    """The trivial rule of translation: the raw source sentence as the output."""
+    return [source.strip() for source, _ in pairs]
+
+
+def lead_words(count: int) -> Callable[[List[Tuple[str, str]]], List[str]]:
+    """The trivial rule of summarization: the first ``count`` whitespace-separated words of the source."""
+    return lambda pairs: [" ".join(source.split()[:count]) for source, _ in pairs]
+
+
+def _median_words(texts: List[str]) -> int:
+    lengths = sorted(len(text.split()) for text in texts)
+    return max(lengths[len(lengths) // 2], 1)
 
 
 def _is_own_data(settings: Settings, data: Optional[Path]) -> bool:
@@ -202,7 +286,7 @@ def _is_own_data(settings: Settings, data: Optional[Path]) -> bool:
 
 
 def _own_data(name: str, settings: Settings, seed: int, data: Optional[Path], max_source: Optional[int],
-              reward, score) -> TaskData:
+              reward) -> TaskData:
     """Your own corpus (see :func:`load_task`); the notes on what was read or cut open ``details``."""
     from graphrnn.datasets.parallel import DEFAULT_SPLITS, load_parallel
 
@@ -214,13 +298,19 @@ def _own_data(name: str, settings: Settings, seed: int, data: Optional[Path], ma
     corpus = load_parallel(data, source, target, extra.get("splits") or DEFAULT_SPLITS, seed)
     text = TextOptions(extra.get("tokenizer") or "13a", bool(extra.get("lowercase")))
     limits = {"train": settings.train_size, "val": settings.val_size, "test": settings.test_size}
-    raw = {split: [(text(s), text(t)) for s, t in pairs[:limits[split]]] for split, pairs in corpus.splits.items()}
+    raw = {split: pairs[:limits[split]] for split, pairs in corpus.splits.items()}
     direction = f"{source or 'source'} -> {target or 'target'}"
-    cut = "" if max_source is None else f", sources cut at {max_source} tokens"
+    cut = "" if max_source is None else f", sources cut at {max_source} tokens for the encoder"
+    if name == "translation":
+        metric, baseline = bleu_metric(text.lowercase), ("copy the source", copy_source)
+    else:
+        words = _median_words([t for _, t in raw["train"]])
+        metric, baseline = rouge2_metric(), (f"lead-{words} (first {words} source words)", lead_words(words))
     return _text_task(name, raw, settings, max_source=max_source, max_target=None,
-                      min_count=extra.get("min_count", 2), attention="dot", reward=reward, score=score,
+                      min_count=extra.get("min_count", 2), attention="dot", reward=reward, metric=metric,
                       details="; ".join(corpus.notes) + f"; {direction}, tokenizer {text.tokenizer}, "
-                      f"{'lower-cased' if text.lowercase else 'case kept'}{cut}", text=text, builtin=False)
+                      f"{'lower-cased' if text.lowercase else 'case kept'}{cut}", text=text, baseline=baseline,
+                      builtin=False)
 
 
 def _translation(settings: Settings, seed: int, data: Optional[Path]) -> TaskData:
@@ -228,20 +318,18 @@ def _translation(settings: Settings, seed: int, data: Optional[Path]) -> TaskDat
     from graphrnn.datasets.translation import read_parallel
 
     if _is_own_data(settings, data):
-        return _own_data("translation", settings, seed, data, settings.extra.get("max_source"), bleu_reward,
-                         bleu_score)
+        return _own_data("translation", settings, seed, data, settings.extra.get("max_source"), bleu_reward)
     root = data_directory("multi30k", data)
-    text = TextOptions("words", lowercase=True)
     limits = {"train": settings.train_size, "val": settings.val_size, "test_2016_flickr": settings.test_size}
-    raw = {}
-    for split, limit in limits.items():
-        lines = read_parallel(root, split, "de", "en", limit=limit)
-        raw["test" if split.startswith("test") else split] = [(text(s), text(t)) for s, t in lines]
+    raw = {"test" if split.startswith("test") else split: read_parallel(root, split, "de", "en", limit=limit)
+           for split, limit in limits.items()}
     max_len = settings.extra.get("max_target", 15)
     return _text_task("translation", raw, settings, max_source=max_len + 5, max_target=max_len,
                       min_count=settings.extra.get("min_count", 2), attention="dot", reward=bleu_reward,
-                      score=bleu_score, details=f"Multi30k de->en, targets of <= {max_len} tokens, "
-                      f"sources cut at {max_len + 5}; test = test_2016_flickr", text=text)
+                      metric=bleu_metric(), details=f"Multi30k de->en, cased, 13a tokens; sources cut at "
+                      f"{max_len + 5} tokens for the encoder; test = test_2016_flickr; sacrebleu BLEU-4 on "
+                      "detokenised outputs against the raw English", text=TextOptions("13a", lowercase=False),
+                      baseline=("copy the source (German sentence)", copy_source))
 
 
 def _summarization(settings: Settings, seed: int, data: Optional[Path]) -> TaskData:
@@ -249,17 +337,17 @@ def _summarization(settings: Settings, seed: int, data: Optional[Path]) -> TaskD
 
     body = settings.extra.get("max_source", 40)
     if _is_own_data(settings, data):
-        return _own_data("summarization", settings, seed, data, body, rouge2_reward, rouge2_score)
-    text = TextOptions("words", lowercase=True)
+        return _own_data("summarization", settings, seed, data, body, rouge2_reward)
     limits = {"train": settings.train_size, "val": settings.val_size, "test": settings.test_size}
-    raw = {}
-    for split, limit in limits.items():
-        emails = read_aeslc(data, "dev" if split == "val" else split, limit=limit)
-        raw[split] = [(text(e.body), text(e.subject)) for e in emails]
+    raw = {split: [(e.body, e.subject) for e in read_aeslc(data, "dev" if split == "val" else split, limit=limit)]
+           for split, limit in limits.items()}
+    words = _median_words([subject for _, subject in raw["train"]])
     return _text_task("summarization", raw, settings, max_source=body, max_target=10,
                       min_count=settings.extra.get("min_count", 2), attention="dot", reward=rouge2_reward,
-                      score=rouge2_score, details=f"AESLC email body (first {body} tokens) -> subject (<= 10 "
-                      "tokens), ROUGE-2 F1 against the original subject; val = dev", text=text)
+                      metric=rouge2_metric(), details=f"AESLC email body (first {body} tokens for the encoder) -> "
+                      "subject, cased, 13a tokens; ROUGE-2 F1 against the raw original subject (rouge_score's "
+                      "tokenisation); val = dev", text=TextOptions("13a", lowercase=False),
+                      baseline=(f"lead-{words} (first {words} words of the body)", lead_words(words)))
 
 
 # ----------------------------------------------------------------- decoding
@@ -283,23 +371,42 @@ def decode(model: Seq2Seq, pairs: List, max_len: int, beam: Optional[int] = None
 
 
 def references(pairs: List) -> List[List[int]]:
+    """The target ids of ``pairs`` without ``<eos>`` (words the vocabulary lacks are ``<unk>``)."""
     return [[int(t) for t in pair.tgt.tolist() if int(t) != Vocab.eos] for pair in pairs]
 
 
-def evaluate(task: TaskData, model: Seq2Seq, pairs: List, beam: Optional[int] = None) -> float:
-    return task.score(decode(model, pairs, task.max_len, beam), references(pairs))
+def hypothesis_texts(task: TaskData, outputs: List[List[int]]) -> List[str]:
+    """Predicted ids -> detokenised strings, ``<unk>`` -> :data:`graphrnn.metrics.UNK_MARK`."""
+    from graphrnn.metrics.standard import hypothesis_text
+
+    return [hypothesis_text(ids, task.vocab) for ids in outputs]
 
 
-def copy_source_score(task: TaskData, pairs: List) -> Optional[float]:
-    """The trivial baseline of text tasks: the source's first ``max_len - 1`` tokens as the output (words the
-    target vocabulary lacks become ``<unk>``); ``None`` for tasks without a source vocabulary."""
-    if task.source_vocab is None:
-        return None
-    copies = []
-    for pair in pairs:
-        words = [task.source_vocab.itos[int(t)] for t in pair.src.tolist()][:task.max_len - 1]
-        copies.append([task.vocab.stoi.get(word, Vocab.unk) for word in words])
-    return task.score(copies, references(pairs))
+def score_outputs(task: TaskData, outputs: List[List[int]], split: str) -> float:
+    """The one scoring pipeline of validation and test: ids -> text -> ``task.metric`` against the raw
+    references of ``split``."""
+    task.pairs(split)  # checks the name
+    return task.metric(hypothesis_texts(task, outputs), task.references[split])
+
+
+def evaluate(task: TaskData, model: Seq2Seq, split: str, beam: Optional[int] = None) -> float:
+    """``model``'s score on ``split`` (``"val"`` or ``"test"``), greedy or with a beam."""
+    return score_outputs(task, decode(model, task.pairs(split), task.max_len, beam), split)
+
+
+def baseline_scores(task: TaskData, split: str) -> Dict[str, Optional[float]]:
+    """``{"trivial": the task's rule, "oracle": the references' own ids}`` on ``split``, by ``task.metric``.
+
+    The oracle outputs each reference through the model's vocabulary (``<unk>`` for unknown words)
+    and length cap (``max_len - 1`` tokens): the best any model of this vocabulary could write.
+    """
+    trivial = None if task.baseline is None else task.metric(task.baseline[1](split), task.references[split])
+    capped = [ids[:task.max_len - 1] for ids in references(task.pairs(split))]
+    return {"trivial": trivial, "oracle": score_outputs(task, capped, split)}
+
+
+def mean_length(outputs: List[List[int]]) -> float:
+    return sum(len(ids) for ids in outputs) / max(len(outputs), 1)
 
 
 # ----------------------------------------------------------------- training
@@ -344,7 +451,7 @@ def _train(task: TaskData, settings: Settings, objective: SequenceObjective, epo
                          monitor="val_score", mode="max", seed=seed, device=device, out=out, resume=resume,
                          progress=progress)
     trainer = Trainer(model, objective, task.train, config,
-                      evaluate_fn=lambda m: {"val_score": evaluate(task, m, task.val)},
+                      evaluate_fn=lambda m: {"val_score": evaluate(task, m, "val")},
                       extra_state={"task": task.name, "vocab": task.vocab.to_list(),
                                    "inference": inference_state(task, settings)})
     objective.attach(trainer)
@@ -383,55 +490,78 @@ def run(task: TaskData, settings: Settings, seed: int = 0, out: Optional[Path] =
         shutil.copy(out / best / "best.pt", out / "best.pt")
         return {"task": task.name, "details": task.details, "rows": rows, "schedule": schedule.stages(),
                 "seconds": time.perf_counter() - start, "best_method": best, "builtin": task.builtin,
-                "copy_source": copy_source_score(task, task.test)}
+                "baselines": _baseline_rows(task), "reference_length": mean_length(references(task.test))}
+
+
+def _baseline_rows(task: TaskData) -> List[Dict]:
+    """The trivial rule and the oracle, on validation and test, scored like the models."""
+    val, test = baseline_scores(task, "val"), baseline_scores(task, "test")
+    rows = []
+    if task.baseline is not None:
+        rows.append({"name": f"trivial: {task.baseline[0]}", "val": val["trivial"], "test": test["trivial"]})
+    rows.append({"name": f"oracle: the references in the model's vocabulary, cut at {task.max_len - 1} tokens",
+                 "val": val["oracle"], "test": test["oracle"]})
+    return rows
 
 
 def _test_row(task: TaskData, settings: Settings, method: str, history: List[Dict], schedule: MixerSchedule,
               model: Seq2Seq) -> Dict:
+    """The model of the best validation epoch (``model``), read on test once: greedy, then the beams."""
     own = [h for h in history if h["epoch"] > schedule.xent_epochs]
     best = max(history, key=lambda h: h["val_score"])
-    row = {"method": method, "greedy": evaluate(task, model, task.test), "best_epoch": best["epoch"],
-           "val_score": best["val_score"], "epochs": len(history),
+    outputs = decode(model, task.test, task.max_len)
+    row = {"method": method, "greedy": score_outputs(task, outputs, "test"), "test_length": mean_length(outputs),
+           "best_epoch": best["epoch"], "val_score": best["val_score"], "epochs": len(history),
            "seconds_per_epoch": sum(h["seconds"] for h in own) / max(len(own), 1),
            "xent_seconds_per_epoch": sum(h["seconds"] for h in history[:schedule.xent_epochs]) /
            max(schedule.xent_epochs, 1)}
     if method in ("xent", "mixer"):
         for k in settings.beams:
-            row[f"beam{k}"] = evaluate(task, model, task.test, beam=k)
+            row[f"beam{k}"] = evaluate(task, model, "test", beam=k)
     return row
 
 
 # ------------------------------------------------------------------- tables
 def results_table(result: Dict) -> str:
     """The paper's Table 1 shape (greedy), plus beams for XENT/MIXER, with the paper's numbers beside (built-in
-    corpora only) and, for text tasks, the copy-the-source baseline as the first row."""
+    corpora only); the trivial rule first and the oracle last, scored the same way. The epoch of every
+    method is the one with the best validation score; test is read once, with that epoch's model."""
     paper = PAPER[result["task"]]
     builtin = result.get("builtin", True)
     beams = sorted({int(k[4:]) for r in result["rows"] for k in r if k.startswith("beam")})
     header = (["method", f"test {paper['metric']} greedy"] + [f"beam k={k}" for k in beams]
-              + (["paper greedy"] if builtin else []) + ["best epoch", "val", "s / epoch"])
-    body = []
-    if result.get("copy_source") is not None:
-        body.append(["copy the source (baseline)", f"{result['copy_source']:.2f}"] + ["-"] * len(beams)
-                    + (["-"] if builtin else []) + ["-", "-", "-"])
+              + (["paper greedy"] if builtin else [])
+              + ["best epoch (on val)", "val", "test tokens / ref tokens", "s / epoch"])
+    blank = ["-"] * (len(beams) + (1 if builtin else 0))
+    rows = result.get("baselines", [])
+    body = [[row["name"], _number(row["test"])] + blank + ["-", _number(row["val"]), "-", "-"]
+            for row in rows if row["name"].startswith("trivial")]
     for r in result["rows"]:
         method = r["method"]
         body.append([method.upper(), f"{r['greedy']:.2f}"] + [f"{r[f'beam{k}']:.2f}" if f"beam{k}" in r else "-"
                                                              for k in beams]
-                    + ([f"{paper[method]:.2f}"] if builtin else []) + [r["best_epoch"],
-                       f"{r['val_score']:.2f}", f"{r['seconds_per_epoch']:.2f}"])
+                    + ([f"{paper[method]:.2f}"] if builtin else [])
+                    + [r["best_epoch"], f"{r['val_score']:.2f}",
+                       f"{r.get('test_length', float('nan')):.2f} / {result.get('reference_length', float('nan')):.2f}",
+                       f"{r['seconds_per_epoch']:.2f}"])
+    body += [[row["name"], _number(row["test"])] + blank + ["-", _number(row["val"]), "-", "-"]
+             for row in rows if row["name"].startswith("oracle")]
     return markdown_table(header, body)
 
 
+def _number(value: Optional[float]) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
 # ---------------------------------------------------------------- CLI hooks
-QUICK = {"captioning": Settings(train_size=1500, val_size=200, test_size=300, hidden=96, xent_epochs=10,
-                                mixed_epochs=1, beams=(1, 5)),
+QUICK = {"captioning": Settings(train_size=1500, val_size=300, test_size=300, hidden=96, xent_epochs=10,
+                                mixed_epochs=1, delta=2, beams=(1, 5)),
          "translation": Settings(train_size=1000, val_size=100, test_size=100, hidden=64, xent_epochs=2,
                                  mixed_epochs=1, T=13, delta=6, beams=(1, 5), extra={"max_target": 12}),
          "summarization": Settings(train_size=600, val_size=60, test_size=100, hidden=64, xent_epochs=2,
                                    mixed_epochs=1, T=11, delta=5, beams=(1, 5), extra={"max_source": 25})}
-FULL = {"captioning": Settings(train_size=3000, val_size=300, test_size=500, hidden=128, xent_epochs=20,
-                               mixed_epochs=3, delta=1),
+FULL = {"captioning": Settings(train_size=3000, val_size=500, test_size=500, hidden=128, xent_epochs=40,
+                               mixed_epochs=3, delta=2),
         "translation": Settings(train_size=None, val_size=500, test_size=None, hidden=256, xent_epochs=10,
                                 mixed_epochs=1, T=16, delta=3, batch_size=64),
         "summarization": Settings(train_size=None, val_size=500, test_size=None, hidden=256, xent_epochs=10,
@@ -515,6 +645,8 @@ def run_example(name: str, args: argparse.Namespace) -> Dict:
                  resume=args.resume, log=print)
     print(results_table(result))
     print(f"total {result['seconds']:.0f} s; MIXER stages (epochs, s): {result['schedule']}")
+    if args.out is not None:
+        (Path(args.out) / "result.json").write_text(json.dumps(result, indent=1))
     return result
 
 
@@ -534,7 +666,8 @@ def section(quick: bool, seed: int):
         result = run(task, settings, seed, device="auto")
         schedule = ", ".join(f"{e}x s={s}" for e, s in result["schedule"])
         parts.append(f"### {name} ({PAPER[name]['metric']})\n\n{task.details}. Hidden {settings.hidden}; "
-                     f"epochs: {schedule} (all methods share the first stage); seed {seed}.\n\n"
+                     f"epochs: {schedule} (all methods share the first stage); each method's epoch chosen on "
+                     f"validation, test read once; seed {seed}.\n\n"
                      + results_table(result))
         data[name] = result
     return Section("Sequence-level training: XENT vs DAD vs E2E vs MIXER (Ranzato et al. 2016)",

@@ -37,11 +37,13 @@ def test_shapes_values_and_captions(sklearn_digits):
     source_images(examples, sklearn_digits)
 
 
-def test_train_and_test_strips_never_share_a_digit_image(sklearn_digits):
+def test_train_val_and_test_strips_never_share_a_digit_image(sklearn_digits):
     train = source_images(digit_caption_dataset(600, seed=0, split="train"), sklearn_digits)
+    val = source_images(digit_caption_dataset(200, seed=0, split="val"), sklearn_digits)
     test = source_images(digit_caption_dataset(300, seed=0, split="test"), sklearn_digits)
-    assert train and test and not train & test
-    assert len(train) > 500 and len(test) > 300  # both pools are well covered
+    assert not train & val and not train & test and not val & test
+    assert len(train) > 500 and len(val) > 200 and len(test) > 300  # every pool is well covered
+    assert len(train | val | test) <= 1797 and len(val) <= 270 and len(test) <= 449  # pool sizes 1,078 / 270 / 449
 
 
 def test_padding_to_a_fixed_width(sklearn_digits):
@@ -68,6 +70,6 @@ def test_errors():
     with pytest.raises(ValueError, match="need 1 <= min_digits <= max_digits"):
         digit_caption_dataset(5, min_digits=3, max_digits=2)
     with pytest.raises(ValueError, match="split must be one of"):
-        digit_caption_dataset(5, split="val")
+        digit_caption_dataset(5, split="dev")
     with pytest.raises(TypeError, match="max_digits must be an integer"):
         digit_caption_dataset(5, max_digits=2.5)

@@ -1,4 +1,6 @@
 """MIXER's translation and summarization tasks on your own corpus (no training: what load_task builds)."""
+import re
+
 import pytest
 
 from graphrnn.experiments import mixer
@@ -34,11 +36,23 @@ def test_copy_the_source_baseline_is_100_on_an_identity_language_and_0_on_a_disj
     same = [(f"a b c{i % 3} d", f"a b c{i % 3} d") for i in range(30)]
     path, settings = own(tmp_path, same, source="xx", target="yy", tokenizer="whitespace")
     task = mixer.load_task("translation", settings, data=path)
-    assert mixer.copy_source_score(task, task.test) == pytest.approx(100.0)
+    assert mixer.baseline_scores(task, "test")["trivial"] == pytest.approx(100.0)
     upper = [(f"a b c{i % 3} d", f"A B C{i % 3} D") for i in range(30)]
     path, settings = own(tmp_path, upper, source="xx", target="yy", tokenizer="whitespace")
     task = mixer.load_task("translation", settings, data=path)
-    assert mixer.copy_source_score(task, task.test) == 0.0
+    assert mixer.baseline_scores(task, "test")["trivial"] == 0.0  # cased BLEU
+    path, settings = own(tmp_path, upper, source="xx", target="yy", tokenizer="whitespace", lowercase=True)
+    task = mixer.load_task("translation", settings, data=path)
+    assert mixer.baseline_scores(task, "test")["trivial"] == pytest.approx(100.0)  # --lowercase: sacrebleu -lc
+
+
+def test_summarization_lead_baseline_takes_the_median_training_subject_length(tmp_path):
+    lines = [(f"w{i} x{i} y{i} z{i}", " ".join(["s"] * (1 + i % 3))) for i in range(40)]  # subjects of 1-3 words
+    path, settings = own(tmp_path, lines, source="body", target="subject", tokenizer="whitespace")
+    task = mixer.load_task("summarization", settings, data=path)
+    assert task.baseline[0].startswith("lead-2")
+    outputs = task.baseline[1]("test")
+    assert len(outputs) == len(task.test) and all(re.fullmatch(r"w(\d+) x\1", text) for text in outputs)
 
 
 def test_summarization_from_a_folder_cuts_sources_and_names_the_missing_split(tmp_path):
