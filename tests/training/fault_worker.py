@@ -53,6 +53,8 @@ def main():
                 status = 1
                 try:
                     status = run_cli(request["cli"], request["stderr"])
+                except BaseException:  # os._exit would swallow it: print it for the test's failure message
+                    traceback.print_exc()
                 finally:
                     sys.stderr.flush()
                     os._exit(status)

@@ -191,8 +191,9 @@ def test_ctrl_c_on_the_command_line_prints_one_line_and_its_resume_command_works
         time.sleep(0.05)
     time.sleep(0.3)
     os.kill(pid, signal.SIGINT)
-    assert zygote.wait(pid) == 130
+    status = zygote.wait(pid)
     err = log.read_text()
+    assert status == 130, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     last = err.strip().splitlines()[-1]
     epoch = load_checkpoint(out / "checkpoint.pt")["epoch"]
