@@ -85,6 +85,7 @@ class TaskData:
     higher is better; see :func:`score_outputs`). ``baseline`` is a trivial rule: its name and a
     function ``split -> hypothesis strings``, scored by the same ``metric``. ``max_len`` (decoding
     length with ``<eos>``), the vocabularies and every filter come from the training split only.
+    ``rules`` are further fixed (non-sequence) predictors, named, scored the same way.
     """
 
     name: str
@@ -105,6 +106,7 @@ class TaskData:
     text: Optional[TextOptions] = None
     max_source: Optional[int] = None
     builtin: bool = True
+    rules: List[Tuple[str, Callable[[str], List[str]]]] = field(default_factory=list)
 
     def pairs(self, split: str) -> List:
         """The pairs of ``"val"`` or ``"test"``."""
@@ -216,11 +218,35 @@ def _captioning(settings: Settings, seed: int, data: Optional[Path]) -> TaskData
     constant = _constant_caption([words for _, words in raw["train"]])
     baseline = (f"one constant caption ('{constant}': most frequent training word per position)",
                 lambda split: [constant] * len(references[split]))
+    nearest = ("1-NN digit classifier on each 8x8 block of the strip (not a sequence model: it is told where "
+               "each digit is)", lambda split: nearest_digit_captions(raw["train"], raw[split]))
     return TaskData("captioning", pairs["train"], pairs["val"], pairs["test"], vocab, 8 * width, "vector", None,
                     bleu_reward, bleu_metric(), longest, references,
                     f"{sizes['train']} train / {sizes['val']} val / {sizes['test']} test strips of {low}-{high} "
                     "digits (train, val and test strips from three disjoint pools of digit images); "
-                    f"image 8x{width} (zero-padded) flattened as the context vector", baseline)
+                    f"image 8x{width} (zero-padded) flattened as the context vector", baseline, rules=[nearest])
+
+
+def _digit_blocks(strips: List[Tuple[torch.Tensor, List[str]]]) -> Tuple[torch.Tensor, List[int]]:
+    """Every non-empty 8x8 block of the strips, flattened ``[N, 64]``, and the number of blocks of each strip."""
+    blocks, counts = [], []
+    for image, _ in strips:
+        found = [block.reshape(-1) for block in image.split(8, dim=1) if block.any()]
+        blocks += found
+        counts.append(len(found))
+    return torch.stack(blocks), counts
+
+
+def nearest_digit_captions(train: List[Tuple[torch.Tensor, List[str]]],
+                           strips: List[Tuple[torch.Tensor, List[str]]]) -> List[str]:
+    """Captions by a 1-nearest-neighbour digit classifier: each non-empty 8x8 block of a strip gets the word of
+    the closest (Euclidean) digit image of the training strips."""
+    train_blocks, _ = _digit_blocks(train)
+    train_words = [word for _, words in train for word in words]
+    blocks, counts = _digit_blocks(strips)
+    nearest = torch.cdist(blocks, train_blocks).argmin(dim=1).tolist()
+    words = iter(train_words[i] for i in nearest)
+    return [" ".join(next(words) for _ in range(count)) for count in counts]
 
 
 def _eval_pair(source: List[str], target: List[str], source_vocab: Vocab, target_vocab: Vocab):
@@ -499,6 +525,9 @@ def _baseline_rows(task: TaskData) -> List[Dict]:
     rows = []
     if task.baseline is not None:
         rows.append({"name": f"trivial: {task.baseline[0]}", "val": val["trivial"], "test": test["trivial"]})
+    for name, outputs in task.rules:
+        rows.append({"name": f"rule: {name}", "val": task.metric(outputs("val"), task.references["val"]),
+                     "test": task.metric(outputs("test"), task.references["test"])})
     rows.append({"name": f"oracle: the references in the model's vocabulary, cut at {task.max_len - 1} tokens",
                  "val": val["oracle"], "test": test["oracle"]})
     return rows
@@ -545,7 +574,7 @@ def results_table(result: Dict) -> str:
                        f"{r.get('test_length', float('nan')):.2f} / {result.get('reference_length', float('nan')):.2f}",
                        f"{r['seconds_per_epoch']:.2f}"])
     body += [[row["name"], _number(row["test"])] + blank + ["-", _number(row["val"]), "-", "-"]
-             for row in rows if row["name"].startswith("oracle")]
+             for prefix in ("rule", "oracle") for row in rows if row["name"].startswith(prefix)]
     return markdown_table(header, body)
 
 

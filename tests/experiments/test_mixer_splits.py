@@ -117,3 +117,15 @@ def test_baselines_use_training_data_and_the_same_metric():
     assert scores["trivial"] == pytest.approx(sacrebleu.corpus_bleu(constant, [task.references["test"]]).score)
     assert scores["trivial"] < 10.0
 
+
+
+def test_nearest_digit_rule_reads_each_block_and_recovers_training_captions():
+    import graphrnn.datasets.digit_captions as captions
+
+    train = captions.digit_caption_dataset(100, min_digits=1, max_digits=3, seed=0, pad=True)
+    assert mixer.nearest_digit_captions(train, train) == [" ".join(words) for _, words in train]
+    test = captions.digit_caption_dataset(50, min_digits=1, max_digits=3, seed=1, split="test", pad=True)
+    predicted = mixer.nearest_digit_captions(train, test)
+    assert [len(p.split()) for p in predicted] == [len(words) for _, words in test]  # one word per digit
+    right = sum(p == w for text, (_, words) in zip(predicted, test) for p, w in zip(text.split(), words))
+    assert right / sum(len(words) for _, words in test) > 0.85  # sklearn digits: 1-NN is ~95% right per digit
