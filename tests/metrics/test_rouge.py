@@ -51,7 +51,8 @@ def test_matches_brute_force_counts(hyp, ref, n):
     scores = rouge_n(hyp, ref, n)
     assert scores["recall"] == pytest.approx(overlap / len(ref_grams) if ref_grams else 0.0)
     assert scores["precision"] == pytest.approx(overlap / len(hyp_grams) if hyp_grams else 0.0)
-    assert 0.0 <= scores["f1"] <= 1.0
+    p, r = scores["precision"], scores["recall"]
+    assert scores["f1"] == pytest.approx(2 * p * r / (p + r) if p + r else 0.0)
 
 
 def test_batch_matches_one_by_one():

@@ -1,6 +1,8 @@
 """Scores on the standard footing: the plumbing (ids -> text -> score) against sacrebleu called directly."""
 import pytest
 import sacrebleu
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graphrnn.data.vocab import Vocab
 from graphrnn.metrics import corpus_bleu, rouge_n
@@ -94,3 +96,14 @@ def test_bad_inputs():
         sacrebleu_corpus([[4, 5]], ["a"])
     with pytest.raises(TypeError, match="split it first"):
         detokenize("a b")
+
+
+TOKENS = ["a", "Man", "5", "3.5", ",", ".", "(", ")", "$", "%", "!", "?", ";", ":", "'", '"', "-", "[", "]", "{", "}"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(TOKENS), max_size=12))
+def test_detokenising_never_changes_what_sacrebleu_counts(tokens):
+    """sacrebleu's 13a tokeniser reads the detokenised text as the same tokens as the spaced ones."""
+    tokenize = sacrebleu.tokenizers.tokenizer_13a.Tokenizer13a()
+    assert tokenize(detokenize(tokens)).split() == tokenize(" ".join(tokens)).split()
