@@ -129,3 +129,12 @@ def test_nearest_digit_rule_reads_each_block_and_recovers_training_captions():
     assert [len(p.split()) for p in predicted] == [len(words) for _, words in test]  # one word per digit
     right = sum(p == w for text, (_, words) in zip(predicted, test) for p, w in zip(text.split(), words))
     assert right / sum(len(words) for _, words in test) > 0.85  # sklearn digits: 1-NN is ~95% right per digit
+
+
+def test_a_text_task_without_a_usable_training_pair_is_refused():
+    raw = {"train": [("ein sehr langer satz", "a very long sentence indeed")], "val": [("a", "b")],
+           "test": [("a", "b")]}
+    with pytest.raises(ValueError, match="no training pair left"):
+        mixer._text_task("translation", raw, mixer.Settings(), max_source=5, max_target=3, min_count=1,
+                         attention="dot", reward=mixer.bleu_reward, metric=mixer.bleu_metric(), details="toy",
+                         text=TextOptions("13a"), baseline=("copy the source", mixer.copy_source))
