@@ -104,7 +104,8 @@ def compare(sizes: Sequence[int], args, generator: torch.Generator) -> list:
     person_x, mask, scene_x = person_x.to(args.device), mask.to(args.device), scene_x.to(args.device)
     torch.manual_seed(args.seed)
     model = StructureInferenceMachine(args.person, args.scene, args.hidden, args.actions, args.activities,
-                                      num_iterations=args.iterations).to(args.device)
+                                      num_iterations=args.iterations,
+                                      output_activation=not args.no_output_activation).to(args.device)
     planners = planners_of(model)
     batches = {"ours": loader_batch(graphs, args.device)}
     if planners is not None:
@@ -137,7 +138,8 @@ def main(args):
     generator = torch.Generator().manual_seed(args.seed)
     mixed = torch.randint(2, args.persons + 1, (args.scenes,), generator=generator).tolist()
     rows = [compare([args.persons] * args.scenes, args, generator), compare(mixed, args, generator)]
-    print(f"SIM forward+backward, T={args.iterations}, H=M={args.hidden}, median of {args.repeats} "
+    print(f"SIM forward+backward, T={args.iterations}, H=M={args.hidden}, "
+          f"f on c: {not args.no_output_activation}, median of {args.repeats} "
           f"(dense pads every scene to the largest); {describe_environment(args.device)}")
     if not callable(getattr(StructureInferenceMachine, "planners", None)):
         print("StructureInferenceMachine offers no planners(): no plans-built-once column")
@@ -159,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--activities", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-output-activation", action="store_true", help="SIM without f on c(t)")
     add_device_argument(parser)
     return parser
 

@@ -7,6 +7,9 @@ with its gates.
 
     python examples/group_activity_sim.py [--iterations 3] [--epochs 12] [--seed 0] [--plot docs/sim_gates.png]
     python examples/group_activity_sim.py --grid        # the whole comparison (T = 1-4, gates, tied/untied)
+    python examples/group_activity_sim.py --distractors 1 8   # scenes with 1-8 distractors each
+
+Every model's epoch is chosen on validation scenes held out of the training scenes; test is read once.
 """
 import argparse
 from pathlib import Path
@@ -15,7 +18,8 @@ from graphrnn.experiments.sim import GRID, Variant, gate_summary, plot_gates, re
 
 
 def main(args):
-    data = synthetic_data(args.train_size, args.test_size, args.seed)
+    distractors = None if getattr(args, "distractors", None) is None else tuple(args.distractors)
+    data = synthetic_data(args.train_size, args.test_size, args.seed, distractors)
     variants = GRID if args.grid else [Variant("mlp"), Variant("sim", args.iterations, gated=False),
                                        Variant("sim", args.iterations, gated=True)]
     rows = run(data, args.epochs, variants, hidden=args.hidden, seed=args.seed, progress=not args.no_progress,
@@ -28,7 +32,9 @@ def main(args):
     for key, value in gate_summary(model, data.test).items():
         print(f"  {key}: {value:.3f}")
     if args.plot is not None:
-        scene = next((s for s in data.test if bool(s.passer_by.any()) and bool(s.second_group.any())), data.test[0])
+        wanted = (lambda s: bool(s.distractor.any()) and 4 <= s.person_x.size(0) <= 10) if distractors else \
+            (lambda s: bool(s.passer_by.any()) and bool(s.second_group.any()))
+        scene = next((s for s in data.test if wanted(s)), data.test[0])
         saved = plot_gates(model, scene, args.plot)
         print(f"\nplot: {saved}" if saved else "\n(matplotlib not installed: no plot)")
 
@@ -41,6 +47,8 @@ if __name__ == "__main__":
     parser.add_argument("--iterations", type=int, default=3)
     parser.add_argument("--hidden", type=int, default=32)
     parser.add_argument("--grid", action="store_true", help="train the whole comparison grid")
+    parser.add_argument("--distractors", type=int, nargs=2, default=None, metavar=("LO", "HI"),
+                        help="LO..HI distractors per scene (graphrnn.datasets.collective)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--no-progress", action="store_true")

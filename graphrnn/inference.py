@@ -368,7 +368,7 @@ class SceneModel(TrainedModel):
 
         sizes = SceneData([], [], state["person_channels"], state["scene_channels"], len(state["actions"]),
                           len(state["activities"]), "")
-        return build_model(Variant(*state["variant"]), sizes, state["hidden"])
+        return build_model(Variant.from_saved(state["variant"]), sizes, state["hidden"])
 
     def parse(self, line: str, at: str):
         from graphrnn.data import scene_graph

@@ -39,13 +39,26 @@ plus the number of persons / 12.
 So a person is often ambiguous alone (stationary actions differ only by their weak
 appearance and by where the others stand and look), while the group agrees: averaging
 the members' evidence, and ignoring passers-by, is what relational models can exploit.
-Each scene graph also holds ``passer_by`` and ``second_group`` (bool ``[K]``) for analysis. Fully determined
-by the ``torch.Generator`` passed in.
+
+Distractors (``distractors=(lo, hi)``, off by default; :data:`DISTRACTORS` is the preset of
+the README's table): each scene gets a number of distractors drawn uniformly from
+``lo..hi``, so their share of the persons varies from scene to scene. All distractors of a
+scene take one decoy activity (drawn uniformly among the activities other than the
+scene's) and look like persons doing it: their appearance, velocity and facing are drawn
+exactly as for a group of the decoy activity (the same ``signal`` and ``noise``), and their
+action label is the decoy activity. Only where they stand gives them away: they are
+scattered over the 6 x 6 field like passers-by instead of standing together. When they
+outnumber the main group, the persons' plurality evidence names the decoy, so a model
+that averages every sender alike is misled in exactly the scenes where there are many of
+them, which is what a gate that can switch senders off should fix.
+
+Each scene graph also holds ``passer_by``, ``second_group`` and ``distractor`` (bool ``[K]``) for analysis.
+Fully determined by the ``torch.Generator`` passed in.
 """
 from __future__ import annotations
 
 import math
-from typing import List
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
@@ -56,10 +69,12 @@ from graphrnn.data import scene_graph
 __all__ = [
     "ACTIONS",
     "ACTIVITIES",
+    "DISTRACTORS",
     "PERSON_FEATURES",
     "SCENE_FEATURES",
     "collective_activity_dataset",
     "split_collective_activity",
+    "split_collective_activity_with_validation",
 ]
 
 ACTIVITIES = ("crossing", "waiting", "queueing", "walking", "talking")
@@ -73,12 +88,15 @@ SCENE_FEATURES = tuple(f"scene_looks_{a}" for a in ACTIVITIES) + ("persons_over_
 _HEADING_NOISE = 0.7
 _SECOND_GROUP_DISTANCE = 2.5
 _SPREAD = {CROSSING: 0.6, WALKING: 0.6, WAITING: 1.0}
+#: The distractor preset of the README's gated-vs-ungated table: 1 to 8 distractors per scene.
+DISTRACTORS = (1, 8)
 
 
 def collective_activity_dataset(num_scenes: int, generator: torch.Generator, min_persons: int = 2,
                                 max_persons: int = 12, passer_by_probability: float = 0.4,
                                 second_group_probability: float = 0.5, noise: float = 1.5, signal: float = 1.0,
-                                scene_signal: float = 0.6) -> List[Data]:
+                                scene_signal: float = 0.6,
+                                distractors: Optional[Sequence[int]] = None) -> List[Data]:
     """``num_scenes`` scene graphs (see the module documentation for how they are made).
 
     Args:
@@ -92,13 +110,16 @@ def collective_activity_dataset(num_scenes: int, generator: torch.Generator, min
         noise (float): standard deviation of the appearance noise.
         signal (float): appearance score of a person's own action.
         scene_signal (float): score of the scene's activity in ``scene_x``.
+        distractors (pair of int, optional): ``(lo, hi)``: every scene gets ``lo..hi``
+            distractors (uniformly), on top of its ``min_persons..max_persons`` persons; see the
+            module documentation. ``None`` (default): none, and the scenes are those of earlier versions.
 
     Returns:
         list of :func:`~graphrnn.data.scene_graph` with ``person_x`` ``[K, 11]``, ``scene_x``
-        ``[1, 6]``, ``person_y``, ``scene_y``, ``passer_by`` and ``second_group``.
+        ``[1, 6]``, ``person_y``, ``scene_y``, ``passer_by``, ``second_group`` and ``distractor``.
 
     Raises:
-        ValueError: for sizes or probabilities out of range.
+        ValueError: for sizes, probabilities or distractor counts out of range.
     """
     if num_scenes < 1 or not 2 <= min_persons <= max_persons:
         raise ValueError(f"need num_scenes >= 1 and 2 <= min_persons <= max_persons, got {num_scenes}, "
@@ -106,8 +127,9 @@ def collective_activity_dataset(num_scenes: int, generator: torch.Generator, min
     if not (0.0 <= passer_by_probability <= 1.0 and 0.0 <= second_group_probability <= 1.0) or noise < 0:
         raise ValueError(f"passer_by_probability and second_group_probability must be in [0, 1] and noise >= 0, "
                          f"got {passer_by_probability}, {second_group_probability}, {noise}")
+    distractors = _check_distractors(distractors)
     return [_scene(generator, min_persons, max_persons, passer_by_probability, second_group_probability, noise,
-                   signal, scene_signal) for _ in range(num_scenes)]
+                   signal, scene_signal, distractors) for _ in range(num_scenes)]
 
 
 def split_collective_activity(train_size: int, test_size: int, seed: int, **options) -> tuple:
@@ -117,9 +139,38 @@ def split_collective_activity(train_size: int, test_size: int, seed: int, **opti
     return train, test
 
 
+def split_collective_activity_with_validation(train_size: int, test_size: int, seed: int,
+                                              validation_fraction: float = 0.15, **options) -> tuple:
+    """``(train, validation, test)``: the scenes of :func:`split_collective_activity` (the same for the same
+    seed), with a seeded ``validation_fraction`` of the training scenes held out to choose epochs and
+    checkpoints, so that test is read once. The test scenes come from their own generator."""
+    if not 0.0 < validation_fraction < 1.0:
+        raise ValueError(f"validation_fraction must lie in (0, 1), got {validation_fraction}")
+    train, test = split_collective_activity(train_size, test_size, seed, **options)
+    cut = int(round(len(train) * validation_fraction))
+    if not 1 <= cut < len(train):
+        raise ValueError(f"validation_fraction={validation_fraction} of {len(train)} training scenes leaves "
+                         f"{cut} for validation and {len(train) - cut} for training; both need at least one: "
+                         "use more training scenes")
+    order = torch.randperm(len(train), generator=torch.Generator().manual_seed(1_000_003 + seed)).tolist()
+    return [train[i] for i in order[cut:]], [train[i] for i in order[:cut]], test
+
+
+def _check_distractors(distractors: Optional[Sequence[int]]) -> Optional[Tuple[int, int]]:
+    if distractors is None:
+        return None
+    if (not isinstance(distractors, (tuple, list)) or len(distractors) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in distractors)
+            or not 0 <= distractors[0] <= distractors[1]):
+        raise ValueError(f"distractors must be a pair of integers (lo, hi) with 0 <= lo <= hi (each scene gets "
+                         f"lo..hi distractors), or None; got {distractors!r}")
+    return int(distractors[0]), int(distractors[1])
+
+
 # ---------------------------------------------------------------------- one scene
 def _scene(generator: torch.Generator, min_persons: int, max_persons: int, passer_by_probability: float,
-           second_group_probability: float, noise: float, signal: float, scene_signal: float) -> Data:
+           second_group_probability: float, noise: float, signal: float, scene_signal: float,
+           distractors: Optional[Tuple[int, int]]) -> Data:
     activity = _randint(generator, 0, len(ACTIVITIES))
     total = _randint(generator, min_persons, max_persons + 1)
     passers = 0
@@ -143,8 +194,18 @@ def _scene(generator: torch.Generator, min_persons: int, max_persons: int, passe
         p, v, f = _passer_by(action, generator)
         position, velocity, facing = torch.cat([position, p]), torch.cat([velocity, v]), torch.cat([facing, f])
         actions.append(action)
+    decoys = 0
+    if distractors is not None:
+        decoys = _randint(generator, distractors[0], distractors[1] + 1)
+    if decoys:
+        decoy = (activity + _randint(generator, 1, len(ACTIVITIES))) % len(ACTIVITIES)
+        _, v, f = _group(decoy, decoys, generator)  # the decoy activity's motion and facing
+        p = 6.0 * _uniform(generator, 2 * decoys).view(decoys, 2) - 3.0  # scattered, like passers-by
+        position, velocity, facing = torch.cat([position, p]), torch.cat([velocity, v]), torch.cat([facing, f])
+        actions += [decoy] * decoys
     labels = torch.tensor(actions)
-    order = torch.randperm(total, generator=generator)  # passers-by anywhere in the list
+    known, total = total, total + decoys
+    order = torch.randperm(total, generator=generator)  # passers-by and distractors anywhere in the list
     position, velocity, facing, labels = position[order], velocity[order], facing[order], labels[order]
     position = position - position.mean(0, keepdim=True)
     appearance = signal * torch.nn.functional.one_hot(labels, len(ACTIVITIES)).float() \
@@ -154,8 +215,9 @@ def _scene(generator: torch.Generator, min_persons: int, max_persons: int, passe
     person_x = torch.cat([position, velocity, facing, appearance], dim=1)
     scene_x = torch.cat([scene_looks, torch.tensor([total / 12.0])])
     data = scene_graph(person_x, scene_x, person_y=labels, scene_y=activity)
-    data.passer_by = order >= members
+    data.passer_by = (order >= members) & (order < known)
     data.second_group = (order >= main) & (order < members)
+    data.distractor = order >= known
     return data
 
 

