@@ -324,9 +324,10 @@ def gate_summary(model: StructureInferenceMachine, scenes: Sequence) -> Dict[str
 
 
 # -------------------------------------------------------------- gated vs ungated
-def _mean_sd(values: Sequence[float]) -> str:
+def _mean_sd(values: Sequence[float], digits: int = 1) -> str:
+    """``"mean ± sd"`` (the sample standard deviation; 0 for one value)."""
     spread = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{statistics.fmean(values):.1f} ± {spread:.1f}"
+    return f"{statistics.fmean(values):.{digits}f} ± {spread:.{digits}f}"
 
 
 def gating_comparison(seeds: Sequence[int], train_size: int, test_size: int, epochs: int,
@@ -387,14 +388,10 @@ def comparison_table(result: Dict[str, object]) -> str:
     summaries = [g for name in models for g in result["gates"][name]]
     keys = [k for k in summaries[0] if all(k in g for g in summaries)]
     gates = markdown_table(["mean last-iteration gate (test scenes), edge from sender"] + models,
-                           [[k] + [_mean_sd3([g[k] for g in result["gates"][name]]) for name in models]
+                           [[k] + [_mean_sd([g[k] for g in result["gates"][name]], 3) for name in models]
                             for k in keys])
     return f"{table}\n\n{gates}"
 
-
-def _mean_sd3(values: Sequence[float]) -> str:
-    spread = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{statistics.fmean(values):.3f} ± {spread:.3f}"
 
 
 def plot_gates(model: StructureInferenceMachine, scene, path: Path,
