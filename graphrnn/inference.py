@@ -10,7 +10,8 @@ over the lines of a file or of stdin, so the two give the same output.
 
 Kinds of checkpoint, with their ``graphrnn predict`` task, one input and one prediction:
 
-- ``mixer`` (task ``mixer``): a sentence -> its translation or summary (tokens joined by spaces).
+- ``mixer`` (task ``mixer``): a sentence -> its translation or summary, detokenised as it is scored
+  (:func:`graphrnn.metrics.hypothesis_text`: no space before punctuation, ``<unk>`` shown as ``\u2047``).
 - ``drnn`` (``drnn``): a sentence, tokens separated by spaces -> the tree, bracketed
   (``ROOT ( a ( b c ) d )``).
 - ``sequence_classifier`` (``rnn``): a sequence -> its label.
@@ -177,9 +178,10 @@ class Seq2SeqModel(TrainedModel):
 
     def predict_batch(self, items: List[Any], beam: Optional[int]) -> List[str]:
         from graphrnn.experiments.mixer import decode
+        from graphrnn.metrics import hypothesis_text
 
         outputs = decode(self.model, items, self.state["max_len"], beam, batch_size=len(items), device=self.device)
-        return [" ".join(self.target_vocab.decode(ids)) for ids in outputs]
+        return [hypothesis_text(ids, self.target_vocab) for ids in outputs]
 
 
 # ------------------------------------------------------------------ drnn
