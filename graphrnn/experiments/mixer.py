@@ -36,6 +36,7 @@ import functools
 import json
 import shutil
 import time
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -504,12 +505,16 @@ def run(task: TaskData, settings: Settings, seed: int = 0, out: Optional[Path] =
         rows = []
         for method in settings.methods:
             directory = out / method
-            if not (resume and (directory / "checkpoint.pt").exists()):
+            continues_start = not (resume and (directory / "checkpoint.pt").exists())
+            if continues_start:
                 directory.mkdir(parents=True, exist_ok=True)
                 for name in ("checkpoint.pt", "best.pt"):
                     shutil.copy(pretrain / name, directory / name)
-            trainer = _train(task, settings, _objective(method, task, settings, schedule), schedule.total_epochs,
-                             directory, seed, device, progress, True)
+            with warnings.catch_warnings():
+                if continues_start:  # extending the shared start's epochs is the plan here, not a user's change
+                    warnings.filterwarnings("ignore", message=r"resuming .* with epochs", category=UserWarning)
+                trainer = _train(task, settings, _objective(method, task, settings, schedule), schedule.total_epochs,
+                                 directory, seed, device, progress, True)
             rows.append(_test_row(task, settings, method, trainer.history, schedule, trainer.load_best()))
             log(f"[mixer] {task.name} {method}: {rows[-1]}")
         best = max(rows, key=lambda row: row["val_score"])["method"]  # chosen on validation only

@@ -1,5 +1,6 @@
 """The MIXER experiment at a toy scale: protocol bookkeeping, tables, CLI hooks, resume."""
 import argparse
+import warnings
 
 import pytest
 import torch
@@ -41,7 +42,11 @@ def toy_settings(**overrides):
 
 
 def test_run_trains_every_method_from_the_shared_start(tmp_path):
-    result = mixer.run(toy_task(), toy_settings(), seed=0, out=tmp_path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = mixer.run(toy_task(), toy_settings(), seed=0, out=tmp_path)
+    # continuing the shared start for more epochs is the protocol: no "resuming ... with epochs" warning
+    assert not [w for w in caught if "resuming" in str(w.message)], [str(w.message) for w in caught]
     assert [r["method"] for r in result["rows"]] == list(mixer.METHODS)
     assert result["schedule"] == [(2, 3), (1, 2), (1, 1)]
     trivial, oracle = result["baselines"]
