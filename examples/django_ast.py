@@ -4,9 +4,11 @@ Each English pseudo-code line is encoded by a BiLSTM; the DRNN decodes the AST o
 Python line (node types, field names, identifiers and literals as labels), the baseline
 decodes its bracketed pre-order token by token. Each is tested once, at its epoch with the
 best dev edge F1, by node / edge F1 (edges as (parent, child) pairs and by parent label
-only) and by exact match of the regenerated code (``ast.unparse``).
+only) and by exact match of the regenerated code (``ast.unparse``). Two baselines that do
+not learn are scored the same way: the most frequent training tree for every line, and the
+tree of the training line whose English words overlap most with the test line's (Jaccard).
 
-    GRAPHRNN_DATA=../shared/data python examples/django_ast.py [--train-limit 5000] [--epochs 4]
+    GRAPHRNN_DATA=../shared/data OMP_NUM_THREADS=1 python examples/django_ast.py [--train-limit 5000] [--epochs 4]
         [--hidden 128] [--attention mlp] [--seed 0]
 """
 import argparse
