@@ -30,8 +30,8 @@ def main(args):
                args.device, progress=not args.no_progress)
     print(accuracy_table(rows))
     longest = max(args.delays)
-    norms = gradient_vs_lag({r["cell"]: r["model"] for r in rows if r["delay"] == longest and "model" in r}, length=longest + 1,
-                            seed=args.seed)
+    trained = {r["cell"]: r["model"] for r in rows if r["delay"] == longest and "model" in r}
+    norms = gradient_vs_lag(trained, length=longest + 1, seed=args.seed)
     print(f"\ngradient norm ||dL_T/dx_t|| at lag T - t (models trained with delay {longest}):")
     print(gradient_table(norms))
     if args.plot is not None:
