@@ -66,9 +66,18 @@ def mixer_out(tmp_path_factory):
 def drnn_out(tmp_path_factory):
     folder = tmp_path_factory.mktemp("drnn")
     out = folder / "OUT"
-    assert main(["train", "drnn", "--data", str(toy_trees(folder / "trees.tsv")), "--epochs", "1", "--hidden", "8",
-                 "--out", str(out), "--device", "cpu"]) == 0
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["train", "drnn", "--data", str(toy_trees(folder / "trees.tsv")), "--epochs", "1", "--hidden",
+                     "8", "--out", str(out), "--device", "cpu"]) == 0
+    (out / "printed.txt").write_text(printed.getvalue(), encoding="utf-8")
     return out / "model"
+
+
+def test_train_drnn_on_a_tsv_states_the_cut_once_and_prints_the_rules(drnn_out):
+    printed = (drnn_out.parent / "printed.txt").read_text(encoding="utf-8")
+    assert printed.count("holds one split of") == 1, printed
+    assert "| flat rule (all under ROOT) |" in printed and "| chain rule (each under the previous) |" in printed
 
 
 def test_train_mixer_on_a_tsv_states_the_cut_and_saves_best_pt(mixer_out):
