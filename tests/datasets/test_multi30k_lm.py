@@ -40,16 +40,20 @@ def test_data_directory_errors_say_what_to_set(tmp_path, monkeypatch):
 
 
 def test_corpus_chains_are_framed_sentences(tmp_path):
-    train, test, vocab = load_corpus(write_corpus(tmp_path))
-    first = train[0]
-    assert vocab.decode(first.x, strip_specials=False) == ["<bos>", "a", "dog", "runs", "in", "the", "park", ".",
-                                                           "<eos>"]
-    assert first.edge_index.size(1) == first.num_nodes - 1 and len(test) == 12
+    corpus = load_corpus(write_corpus(tmp_path))
+    first = corpus.train[0]
+    assert corpus.vocab.decode(first.x, strip_specials=False) == ["<bos>", "a", "dog", "runs", "in", "the", "park",
+                                                                  ".", "<eos>"]
+    assert first.edge_index.size(1) == first.num_nodes - 1 and len(corpus.test) == 12
+    # validation words never enter the vocabulary: "plain text works too" is all <unk>
+    assert corpus.vocab.decode(corpus.validation[0].x, strip_specials=False) == ["<bos>"] + ["<unk>"] * 4 + ["<eos>"]
 
 
 def test_language_model_experiment_runs_end_to_end(tmp_path):
     result = run(write_corpus(tmp_path), epochs=2, hidden=16, samples=2)
-    assert [r["model"] for r in result["rows"]] == ["ngram", "rnn", "lstm"]
-    assert all(1.0 < r["perplexity"] < result["vocab_size"] * 2 for r in result["rows"])
+    assert [r["model"] for r in result["rows"]] == ["unigram", "ngram", "rnn", "lstm"]
+    assert all(1.0 < r["test_perplexity"] < result["vocab_size"] * 2 for r in result["rows"])
+    assert all(1 <= r["best_epoch"] <= 2 for r in result["rows"][1:])
+    assert (result["train_sentences"], result["validation_sentences"], result["test_sentences"]) == (12, 1, 12)
     assert set(result["samples"]) == {"rnn", "lstm"} and len(result["samples"]["lstm"]) == 2
     assert "Elman RNN" in results_table(result)
