@@ -10,6 +10,7 @@ end of input -> exit. The zygote itself never runs a torch operation, so forking
 """
 import json
 import os
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -36,6 +37,9 @@ def run_cli(argv, stderr_path):
     answer pipe); exits with the command's status."""
     from graphrnn import cli
 
+    # a shell starts background jobs with SIGINT ignored, and Python then keeps it ignored: give the
+    # child what a command typed at a terminal has, so that the test's Ctrl-C reaches it wherever pytest runs
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     torch.set_num_threads(1)
     stderr = open(stderr_path, "w")  # noqa: SIM115  (left open: the child ends with os._exit)
     os.dup2(stderr.fileno(), 2)
