@@ -98,6 +98,8 @@ def test_retrieval_rows_score_both_baselines_by_hand():
     # nearest neighbour finds both trees
     assert rows[NEAREST_NEIGHBOUR]["node_f1"] == pytest.approx(100.0)
     assert rows[NEAREST_NEIGHBOUR]["edge_f1"] == pytest.approx(100.0)
+    # each rule carries its own time, not the pair's
+    assert all(row["seconds"] >= 0.0 for row in rows.values())
 
 
 def test_retrieval_bad_input():
