@@ -98,7 +98,7 @@ def test_retrieval_rows_score_both_baselines_by_hand():
     # nearest neighbour finds both trees
     assert rows[NEAREST_NEIGHBOUR]["node_f1"] == pytest.approx(100.0)
     assert rows[NEAREST_NEIGHBOUR]["edge_f1"] == pytest.approx(100.0)
-    # each rule carries its own time, not the pair's
+    # each rule carries its own prediction time
     assert all(row["seconds"] >= 0.0 for row in rows.values())
 
 
