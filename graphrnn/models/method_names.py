@@ -28,6 +28,7 @@ from torch_geometric.utils import to_dense_batch
 from graphrnn.data.graphs import chain_edge_index
 from graphrnn.models.seq2seq import Seq2Seq
 from graphrnn.nn import ChainRNN, ChildSumTreeLSTM
+from graphrnn.nn.one_line_repr import OneLineRepr
 
 __all__ = ["MethodNameModel", "method_example", "ENCODERS", "NodeEmbedding"]
 
@@ -117,7 +118,7 @@ class _SequenceEncoder(nn.Module):
 _ENCODER_CLASSES = {"tree": _TreeEncoder, "sequence": _SequenceEncoder, "bag": _BagEncoder}
 
 
-class MethodNameModel(Seq2Seq):
+class MethodNameModel(OneLineRepr, Seq2Seq):
     r"""An AST encoder (tree, pre-order sequence or bag of nodes) and Seq2Seq's attention decoder.
 
     The decoder is :class:`~graphrnn.models.Seq2Seq`'s, with
@@ -191,9 +192,6 @@ class MethodNameModel(Seq2Seq):
         return (f"encoder={self.encoder_type!r}, num_tokens={self.num_tokens}, hidden={self.hidden_channels}, "
                 f"identifiers={self.identifiers}, tie_subtokens={self.tie_subtokens}, "
                 f"attention={self.attention_type!r}")
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.extra_repr()})"
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -6,12 +6,14 @@ from typing import Optional
 import torch
 from torch import Tensor, nn
 
+from graphrnn.nn.one_line_repr import OneLineRepr
+
 __all__ = ["Attention", "KINDS"]
 
 KINDS = ("dot", "mlp")
 
 
-class Attention(nn.Module):
+class Attention(OneLineRepr, nn.Module):
     r"""Context vector of a decoder state over a memory of encoder states.
 
     .. math::
@@ -67,6 +69,3 @@ class Attention(nn.Module):
 
     def extra_repr(self) -> str:
         return f"{self.kind!r}, {self.hidden}, {self.memory}"
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.extra_repr()})"

@@ -8,6 +8,7 @@ from torch import Tensor, nn
 from torch_geometric.data.data import BaseData
 
 from graphrnn.graph.checks import device_assert
+from graphrnn.nn.one_line_repr import OneLineRepr
 
 from .attention import Attention
 from .cells import cell_state_size
@@ -39,7 +40,7 @@ class _Frontier(NamedTuple):
     fraternal: Tuple[Tensor, ...]
 
 
-class DRNN(nn.Module):
+class DRNN(OneLineRepr, nn.Module):
     r"""Doubly-recurrent tree decoder over ``PARENT`` and ``SIBLING`` edges.
 
     Every node :math:`i` of an ordered tree keeps an *ancestral* state, passed down
@@ -426,10 +427,6 @@ class DRNN(nn.Module):
                 if old in state_dict and new not in state_dict:
                     state_dict[new] = state_dict.pop(old)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-
-    def __repr__(self) -> str:
-        """One line, as PyG layers print."""
-        return f"{type(self).__name__}({self.extra_repr()})"
 
     def extra_repr(self) -> str:
         offsets = "" if self.topology_offsets else ", topology_offsets=False"

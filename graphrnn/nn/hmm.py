@@ -12,6 +12,7 @@ from tqdm.auto import tqdm
 
 from graphrnn.graph.checks import check_batch_vector, check_edge_index, device_assert
 from graphrnn.graph.plan import TopologicalPlan, build_topological_plan
+from graphrnn.nn.one_line_repr import OneLineRepr
 
 from .recurrent import RecurrentMessagePassing
 
@@ -252,7 +253,7 @@ def _as_batches(data) -> List[Data]:
 
 
 # --------------------------------------------------------------------------- the model
-class HMM(nn.Module):
+class HMM(OneLineRepr, nn.Module):
     r"""A discrete hidden Markov model whose inference runs as message passing over chains.
 
     A sequence :math:`x_1, \dots, x_T` (symbols in :math:`\{0, \dots, V-1\}`) is a chain
@@ -775,9 +776,6 @@ class HMM(nn.Module):
 
     def extra_repr(self) -> str:
         return f"num_states={self.num_states}, num_symbols={self.num_symbols}"
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.extra_repr()})"
 
 
 # --------------------------------------------------------------------------- helpers

@@ -11,6 +11,7 @@ from torch_geometric.nn import MessagePassing
 from graphrnn.graph.checks import check_edge_index, check_edge_type
 from graphrnn.graph.plan import TopologicalPlan, build_topological_plan
 from graphrnn.graph.planner import Planner
+from graphrnn.nn.one_line_repr import OneLineRepr
 
 from .level_store import LevelStore, level_store
 from .validation import check_dtype, check_edge_inputs, check_edge_type_shape, check_plan_type, refuse_tracing
@@ -42,7 +43,7 @@ def like_input(state: Tuple[Tensor, ...], template: State) -> State:
     return state if isinstance(template, tuple) else state[0]
 
 
-class RecurrentMessagePassing(MessagePassing):
+class RecurrentMessagePassing(OneLineRepr, MessagePassing):
     r"""Base class of recurrent message passing: it owns the *schedule*, a subclass the *math*.
 
     Two schedules are provided.
@@ -450,10 +451,6 @@ class RecurrentMessagePassing(MessagePassing):
         if self.aggr != "sum":
             parts.append(f"aggr={self.aggr!r}")
         return ", ".join(parts)
-
-    def __repr__(self) -> str:
-        """One line, as PyG layers print (e.g. ``ChainRNN(16, 32, cell='lstm')``)."""
-        return f"{type(self).__name__}({self.extra_repr()})"
 
 
 def _accepted_params(function) -> frozenset:

@@ -13,6 +13,7 @@ from graphrnn.data.graphs import (
     PERSON_TO_SCENE,
     SCENE_TO_PERSON,
 )
+from graphrnn.nn.one_line_repr import OneLineRepr
 
 from .recurrent import RecurrentMessagePassing
 from .scene_plan import PLAN_KEY, ScenePlan, ScenePlanner, build_scene_plan
@@ -44,7 +45,7 @@ class NodeRows:
         return out.index_copy(0, self.scenes, nn.functional.pad(scene_rows, (0, width - scene_rows.size(1))))
 
 
-class SceneUnary(nn.Module):
+class SceneUnary(OneLineRepr, nn.Module):
     r"""Per node type input projection and unary predictions (the SIM's iteration 0, and the MLP baseline).
 
     .. math::
@@ -93,9 +94,6 @@ class SceneUnary(nn.Module):
         return (f"{self.person_proj.in_features}, {self.scene_proj.in_features}, {self.person_proj.out_features}, "
                 f"num_actions={self.person_head.out_features}, num_activities={self.scene_head.out_features}, "
                 f"activation={self.activation_name!r}")
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.extra_repr()})"
 
 
 class SimIteration(nn.Module):

@@ -57,9 +57,6 @@ class _TreeLSTM(RecurrentMessagePassing):
         c = torch.sigmoid(i) * torch.tanh(u) + forgotten
         return torch.sigmoid(o) * torch.tanh(c), c
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.extra_repr()})"
-
     def extra_repr(self) -> str:
         return f"{self.in_channels}, {self.out_channels}"
 
