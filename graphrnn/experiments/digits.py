@@ -61,11 +61,11 @@ def train_one(name: str, train, validation, test, epochs: int, hidden: int, seed
         start = time.perf_counter()
         history = trainer.fit()
         seconds = time.perf_counter() - start
-        best = max(range(len(history)), key=lambda i: history[i]["accuracy"])
         trainer.load_best()
         test_accuracy = accuracy(trainer.model, test, trainer.device)
-    return {"model": name, "test_accuracy": test_accuracy, "best_epoch": best + 1,
-            "validation_accuracy": 100.0 * history[best]["accuracy"],
+    chosen = trainer.early_stopping  # the epoch whose weights best.pt holds
+    return {"model": name, "test_accuracy": test_accuracy, "best_epoch": chosen.best_epoch,
+            "validation_accuracy": 100.0 * chosen.best,
             "parameters": sum(p.numel() for p in model.parameters()),
             "epochs": len(history), "seconds_per_epoch": seconds / len(history)}
 

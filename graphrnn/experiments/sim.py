@@ -242,13 +242,13 @@ def train_one(variant: Variant, data: SceneData, epochs: int, hidden: int = 32, 
         start = time.perf_counter()
         history = trainer.fit()
         seconds = time.perf_counter() - start
-        best = max(range(len(history)), key=lambda i: history[i]["scene_accuracy"])
         trainer.load_best()
         test = evaluate(trainer.model, data.test, trainer.device)
+    chosen = trainer.early_stopping  # the epoch whose weights best.pt holds
     return {"model": variant.name, "kind": variant.kind, "iterations": variant.iterations, "gated": variant.gated,
             "tied": variant.tied, "output_activation": variant.output_activation,
             "scene_accuracy": test["scene_accuracy"], "action_accuracy": test["action_accuracy"],
-            "validation_scene_accuracy": 100.0 * history[best]["scene_accuracy"], "best_epoch": best + 1,
+            "validation_scene_accuracy": 100.0 * chosen.best, "best_epoch": chosen.best_epoch,
             "epochs": len(history), "seconds": seconds, "parameters": sum(p.numel() for p in model.parameters()),
             "trained": trainer.model}
 
