@@ -25,9 +25,9 @@ from graphrnn.data.loader import planners_of
 from graphrnn.nn import ChainRNN, topological_levels
 
 __all__ = ["interleaved_medians", "markdown_table", "chain_vs_torch", "tree_vs_recursion", "tree_cuda_graphs",
-           "TREE_SETTINGS", "levels_scaling", "profiled_ops", "op_counts_table", "SYNC_OPS", "DEVICES", "bench_device",
-           "synchronizer", "describe_environment", "add_device_argument", "loader_batch", "planners_of",
-           "format_ratio"]
+           "TREE_SETTINGS", "levels_scaling", "profiled_ops", "host_sync_ops", "op_counts_table", "SYNC_OPS",
+           "DEVICES", "bench_device", "synchronizer", "describe_environment", "add_device_argument", "loader_batch",
+           "planners_of", "format_ratio"]
 
 Table = Tuple[List[str], List[list]]
 TORCH_MODULES = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}
@@ -459,6 +459,16 @@ def levels_scaling(sizes=(125_000, 250_000, 500_000, 1_000_000, 2_000_000), repe
 #: operators that read a tensor's value on the host: each is a host-device sync on an accelerator
 SYNC_OPS = frozenset({"aten::item", "aten::_local_scalar_dense", "aten::nonzero", "aten::unique", "aten::_unique2",
                       "aten::unique_consecutive", "aten::bincount", "aten::masked_select", "aten::equal"})
+
+
+def host_sync_ops(fn: Callable[[], object]) -> List[str]:
+    """The names of the host-sync operators (:data:`SYNC_OPS`) one call of ``fn`` runs, from the CPU
+    profiler, sorted; ``[]`` for a step that never reads a device value on the host."""
+    from torch.profiler import profile
+
+    with profile() as prof:
+        fn()
+    return sorted({e.name for e in prof.events()} & SYNC_OPS)
 
 
 def profiled_ops(fn: Callable[[], object]) -> Tuple[int, int, int]:

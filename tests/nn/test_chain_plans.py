@@ -4,9 +4,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from nn_testing import child_sum_reference, dags, init_params
-from torch.profiler import profile
 
-from graphrnn.bench import SYNC_OPS
+from graphrnn.bench import host_sync_ops
 from graphrnn.data import PARENT, DataLoader, chain_graph, tree_graph
 from graphrnn.nn import ChainRNN, RecurrentMessagePassing
 
@@ -129,12 +128,6 @@ def test_gradcheck_on_a_dag_with_a_plan(cell):
     assert torch.autograd.gradcheck(run, (x, h0))
 
 
-def sync_ops(step):
-    with profile() as prof:
-        step()
-    return sorted({e.name for e in prof.events()} & SYNC_OPS)
-
-
 def tree_batch(count=6):
     graphs = []
     for i in range(count):
@@ -168,8 +161,8 @@ def test_a_training_step_given_a_plan_reads_nothing_on_the_host(case):
         optimizer.step()
 
     step()
-    assert sync_ops(step) == []
-    assert sync_ops(lambda: layer(batch.x, batch.edge_index, **kwargs)) != []  # without a plan it builds one
+    assert host_sync_ops(step) == []
+    assert host_sync_ops(lambda: layer(batch.x, batch.edge_index, **kwargs)) != []  # without a plan it builds one
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
