@@ -4,14 +4,17 @@
 
 Both compute the same SIM (same weights, outputs compared) forward + backward in one
 process, round-robin (interleaved medians). The dense side is what one writes for
-fixed-size scenes: persons padded to ``K`` per scene, person->person messages as a
-``[B, K, K, M]`` tensor with a validity mask, the three edge types as three tensors.
-Ours is :class:`graphrnn.nn.StructureInferenceMachine` on PyG batches of sparse
-scene graphs. Goal: <= 1.5x the dense time at 256 scenes x 12 persons, while also
-running mixed scene sizes (the dense side pads every scene to the largest); on a GPU,
-<= 4 ms at 256 scenes and no slower than the dense reference. Where the model offers
-``planners()``, a column times it on a batch whose plans graphrnn.data.DataLoader built
-in its collate ("plans built once").
+fixed-size scenes: persons padded to ``K`` per scene with a validity mask, the three edge
+types as three tensors, in two forms: "per edge", one message per edge as the equations are
+written (``[B, K, K, M]`` person->person messages), and "per source", which uses what
+graphrnn's layer uses, that an edge's message depends only on its source and type
+(``[B, K, M]``; the gates stay per edge). Ours is
+:class:`graphrnn.nn.StructureInferenceMachine` on PyG batches of sparse scene graphs, timed
+with its plans built in the forward ("ours", whose time the ratios use) and with plans that
+graphrnn.data.DataLoader built in its collate ("plans built once"). Goal: <= 1.5x the dense
+time at 256 scenes x 12 persons, while also running mixed scene sizes (the dense side pads
+every scene to the largest); on a GPU, <= 4 ms at 256 scenes and no slower than the dense
+reference.
 
     python benchmarks/bench_sim.py --device cuda
 """
@@ -28,7 +31,6 @@ from graphrnn.bench import (
     interleaved_medians,
     loader_batch,
     markdown_table,
-    planners_of,
     synchronizer,
 )
 from graphrnn.data import scene_graph
@@ -45,9 +47,15 @@ def padded_scenes(sizes: Sequence[int], person_channels: int, scene_channels: in
     return graphs, person_x, mask, scene_x
 
 
-def dense_sim(model: StructureInferenceMachine, person_x: Tensor, mask: Tensor,
-              scene_x: Tensor) -> List[Tuple[Tensor, Tensor]]:
-    """The SIM equations on padded scenes; returns per iteration ([B, K, A], [B, C]) (padded persons: junk)."""
+def dense_sim(model: StructureInferenceMachine, person_x: Tensor, mask: Tensor, scene_x: Tensor,
+              per_source: bool = False) -> List[Tuple[Tensor, Tensor]]:
+    """The SIM equations on padded scenes; returns per iteration ([B, K, A], [B, C]) (padded persons: junk).
+
+    ``per_source=False`` keeps one message per edge, as the equations are written: ``[B, K, K, M]``
+    person->person and ``[B, K, M]`` scene->person messages. ``per_source=True`` uses what graphrnn's
+    layer uses, that an edge's message depends only on its source and type: ``[B, K, M]`` and
+    ``[B, M]`` (the gates stay per edge).
+    """
     act = model.activation
     x_person, x_scene, actions, activities = model.unary(person_x.flatten(0, 1), scene_x)
     batch, width = mask.shape
@@ -58,15 +66,17 @@ def dense_sim(model: StructureInferenceMachine, person_x: Tensor, mask: Tensor,
     pair = mask[:, :, None] & mask[:, None, :] & ~torch.eye(width, dtype=torch.bool, device=mask.device)[None]
     pair_weight = pair.to(person_x.dtype) / pair.sum(1, keepdim=True).clamp(min=1)  # mean over sources i
     person_weight = mask.to(person_x.dtype) / mask.sum(1, keepdim=True)
+    # per edge: a person->person message per (i, j), a scene->person message per j
+    spread_pp = (lambda v: v) if per_source else (lambda v: v[:, :, None].expand(batch, width, width, v.size(-1)))
+    spread_sp = (lambda v: v) if per_source else (lambda v: v[:, None].expand(batch, width, v.size(-1)))
     outputs = []
     for step in range(model.num_steps):
         it = model.step_module(model.iterations, step)
         w_x, b_x = it.input_message.weight, it.input_message.bias
         w_c, w_m = it.recurrent_message.weight[:, :, :pad], it.recurrent_message.weight[:, :, pad:]
-        shape = (batch, width, width, model.message_channels)
-        source_pp = (c_person @ w_c[0].T + x_person @ w_x[0].T + b_x[0])[:, :, None].expand(shape)
+        source_pp = spread_pp(c_person @ w_c[0].T + x_person @ w_x[0].T + b_x[0])
         source_ps = c_person @ w_c[1].T + x_person @ w_x[1].T + b_x[1]
-        source_sp = (c_scene @ w_c[2].T + x_scene @ w_x[2].T + b_x[2])[:, None].expand(shape[0], *shape[2:])
+        source_sp = spread_sp(c_scene @ w_c[2].T + x_scene @ w_x[2].T + b_x[2])
         if step == 0:  # m^(0) = 0: skip W_mm m, as ours does
             m_pp, m_ps, m_sp = act(source_pp), act(source_ps), act(source_sp)
         else:
@@ -76,16 +86,18 @@ def dense_sim(model: StructureInferenceMachine, person_x: Tensor, mask: Tensor,
         if it.gate is not None:
             w_g, b_g = it.gate.weight[:, 0, :model.message_channels], it.gate.weight[:, 0, model.message_channels:]
             bias = it.gate.bias[:, 0]
-            g_pp = torch.sigmoid(m_pp @ w_g[0] + (c_person @ b_g[0])[:, None, :] + bias[0])
+            score_pp, score_sp = m_pp @ w_g[0], m_sp @ w_g[2]
+            if per_source:  # [B, K(i)] -> [B, K(i), 1] and [B] -> [B, 1], broadcast over the targets j
+                score_pp, score_sp = score_pp[:, :, None], score_sp[:, None]
+            g_pp = torch.sigmoid(score_pp + (c_person @ b_g[0])[:, None, :] + bias[0])
             g_ps = torch.sigmoid(m_ps @ w_g[1] + (c_scene @ b_g[1])[:, None] + bias[1])
-            g_sp = torch.sigmoid(m_sp @ w_g[2] + c_person @ b_g[2] + bias[2])
+            g_sp = torch.sigmoid(score_sp + c_person @ b_g[2] + bias[2])
         else:
-            g_pp, g_ps, g_sp = m_pp.new_ones(m_pp.shape[:-1]), m_ps.new_ones(m_ps.shape[:-1]), \
-                m_sp.new_ones(m_sp.shape[:-1])
-        agg_pp = torch.einsum("bij,bijm->bjm", pair_weight * g_pp, m_pp)
-        agg_sp = g_sp[..., None] * m_sp
+            g_pp, g_ps, g_sp = pair_weight.new_ones(()), person_weight.new_ones(()), person_weight.new_ones(())
+        agg_pp = torch.einsum("bij,bim->bjm" if per_source else "bij,bijm->bjm", pair_weight * g_pp, m_pp)
+        agg_sp = g_sp[..., None] * (m_sp[:, None] if per_source else m_sp)
         agg_ps = torch.einsum("bi,bim->bm", person_weight * g_ps, m_ps)
-        actions = it.person_out(torch.cat([agg_pp, agg_sp, x_person], dim=-1))
+        actions = it.person_out(torch.cat([agg_pp, agg_sp.expand_as(agg_pp), x_person], dim=-1))
         activities = it.scene_out(torch.cat([agg_ps, x_scene], dim=-1))
         if model.output_activation:  # c^(t) = f(W_mc m + W_xc x + b_c)
             actions, activities = act(actions), act(activities)
@@ -106,14 +118,13 @@ def compare(sizes: Sequence[int], args, generator: torch.Generator) -> list:
     model = StructureInferenceMachine(args.person, args.scene, args.hidden, args.actions, args.activities,
                                       num_iterations=args.iterations,
                                       output_activation=not args.no_output_activation).to(args.device)
-    planners = planners_of(model)
-    batches = {"ours": loader_batch(graphs, args.device)}
-    if planners is not None:
-        batches["ours, plans"] = loader_batch(graphs, args.device, plans=planners)
+    batches = {"ours": loader_batch(graphs, args.device),
+               "ours, plans": loader_batch(graphs, args.device, plans=model.planners())}
+    dense_kinds = {"dense per edge": False, "dense per source": True}
     with torch.no_grad():
-        dense = dense_sim(model, person_x, mask, scene_x)
         error = max(max((a - d[mask]).abs().max().item(), (c - e).abs().max().item())
-                    for batch in batches.values() for (a, c), (d, e) in zip(model(batch), dense))
+                    for per_source in dense_kinds.values() for batch in batches.values()
+                    for (a, c), (d, e) in zip(model(batch), dense_sim(model, person_x, mask, scene_x, per_source)))
 
     def step(batch):
         def run():
@@ -121,17 +132,20 @@ def compare(sizes: Sequence[int], args, generator: torch.Generator) -> list:
             _loss(model(batch)).backward()
         return run
 
-    def run_dense():
-        model.zero_grad()
-        outputs = dense_sim(model, person_x, mask, scene_x)
-        _loss([(a[mask], c) for a, c in outputs]).backward()
+    def dense_step(per_source: bool):
+        def run():
+            model.zero_grad()
+            outputs = dense_sim(model, person_x, mask, scene_x, per_source)
+            _loss([(a[mask], c) for a, c in outputs]).backward()
+        return run
 
-    times = interleaved_medians({"dense": run_dense, **{name: step(b) for name, b in batches.items()}},
+    times = interleaved_medians({**{name: dense_step(kind) for name, kind in dense_kinds.items()},
+                                 **{name: step(b) for name, b in batches.items()}},
                                 repeats=args.repeats, sync=synchronizer(args.device))
-    planned = ([f"{times['ours, plans'] * 1e3:.1f}", format_ratio(times["ours, plans"], times["dense"])]
-               if planners is not None else ["-", "-"])
-    return [f"{len(sizes)} scenes, {min(sizes)}-{max(sizes)} persons", f"{times['dense'] * 1e3:.1f}",
-            f"{times['ours'] * 1e3:.1f}", format_ratio(times["ours"], times["dense"]), *planned, f"{error:.1e}"]
+    ours = times["ours"]  # plans built inside the forward, the slower of the two
+    return [f"{len(sizes)} scenes, {min(sizes)}-{max(sizes)} persons",
+            *(f"{times[name] * 1e3:.1f}" for name in (*dense_kinds, *batches)),
+            *(format_ratio(ours, times[name]) for name in dense_kinds), f"{error:.1e}"]
 
 
 def main(args):
@@ -141,10 +155,8 @@ def main(args):
     print(f"SIM forward+backward, T={args.iterations}, H=M={args.hidden}, "
           f"f on c: {not args.no_output_activation}, median of {args.repeats} "
           f"(dense pads every scene to the largest); {describe_environment(args.device)}")
-    if not callable(getattr(StructureInferenceMachine, "planners", None)):
-        print("StructureInferenceMachine offers no planners(): no plans-built-once column")
-    header = ["batch", "dense padded ms", "ours (sparse) ms", "ratio", "ours, plans built once ms", "plan ratio",
-              "max abs diff"]
+    header = ["batch", "dense per edge ms", "dense per source ms", "ours (sparse) ms", "ours, plans built once ms",
+              "ratio to dense per edge", "ratio to dense per source", "max abs diff"]
     print(markdown_table(header, rows))
     return header, rows
 

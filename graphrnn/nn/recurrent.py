@@ -77,11 +77,15 @@ class RecurrentMessagePassing(OneLineRepr, MessagePassing):
         \mathbf{x}_v\Big),
 
     with an optional recurrent edge state :math:`\mathbf{e}` (:meth:`edge_update`).
+    A layer that overrides :meth:`message_and_aggregate` (PyG's fused hook) returns the
+    aggregated messages :math:`\bigoplus_{u \to v} \phi_t(\dots)` itself, so per-edge
+    messages need not be materialised (e.g. a weighted sum as one ``embedding_bag``).
     Weights are tied across steps by default; with ``tie_weights=False`` a subclass
     keeps one set per step and picks it with :meth:`step_module`.
 
     Hooks receive keyword arguments filtered by their signatures: ``state_j``
-    (source states), ``state_i`` (target states, synchronous only), ``edge_state``,
+    (source states), ``state_i`` (target states, synchronous only), ``state`` (every
+    node's state, for the synchronous edge hooks), ``edge_state``,
     ``edge_type``, ``step`` (the level or iteration), node inputs ``<name>_j`` /
     ``<name>_i`` gathered for the edges' sources / targets, and ``<name>`` for the
     updated nodes; see each hook.
@@ -121,7 +125,7 @@ class RecurrentMessagePassing(OneLineRepr, MessagePassing):
         self.num_edge_types = num_edge_types
         self.aggregate_per_type = aggregate_per_type
         self.edge_types = _check_edge_types(edge_types)
-        hooks = ("message", "update", "edge_update", "initial_message")
+        hooks = ("message", "update", "edge_update", "initial_message", "message_and_aggregate")
         self._hook_params = {name: _accepted_params(getattr(self, name)) for name in hooks}
         self._hook_required = {name: _required_params(getattr(self, name)) for name in hooks}
         _check_hook_names(self)
@@ -360,14 +364,16 @@ class RecurrentMessagePassing(OneLineRepr, MessagePassing):
         """The step loop over checked inputs; ``shared`` values go unchanged to every hook call."""
         refuse_tracing(type(self).__name__)
         shared = shared or {}
-        per_edge = {"state_j", "state_i", "edge_type", "step", "edge_state", *edge_inputs, *shared,
+        per_edge = {"state_j", "state_i", "state", "edge_type", "step", "edge_state", *edge_inputs, *shared,
                     *_endpoint_names(node_inputs)}
-        hooks = {"message": per_edge, "update": {"state", "step", *node_inputs, *shared}}
+        hooks = {"update": {"state", "step", *node_inputs, *shared}}
+        hooks["message_and_aggregate" if self._fuses_message_and_aggregate() else "message"] = per_edge
         if edge_state is not None:
             hooks["edge_update"] = per_edge
         self._check_hook_inputs("synchronous", hooks)
+        wanted = self._edge_hook_params(edge_state is not None)
         src, dst = self._oriented(edge_index)
-        endpoint_inputs = self._endpoint_inputs(node_inputs, src, dst)
+        endpoint_inputs = self._endpoint_inputs(node_inputs, src, dst, wanted)
         template, edge_template = state, edge_state
         node_state = as_tuple(state)
         current_edge_state = as_tuple(edge_state) if edge_state is not None else None
@@ -375,31 +381,49 @@ class RecurrentMessagePassing(OneLineRepr, MessagePassing):
         for step in range(steps):
             node_state, current_edge_state = self._synchronous_step(
                 step, node_state, current_edge_state, src, dst, edge_type, node_inputs,
-                endpoint_inputs, edge_inputs, shared)
+                endpoint_inputs, edge_inputs, shared, wanted)
             history.append(SynchronousStep(
                 like_input(node_state, template),
                 None if current_edge_state is None else like_input(current_edge_state, edge_template)))
         return history
 
+    def _fuses_message_and_aggregate(self) -> bool:
+        """Whether the layer overrides :meth:`message_and_aggregate` (then the synchronous step calls it
+        instead of :meth:`message` and :meth:`aggregate`, and never materialises per-edge messages)."""
+        return type(self).message_and_aggregate is not MessagePassing.message_and_aggregate
+
+    def _edge_hook_params(self, with_edge_state: bool) -> frozenset:
+        """The names the per-edge hooks of a synchronous step accept (gathers nobody reads are skipped)."""
+        hooks = ["message_and_aggregate" if self._fuses_message_and_aggregate() else "message"]
+        if with_edge_state:
+            hooks.append("edge_update")
+        return frozenset().union(*(self._hook_params[hook] for hook in hooks))
+
     def _synchronous_step(self, step, node_state, edge_state, src, dst, edge_type, node_inputs,
-                          endpoint_inputs, edge_inputs, shared):
-        state_j = tuple(s.index_select(0, src) for s in node_state)
-        state_i = tuple(s.index_select(0, dst) for s in node_state)
-        per_edge = dict(state_j=state_j, state_i=state_i, edge_type=edge_type, step=step,
-                        **endpoint_inputs, **edge_inputs, **shared)
+                          endpoint_inputs, edge_inputs, shared, wanted):
+        per_edge = dict(state=node_state, edge_type=edge_type, step=step, **endpoint_inputs, **edge_inputs, **shared)
+        if "state_j" in wanted or "**" in wanted:
+            per_edge["state_j"] = tuple(s.index_select(0, src) for s in node_state)
+        if "state_i" in wanted or "**" in wanted:
+            per_edge["state_i"] = tuple(s.index_select(0, dst) for s in node_state)
         if edge_state is not None:
             edge_state = as_tuple(self._call("edge_update", edge_state=edge_state, **per_edge))
-        messages = as_tuple(self._call("message", edge_state=edge_state, **per_edge))
-        aggr = self._aggregate_state(messages, dst, node_state[0].size(0), edge_type)
+        if self._fuses_message_and_aggregate():
+            aggr = as_tuple(self._call("message_and_aggregate", edge_state=edge_state, **per_edge))
+        else:
+            messages = as_tuple(self._call("message", edge_state=edge_state, **per_edge))
+            aggr = self._aggregate_state(messages, dst, node_state[0].size(0), edge_type)
         new_state = as_tuple(self._call("update", aggr, state=node_state, step=step, **node_inputs, **shared))
         return new_state, edge_state
 
     @staticmethod
-    def _endpoint_inputs(node_inputs: Dict[str, Tensor], src: Tensor, dst: Tensor) -> Dict[str, Tensor]:
+    def _endpoint_inputs(node_inputs: Dict[str, Tensor], src: Tensor, dst: Tensor,
+                         wanted: frozenset = frozenset({"**"})) -> Dict[str, Tensor]:
         gathered = {}
         for name, tensor in node_inputs.items():
-            gathered[f"{name}_j"] = tensor.index_select(0, src)
-            gathered[f"{name}_i"] = tensor.index_select(0, dst)
+            for end, index in (("_j", src), ("_i", dst)):
+                if f"{name}{end}" in wanted or "**" in wanted:
+                    gathered[f"{name}{end}"] = tensor.index_select(0, index)
         return gathered
 
     # ----------------------------------------------------------------- shared

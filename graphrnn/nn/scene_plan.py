@@ -24,14 +24,25 @@ _TYPE_NAMES = {PERSON_TO_PERSON: "PERSON_TO_PERSON", PERSON_TO_SCENE: "PERSON_TO
 
 @dataclass(frozen=True, eq=False)
 class ScenePlan:
-    """Rows, edge grouping and per-type in-degrees of a batch of scene graphs.
+    """Rows, edge grouping and per-type message bags of a batch of scene graphs.
+
+    Persons and scenes each have their own rows (``persons[k]`` is the node of person row ``k``);
+    an edge type ``r`` goes from the rows of one kind to the rows of another
+    (:data:`EDGE_ENDPOINTS`). Within type ``r``, edges are sorted by target, so the messages
+    into one target row are one contiguous *bag* (``torch.nn.functional.embedding_bag``).
 
     Attributes:
         num_nodes (int): :math:`N`.
         persons / scenes: ``[P]`` / ``[B]`` node ids of the persons and the scene nodes (node order).
-        edge_order: ``[E]`` edge ids grouped by type (stable), so each type is one block of rows.
+        edge_order: ``[E]`` edge ids sorted by (type, target), stable: each type is one block of
+            rows, in which each target's edges are consecutive.
         type_counts (tuple of int): edges of each type, in that order.
-        in_degree: ``[N * R]`` incoming edges of every (node, type), at least 1 (the mean's divisor).
+        sources / targets (tuples of ``R`` LongTensors): for the edges of each type (in plan order),
+            the row of their source (target) among the rows of its kind.
+        offsets (tuple of ``R`` LongTensors): for each type, where the bag of every row of the
+            target kind starts in that type's block (an empty bag for a row with no such edge).
+        degrees (tuple of ``R`` LongTensors): for the edges of each type, the number of edges of
+            that type into their target (the mean's divisor).
         edge_index / edge_type / node_type: the graph the plan was built for (its fingerprint).
     """
 
@@ -40,7 +51,10 @@ class ScenePlan:
     scenes: Tensor
     edge_order: Tensor
     type_counts: Tuple[int, ...]
-    in_degree: Tensor
+    sources: Tuple[Tensor, ...]
+    targets: Tuple[Tensor, ...]
+    offsets: Tuple[Tensor, ...]
+    degrees: Tuple[Tensor, ...]
     edge_index: Tensor
     edge_type: Tensor
     node_type: Tensor
@@ -54,8 +68,11 @@ class ScenePlan:
         return self.scenes.numel()
 
     def to(self, device, non_blocking: bool = False) -> "ScenePlan":
-        return replace(self, **{f.name: getattr(self, f.name).to(device, non_blocking=non_blocking)
-                                for f in fields(self) if isinstance(getattr(self, f.name), Tensor)})
+        def moved(value):
+            if isinstance(value, Tensor):
+                return value.to(device, non_blocking=non_blocking)
+            return tuple(moved(v) for v in value) if isinstance(value, tuple) else value
+        return replace(self, **{f.name: moved(getattr(self, f.name)) for f in fields(self)})
 
     def check(self, edge_index: Tensor, edge_type: Tensor, node_type: Tensor) -> None:
         """Raises ``ValueError`` if the plan was built for another scene graph (asynchronously on a GPU)."""
@@ -89,16 +106,29 @@ def build_scene_plan(edge_index: Tensor, edge_type: Tensor, node_type: Tensor) -
         raise ValueError(f"node_type[{bad}] is {int(nodes[bad])}; a scene graph has PERSON={PERSON} and SCENE={SCENE} "
                          "nodes only")
     src, dst = edge_index.detach().cpu().long()
-    types = edge_type.detach().cpu()
+    types = edge_type.detach().cpu().long()
     _check_endpoints(src, dst, types, nodes)
-    order = torch.sort(types, stable=True).indices
+    persons, scenes = (nodes == PERSON).nonzero().view(-1), (nodes == SCENE).nonzero().view(-1)
+    row = torch.empty(num_nodes, dtype=torch.long)
+    row[persons], row[scenes] = torch.arange(persons.numel()), torch.arange(scenes.numel())
+    kind_size = {PERSON: persons.numel(), SCENE: scenes.numel()}
+    order = torch.sort(types * max(num_nodes, 1) + dst, stable=True).indices
     counts = torch.bincount(types, minlength=NUM_SCENE_EDGE_TYPES)
-    in_degree = torch.bincount(dst * NUM_SCENE_EDGE_TYPES + types, minlength=num_nodes * NUM_SCENE_EDGE_TYPES)
+    bags = [_bags(row[src[block]], row[dst[block]], kind_size[EDGE_ENDPOINTS[kind][1]])
+            for kind, block in enumerate(order.split(counts.tolist()))]
     device = edge_index.device
-    return ScenePlan(num_nodes=num_nodes, persons=(nodes == PERSON).nonzero().view(-1).to(device),
-                     scenes=(nodes == SCENE).nonzero().view(-1).to(device), edge_order=order.to(device),
-                     type_counts=tuple(counts.tolist()), in_degree=in_degree.clamp(min=1).to(device),
-                     edge_index=edge_index, edge_type=edge_type, node_type=node_type)
+    sources, targets, offsets, degrees = (tuple(t.to(device) for t in part) for part in zip(*bags))
+    return ScenePlan(num_nodes=num_nodes, persons=persons.to(device), scenes=scenes.to(device),
+                     edge_order=order.to(device), type_counts=tuple(counts.tolist()), sources=sources,
+                     targets=targets, offsets=offsets, degrees=degrees, edge_index=edge_index,
+                     edge_type=edge_type, node_type=node_type)
+
+
+def _bags(source_rows: Tensor, target_rows: Tensor, num_targets: int) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+    """(sources, targets, offsets, degrees) of one edge type whose edges are sorted by target row."""
+    per_target = torch.bincount(target_rows, minlength=num_targets)
+    offsets = per_target.cumsum(0) - per_target
+    return source_rows, target_rows, offsets, per_target.clamp(min=1).index_select(0, target_rows)
 
 
 def _check_endpoints(src: Tensor, dst: Tensor, types: Tensor, nodes: Tensor) -> None:

@@ -16,7 +16,7 @@ from graphrnn.data.graphs import (
 from graphrnn.nn.one_line_repr import OneLineRepr
 
 from .recurrent import RecurrentMessagePassing
-from .scene_plan import PLAN_KEY, ScenePlan, ScenePlanner, build_scene_plan
+from .scene_plan import EDGE_ENDPOINTS, PLAN_KEY, ScenePlan, ScenePlanner, build_scene_plan
 from .typed import TypedLinear
 from .validation import check_dtype, check_features
 
@@ -26,23 +26,12 @@ ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh}
 #: In-place versions, applied to freshly computed pre-activations (their backward needs only the output).
 INPLACE_ACTIVATIONS = {"relu": torch.relu_, "tanh": torch.tanh_}
 _SCENE_FIELDS = ("person_x", "scene_x", "node_type", "edge_index", "edge_type")
+#: the node kind (PERSON or SCENE) each edge type starts from / ends at, by edge type
+SOURCE_KIND = tuple(EDGE_ENDPOINTS[r][0] for r in range(NUM_SCENE_EDGE_TYPES))
+TARGET_KIND = tuple(EDGE_ENDPOINTS[r][1] for r in range(NUM_SCENE_EDGE_TYPES))
 
 #: One iteration's predictions: ``(action_logits [P, A], activity_logits [B, C])``.
 SceneOutputs = Tuple[Tensor, Tensor]
-
-
-class NodeRows:
-    """Where the persons and the scenes of a batch sit among its nodes (node order)."""
-
-    def __init__(self, num_nodes: int, persons: Tensor, scenes: Tensor) -> None:
-        self.num_nodes, self.persons, self.scenes = num_nodes, persons, scenes
-
-    def place(self, person_rows: Tensor, scene_rows: Tensor) -> Tensor:
-        """``[N, W]`` with the person rows and scene rows in node order, zero-padded to a common width."""
-        width = max(person_rows.size(1), scene_rows.size(1))
-        out = person_rows.new_zeros(self.num_nodes, width)
-        out = out.index_copy(0, self.persons, nn.functional.pad(person_rows, (0, width - person_rows.size(1))))
-        return out.index_copy(0, self.scenes, nn.functional.pad(scene_rows, (0, width - scene_rows.size(1))))
 
 
 class SceneUnary(OneLineRepr, nn.Module):
@@ -125,20 +114,40 @@ class SimIteration(nn.Module):
         return (nn.functional.linear(person_means, self.person_out.weight[:, :person_means.size(1)]),
                 nn.functional.linear(scene_means, self.scene_out.weight[:, :scene_means.size(1)]))
 
-    def gate_logits(self, message: Tensor, target_state: Tensor, edge_type: Tensor, counts: List[int]) -> Tensor:
-        r""":math:`\mathbf{w}^{r_e}_g \cdot [\mathbf{m}_e; \mathbf{c}_j] + b^{r_e}_g` ``[E, 1]`` for edges grouped
-        by type (``counts[r]`` edges of type ``r``): one matrix-vector product per type."""
-        weight = self.gate.weight[:, 0]  # [R, M + D]
-        width = message.size(1)
-        per_message = torch.cat([torch.mv(block, weight[r, :width])
-                                 for r, block in enumerate(torch.split(message, counts))])
-        per_target = (target_state @ weight[:, width:].T + self.gate.bias[:, 0]).gather(1, edge_type.view(-1, 1))
-        return per_message.view(-1, 1) + per_target
+    def source_inputs(self, x_person: Tensor, x_scene: Tensor) -> Tuple[Tensor, ...]:
+        r""":math:`\mathbf{W}^{r}_{xm} \tilde{\mathbf{x}}_i + \mathbf{b}^{r}_m` of every type :math:`r`, over the
+        rows of its source kind (``[P, M]`` or ``[B, M]``)."""
+        rows = (x_person, x_scene)
+        return tuple(nn.functional.linear(rows[SOURCE_KIND[r]], self.input_message.weight[r],
+                                          self.input_message.bias[r]) for r in range(NUM_SCENE_EDGE_TYPES))
 
-    def input_table(self, x_tilde: Tensor) -> Tensor:
-        r"""``[N, R, M]``: :math:`\mathbf{W}^{r}_{xm} \tilde{\mathbf{x}}_i + \mathbf{b}^{r}_m`, every node and type."""
-        table = torch.einsum("nh,rmh->nrm", x_tilde, self.input_message.weight)
-        return table + self.input_message.bias
+    def messages(self, previous: Optional[Sequence[Tensor]], c: Sequence[Tensor], inputs: Sequence[Tensor],
+                 inplace_activation) -> Tuple[Tensor, ...]:
+        r""":math:`\mathbf{m}^{(t)}` of every type over its source rows, from :math:`\mathbf{m}^{(t-1)}`
+        (``previous``; ``None`` at :math:`t = 1`, where it is zero) and :math:`\mathbf{c}^{(t-1)}` (``c``:
+        person and scene rows)."""
+        width = self.recurrent_message.in_channels - self.recurrent_message.out_channels  # D
+        out = []
+        for r in range(NUM_SCENE_EDGE_TYPES):
+            weight, c_source = self.recurrent_message.weight[r], c[SOURCE_KIND[r]]
+            pre = torch.addmm(inputs[r], c_source, weight[:, :c_source.size(1)].T)  # padding columns of c are 0
+            if previous is not None:
+                pre = torch.addmm(pre, previous[r], weight[:, width:].T)
+            out.append(inplace_activation(pre))
+        return tuple(out)
+
+    def gates(self, messages: Sequence[Tensor], c: Sequence[Tensor], plan: ScenePlan) -> Tuple[Tensor, ...]:
+        r""":math:`g_e = \sigma(\mathbf{w}^{r}_g \cdot [\mathbf{m}_i; \mathbf{c}_j] + b^{r}_g)` of every edge
+        (``[E_r]`` per type, plan order): each dot product once per row, then gathered per edge."""
+        weight, bias = self.gate.weight[:, 0], self.gate.bias[:, 0]
+        out = []
+        for r, message in enumerate(messages):
+            c_target, width = c[TARGET_KIND[r]], message.size(1)
+            source_score = torch.mv(message, weight[r, :width])
+            target_score = torch.mv(c_target, weight[r, width:width + c_target.size(1)]) + bias[r]
+            out.append(torch.sigmoid(source_score.index_select(0, plan.sources[r])
+                                     + target_score.index_select(0, plan.targets[r])))
+        return tuple(out)
 
 
 class StructureInferenceMachine(RecurrentMessagePassing):
@@ -306,88 +315,74 @@ class StructureInferenceMachine(RecurrentMessagePassing):
     def _run(self, person_x: Tensor, scene_x: Tensor, edge_index: Tensor, edge_type: Tensor, node_type: Tensor,
              plan: Optional[ScenePlan], return_gates: bool):
         plan = self._plan(edge_index, edge_type, node_type, plan)
-        rows = NodeRows(plan.num_nodes, plan.persons, plan.scenes)
         _check_node_counts(plan, person_x, scene_x)
         for name, features in (("person_x", person_x), ("scene_x", scene_x)):
             check_dtype(features, self.unary.person_proj.weight, name, type(self).__name__)
             check_features(features, name)
         x_person, x_scene, actions, activities = self.unary(person_x, scene_x)
-        x_tilde = rows.place(x_person, x_scene)
-        order = plan.edge_order  # edges grouped by type: one matmul per type
-        edge_index, edge_type = edge_index.index_select(1, order), edge_type.index_select(0, order)
-        source = edge_index[0] * NUM_SCENE_EDGE_TYPES + edge_type
-        input_messages = [it.input_table(x_tilde).flatten(0, 1).index_select(0, source) for it in self.iterations]
-        input_messages = input_messages[0] if self.tie_weights else torch.stack(input_messages, dim=1)
-        input_predictions = [rows.place(*it.input_predictions(x_person, x_scene)) for it in self.iterations]
-        input_predictions = input_predictions[0] if self.tie_weights else torch.stack(input_predictions, dim=1)
-        zeros = x_tilde.new_zeros(edge_index.size(1), self.message_channels)
-        self._in_degree = plan.in_degree
-        try:
-            history = self._run_synchronous(
-                self.num_steps, edge_index.long(), rows.place(actions, activities), edge_type.long(),
-                (zeros, torch.ones_like(zeros[:, :1])), {"input_prediction": input_predictions},
-                {"input_message": input_messages}, shared={"counts": plan.type_counts, "rows": rows})
-        finally:
-            self._in_degree = None
-        outputs = [(step.state.index_select(0, rows.persons)[:, :self.num_actions],
-                    step.state.index_select(0, rows.scenes)[:, :self.num_activities]) for step in history]
+        shared = {"plan": plan,
+                  "source_inputs": [it.source_inputs(x_person, x_scene) for it in self.iterations],
+                  "input_predictions": [it.input_predictions(x_person, x_scene) for it in self.iterations],
+                  "inverse_degrees": tuple(1.0 / d.to(x_person.dtype) for d in plan.degrees) if self.gated else None}
+        history = self._run_synchronous(self.num_steps, edge_index, (actions, activities), edge_type, (), {}, {},
+                                        shared=shared)
+        outputs = [step.state for step in history]
         if not return_gates:
             return outputs
-        gates = torch.stack([step.edge_state[1].view(-1) for step in history])
-        return outputs, torch.empty_like(gates).index_copy(1, order, gates)
+        if self.gated:
+            gates = torch.stack([torch.cat(step.edge_state[NUM_SCENE_EDGE_TYPES:]) for step in history])
+            return outputs, torch.empty_like(gates).index_copy(1, plan.edge_order, gates)
+        return outputs, x_person.new_ones(len(history), edge_index.size(1))
 
     # -------------------------------------------------------------------- hooks
-    def edge_update(self, edge_state: Tuple[Tensor, Tensor], state_j: Tuple[Tensor], state_i: Tuple[Tensor],
-                    input_message: Tensor, edge_type: Tensor, step: int,
-                    counts: Optional[Sequence[int]] = None) -> Tuple[Tensor, Tensor]:
-        r"""New message state :math:`\mathbf{m}_e^{(t)}` and gate :math:`g_e^{(t)}` of every edge.
+    def edge_update(self, edge_state: Tuple[Tensor, ...], state: Tuple[Tensor, Tensor], step: int, plan: ScenePlan,
+                    source_inputs: Sequence[Tuple[Tensor, ...]]) -> Tuple[Tensor, ...]:
+        r"""The message states :math:`\mathbf{m}^{(t)}` (``[P, M]``, ``[P, M]``, ``[B, M]``: one per type, over
+        its source rows), followed by the gates :math:`g_e^{(t)}` of every type (``[E_r]``) when gated.
 
-        Edges arrive grouped by type (:meth:`forward` sorts them), so each per-type
-        weight applies to one contiguous block of rows; ``counts`` (from the plan) are the block sizes.
+        :math:`\mathbf{m}_e^{(t)}` depends on the edge only through its source :math:`i` and its type
+        :math:`r` (the recurrence reads :math:`\mathbf{m}_e^{(t-1)}`, :math:`\tilde{\mathbf{x}}_i` and
+        :math:`\mathbf{c}_i^{(t-1)}`, and :math:`\mathbf{m}_e^{(0)} = \mathbf{0}`), so every edge's state is
+        its source row of this type's table: exactly the per-edge recurrence, computed once per source.
         """
         weights = self.step_module(self.iterations, step)
-        if counts is None:
-            counts = torch.bincount(edge_type, minlength=self.num_edge_types).tolist()
-        previous = None if step == 0 else edge_state[0]  # m^(0) = 0: iteration 1 skips W_mm m
-        message = self.inplace_activation(grouped_typed_linear(
-            weights.recurrent_message, [state_j[0], previous], list(counts),
-            base=input_message if self.tie_weights else input_message[:, step]))
+        previous = edge_state[:NUM_SCENE_EDGE_TYPES] if step > 0 else None  # m^(0) = 0
+        messages = weights.messages(previous, state, self.step_module(source_inputs, step), self.inplace_activation)
         if weights.gate is None:
-            return message, edge_state[1]
-        return message, torch.sigmoid(weights.gate_logits(message, state_i[0], edge_type, list(counts)))
+            return messages
+        return (*messages, *weights.gates(messages, state, plan))
 
-    def message(self, edge_state: Tuple[Tensor, Tensor]) -> Tensor:
-        r"""The gated message :math:`\mathbf{m}'_e = g_e \mathbf{m}_e`."""
-        message, gate = edge_state
-        return message if not self.gated else message * gate
+    def message_and_aggregate(self, edge_state: Tuple[Tensor, ...], plan: ScenePlan,
+                              inverse_degrees: Optional[Tuple[Tensor, ...]] = None) -> Tuple[Tensor, Tensor, Tensor]:
+        r"""The mean gated message of every type into its target rows,
+        :math:`\operatorname{mean}_{e = (i \to j),\, r_e = r} g_e \mathbf{m}^{r}_i` (0 without such edges):
+        one ``embedding_bag`` per type over the source table, the gates (divided by the in-degree)
+        as per-edge weights, so no per-edge message is materialised."""
+        bag = nn.functional.embedding_bag
+        messages = edge_state[:NUM_SCENE_EDGE_TYPES]
+        if not self.gated:
+            return tuple(bag(plan.sources[r], messages[r], plan.offsets[r], mode="mean")
+                         for r in range(NUM_SCENE_EDGE_TYPES))
+        gates = edge_state[NUM_SCENE_EDGE_TYPES:]
+        return tuple(bag(plan.sources[r], messages[r], plan.offsets[r], mode="sum",
+                         per_sample_weights=gates[r] * inverse_degrees[r]) for r in range(NUM_SCENE_EDGE_TYPES))
 
-    def aggregate(self, inputs: Tensor, index: Tensor, ptr: Optional[Tensor] = None,
-                  dim_size: Optional[int] = None) -> Tensor:
-        r"""Mean of the messages per target (and type): an ``index_add`` divided by the in-degree (0 if none)."""
-        size = int(index.max()) + 1 if dim_size is None else dim_size
-        total = inputs.new_zeros(size, *inputs.shape[1:]).index_add(0, index, inputs)
-        degree = getattr(self, "_in_degree", None)  # from the plan, during forward: no bincount
-        if degree is None or degree.numel() != size:
-            degree = torch.bincount(index, minlength=size).clamp(min=1)
-        return total / degree.to(inputs.dtype).view(-1, *[1] * (inputs.dim() - 1))
+    def update(self, aggr: Tuple[Tensor, Tensor, Tensor], step: int,
+               input_predictions: Sequence[Tuple[Tensor, Tensor]]) -> Tuple[Tensor, Tensor]:
+        r"""New predictions :math:`\mathbf{c}^{(t)}` of persons ``[P, A]`` and scenes ``[B, C]`` from the
+        per-type means, through :math:`f` unless ``output_activation=False``.
 
-    def update(self, aggr: Tuple[Tensor], input_prediction: Tensor, rows: NodeRows, step: int) -> Tensor:
-        r"""New predictions :math:`\mathbf{c}^{(t)}` (zero-padded ``[N, D]``) from the per-type means ``[N, R, M]``,
-        through :math:`f` unless ``output_activation=False``.
-
-        ``input_prediction`` (``[N, D]`` tied, ``[N, T, D]`` untied) holds
-        :math:`\mathbf{W}_{xc} \tilde{\mathbf{x}}_j + \mathbf{b}_c` of every weight set, computed once in
-        :meth:`forward`.
+        ``input_predictions`` holds :math:`\mathbf{W}_{xc} \tilde{\mathbf{x}}_j + \mathbf{b}_c` of every weight
+        set, computed once in :meth:`forward`.
         """
         weights = self.step_module(self.iterations, step)
-        per_type = aggr[0]
-        persons = per_type.index_select(0, rows.persons)
-        scenes = per_type.index_select(0, rows.scenes)
+        person_input, scene_input = self.step_module(input_predictions, step)
         actions, activities = weights.message_predictions(
-            torch.cat([persons[:, PERSON_TO_PERSON], persons[:, SCENE_TO_PERSON]], dim=1), scenes[:, PERSON_TO_SCENE])
-        scores = rows.place(actions, activities) + (input_prediction if self.tie_weights else input_prediction[:, step])
-        # f(0) = 0 for relu and tanh: the padding columns stay zero
-        return self.inplace_activation(scores) if self.output_activation else scores
+            torch.cat([aggr[PERSON_TO_PERSON], aggr[SCENE_TO_PERSON]], dim=1), aggr[PERSON_TO_SCENE])
+        actions, activities = actions + person_input, activities + scene_input
+        if not self.output_activation:
+            return actions, activities
+        return self.inplace_activation(actions), self.inplace_activation(activities)
 
     def extra_repr(self) -> str:
         return (f"{self.unary.person_proj.in_features}, {self.unary.scene_proj.in_features}, "
@@ -395,33 +390,6 @@ class StructureInferenceMachine(RecurrentMessagePassing):
                 f"num_actions={self.num_actions}, num_activities={self.num_activities}, "
                 f"message_channels={self.message_channels}, gated={self.gated}, "
                 f"output_activation={self.output_activation}, " + super().extra_repr())
-
-
-def grouped_typed_linear(layer: TypedLinear, inputs: Sequence[Optional[Tensor]], counts: List[int],
-                         base: Optional[Tensor] = None) -> Tensor:
-    r"""``layer(cat(inputs, 1), types) + base`` for rows already grouped by type (``counts[r]`` rows of type ``r``).
-
-    Same result as :class:`~graphrnn.nn.TypedLinear`'s forward on the concatenated inputs,
-    computed block by block with fused multiply-adds: no gather/scatter of rows and no
-    concatenated input. An input given as ``None`` is all zeros and skipped; its width is
-    then taken from the layer's remaining columns (only the last input may be ``None``).
-    """
-    widths = [x.size(1) for x in inputs if x is not None]
-    if inputs[-1] is None:
-        widths.append(layer.in_channels - sum(widths))
-    if sum(widths) != layer.in_channels:
-        raise ValueError(f"the inputs have {sum(widths)} columns in all, the layer expects {layer.in_channels}")
-    blocks = [None if x is None else torch.split(x, counts) for x in inputs]
-    outputs = []
-    for r, rows in enumerate(counts):
-        weights = torch.split(layer.weight[r], widths, dim=1)
-        out = None if layer.bias is None else layer.bias[r].expand(rows, -1)
-        for x, weight in zip(blocks, weights):
-            if x is not None:
-                out = x[r] @ weight.T if out is None else torch.addmm(out, x[r], weight.T)
-        outputs.append(out)
-    out = torch.cat(outputs, dim=0)
-    return out if base is None else out.add_(base)  # in place: base's gradient flows through unsplit
 
 
 # -------------------------------------------------------------------- checks
