@@ -53,3 +53,38 @@ def test_the_models_package_re_exports_the_layer():
     import graphrnn.nn
 
     assert graphrnn.models.Attention is graphrnn.nn.Attention
+
+
+@pytest.mark.parametrize("kind", ["dot", "mlp"])
+def test_bad_inputs_raise_instead_of_nan_or_broadcasting(kind):
+    layer = Attention(kind, 4, 4)
+    h, memory, mask = torch.randn(2, 4), torch.randn(2, 3, 4), torch.ones(2, 3, dtype=torch.bool)
+    # a row with no real slot gave NaN weights, and an empty memory zeros
+    with pytest.raises(ValueError, match="a row of mask is all False"):
+        layer(h, memory, torch.tensor([[True, True, True], [False, False, False]]))
+    with pytest.raises(ValueError, match="a row of mask is all False"):
+        layer(h, torch.randn(2, 0, 4), torch.ones(2, 0, dtype=torch.bool))
+    # one memory row for two queries (or an index of the wrong length) was broadcast silently
+    with pytest.raises(ValueError, match="memory has 1 rows but h has 2"):
+        layer(h, memory[:1], mask[:1])
+    with pytest.raises(ValueError, match=r"index must be an integer tensor \[B\]=\[2\]"):
+        layer(h, memory, mask, index=torch.tensor([0]))
+    with pytest.raises(ValueError, match=r"index must be an integer tensor"):
+        layer(h, memory, mask, index=torch.tensor([0.0, 1.0]))
+    with pytest.raises(ValueError, match=r"index holds a memory row outside 0..1"):
+        layer(h, memory, mask, index=torch.tensor([0, 2]))
+    # raw torch errors before
+    with pytest.raises(ValueError, match="mask must be a bool tensor"):
+        layer(h, memory, mask.long())
+    with pytest.raises(ValueError, match="got h of width 5"):
+        layer(torch.randn(2, 5), memory, mask)
+    with pytest.raises(ValueError, match="memory must be a 3-d tensor"):
+        layer(h, memory[0], mask[0])
+    with pytest.raises(ValueError, match="hidden and memory must be integers >= 1"):
+        Attention(kind, 0, 4)
+
+
+def test_mlp_attention_refuses_another_dtype():
+    with pytest.raises(TypeError, match="h is torch.float64 but Attention's parameters are torch.float32"):
+        Attention("mlp", 4, 4)(torch.randn(2, 4).double(), torch.randn(2, 3, 4).double(),
+                               torch.ones(2, 3, dtype=torch.bool))
