@@ -6,6 +6,8 @@ import math
 import torch
 from torch import Tensor, nn
 
+from .validation import check_dtype
+
 __all__ = ["TypedLinear"]
 
 
@@ -48,8 +50,12 @@ class TypedLinear(nn.Module):
     def forward(self, x: Tensor, types: Tensor) -> Tensor:
         if x.dim() != 2 or x.size(1) != self.in_channels:
             raise ValueError(f"x must have shape [rows, in_channels={self.in_channels}], got {list(x.shape)}")
-        if types.shape != (x.size(0),):
-            raise ValueError(f"types must have shape [rows]=[{x.size(0)}], got {list(types.shape)}")
+        check_dtype(x, self.weight, "x", type(self).__name__)
+        if not isinstance(types, Tensor) or types.shape != (x.size(0),):
+            shape = list(types.shape) if isinstance(types, Tensor) else type(types).__name__
+            raise ValueError(f"types must have shape [rows]=[{x.size(0)}], got {shape}")
+        if types.dtype not in (torch.int64, torch.int32):  # a float type such as 0.5 matched no weight: rows left empty
+            raise ValueError(f"types must hold integer type ids (torch.long), got dtype {types.dtype}")
         if types.numel() > 0 and (int(types.min()) < 0 or int(types.max()) >= self.num_types):
             raise ValueError(f"types must lie in [0, {self.num_types}), got values in "
                              f"[{int(types.min())}, {int(types.max())}]")

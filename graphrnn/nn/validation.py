@@ -59,16 +59,21 @@ def check_edge_inputs(edge_inputs: Dict[str, Tensor], num_edges: int) -> None:
             raise ValueError(f"edge input {name!r} must have one row per edge ([E]=[{num_edges}] first), got {shape}")
 
 
-def check_features(x: Tensor, name: str, enabled: bool = True) -> None:
-    """NaN/inf in ``x`` raise (asynchronously on an accelerator) unless ``enabled`` is False."""
+def check_features(x: Tensor, name: str, enabled: bool = True, skippable: bool = True) -> None:
+    """NaN/inf in ``x`` raise (asynchronously on an accelerator) unless ``enabled`` is False; ``skippable``: the
+    layer has a ``check_finite`` option, which the message then names."""
     if enabled and x.numel():
+        skip = ", or pass check_finite=False to skip this check" if skippable else ""
         device_assert(torch.isfinite(x).all(),
-                      f"{name} has a NaN or inf value; it would spread to every node downstream. Clean the input, "
-                      "or pass check_finite=False to skip this check")
+                      f"{name} has a NaN or inf value; it would spread to every node downstream. Clean the input{skip}")
 
 
 def check_dtype(x: Tensor, weight: Tensor, name: str, layer: str) -> None:
-    """``x`` must have the dtype of the layer's parameters (no silent up- or down-cast)."""
+    """``x`` must have the dtype of the layer's parameters (no silent up- or down-cast) and sit on their
+    device (a host check of metadata: no sync)."""
+    if x.device != weight.device:
+        raise ValueError(f"{name} is on {x.device} but {layer}'s parameters are on {weight.device}; move the "
+                         f"input with {name}.to({str(weight.device)!r}) or the layer with layer.to({str(x.device)!r})")
     if x.dtype != weight.dtype:
         fix = "double()" if x.dtype == torch.float64 else ("float()" if x.dtype == torch.float32 else f"to({x.dtype})")
         raise TypeError(f"{name} is {x.dtype} but {layer}'s parameters are {weight.dtype}; call "

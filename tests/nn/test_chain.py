@@ -491,3 +491,10 @@ def test_cuda_output_follows_module(fused):
     out = layer.cuda()(x.cuda(), to_edge_index(edges).cuda())
     assert out.device.type == "cuda"
     torch.testing.assert_close(out.cpu(), ref, atol=1e-9, rtol=0)
+
+
+def test_input_on_another_device_than_the_parameters_is_named():
+    # the meta device stands in for a second accelerator: a raw torch error from inside the cell before
+    layer = ChainRNN(3, 4)
+    with pytest.raises(ValueError, match="x is on meta but ChainRNN's parameters are on cpu"):
+        layer(torch.zeros(3, 3, device="meta"), torch.tensor([[0, 1], [1, 2]]))

@@ -284,3 +284,9 @@ def test_no_graph_breaks_under_torch_compile_given_a_plan():
     torch._dynamo.reset()
     explanation = torch._dynamo.explain(layer)(x, edge_index, plan=layer.plan(edge_index, 4))
     assert explanation.graph_break_count == 0, [b.reason for b in explanation.break_reasons]
+
+
+@pytest.mark.parametrize("layer", [ChildSumTreeLSTM(3, 4), NaryTreeLSTM(3, 4, N=2)])
+def test_input_on_another_device_than_the_parameters_is_named(layer):
+    with pytest.raises(ValueError, match=f"x is on meta but {type(layer).__name__}'s parameters are on cpu"):
+        layer(torch.zeros(3, 3, device="meta"), torch.tensor([[0, 0], [1, 2]]))

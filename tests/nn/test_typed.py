@@ -55,3 +55,15 @@ def test_repr_and_reset():
     before = layer.weight.detach().clone()
     layer.reset_parameters()
     assert not torch.equal(before, layer.weight)
+
+
+def test_float_types_and_other_dtypes_raise():
+    layer = TypedLinear(3, 2, num_types=2)
+    x = torch.randn(2, 3)
+    # a type 0.5 matched no weight and left its row uninitialised
+    with pytest.raises(ValueError, match="types must hold integer type ids"):
+        layer(x, torch.tensor([0.0, 0.5]))
+    with pytest.raises(TypeError, match="x is torch.float64 but TypedLinear's parameters are torch.float32"):
+        layer(x.double(), torch.tensor([0, 1]))
+    with pytest.raises(ValueError, match="x is on meta but TypedLinear's parameters are on cpu"):
+        layer(x.to("meta"), torch.tensor([0, 1]))
