@@ -14,7 +14,7 @@ from .attention import Attention
 from .cells import cell_state_size
 from .chain import ChainRNN
 from .tree_plan import PLAN_KEY, SenderPlan, TreePlan, TreePlanner, build_tree_plan, tree_links
-from .validation import check_dtype
+from .validation import check_dtype, check_features
 
 __all__ = ["DRNN", "DRNNOutput", "tree_links", "TreePlan", "build_tree_plan"]
 
@@ -203,7 +203,7 @@ class DRNN(OneLineRepr, nn.Module):
                             f"{type(plan).__name__}")
         else:
             plan.check(edge_index, edge_type, num_nodes)
-        _check_targets(has_children, has_next_sibling, num_nodes)
+        _check_targets(has_children, has_next_sibling, num_nodes, plan)
         root = self._root_state(root_state, plan.num_trees)
         memory, memory_mask = self._check_memory(memory, memory_mask, plan.num_trees, on_device=carried)
         x = self.embedding(labels)
@@ -389,6 +389,7 @@ class DRNN(OneLineRepr, nn.Module):
         if memory.dim() != 3 or memory.size(0) != num_trees or memory.size(2) != self.memory_channels:
             raise ValueError(f"memory must have shape [num_trees={num_trees}, S, memory_channels="
                              f"{self.memory_channels}], got {list(memory.shape)}")
+        check_features(memory, "memory", skippable=False)
         if mask.shape != memory.shape[:2] or mask.dtype != torch.bool:
             raise ValueError(f"memory_mask must be a bool tensor of shape {list(memory.shape[:2])}, got "
                              f"{mask.dtype} {list(mask.shape)}")
@@ -412,6 +413,7 @@ class DRNN(OneLineRepr, nn.Module):
             if s.dim() != 2 or s.size(1) != self.hidden_channels or s.size(0) != rows:
                 raise ValueError(f"root_state must have shape [num_trees, hidden_channels={self.hidden_channels}], "
                                  f"got {list(s.shape)}")
+            check_features(s, "root_state", skippable=False)
         if num_trees is not None and rows != num_trees:
             raise ValueError(f"root_state has {rows} rows but the batch holds {num_trees} trees; pass one row per tree")
         if len(state) < expected:
@@ -454,12 +456,25 @@ def _sent_states(recurrence: ChainRNN, x: Tensor, plan: SenderPlan, start: Tuple
     return torch.cat([sent, start[0].to(sent.dtype)]), plan.received
 
 
-def _check_targets(has_children: Tensor, has_next_sibling: Tensor, num_nodes: int) -> None:
-    for name, target in (("has_children", has_children), ("has_next_sibling", has_next_sibling)):
+def _check_targets(has_children: Tensor, has_next_sibling: Tensor, num_nodes: int, plan: TreePlan) -> None:
+    """Shapes on the host; values with :func:`device_assert`: each target is 0/1 and agrees with the tree
+    (``has_children`` marks the plan's parents, ``has_next_sibling`` the nodes with a next sibling). With
+    ``topology_offsets`` the targets enter the logits, so a stale or foreign target would silently change them."""
+    for name, target, recurrence in (("has_children", has_children, plan.ancestral),
+                                     ("has_next_sibling", has_next_sibling, plan.fraternal)):
         if not isinstance(target, Tensor) or target.shape != (num_nodes,):
             shape = list(target.shape) if isinstance(target, Tensor) else type(target).__name__
             raise ValueError(f"{name} must be a tensor [N]=[{num_nodes}] of 0/1 topology targets, got {shape}; "
                              "tree_graph sets it")
+        if target.is_complex():
+            raise ValueError(f"{name} must hold 0/1 topology targets, got dtype {target.dtype}")
+        if num_nodes:
+            truth = torch.zeros(num_nodes, dtype=torch.bool, device=target.device).index_fill_(
+                0, recurrence.senders.to(target.device), True)
+            device_assert((((target == 0) | (target == 1)) & ((target != 0) == truth)).all(),
+                          f"{name} must be 0/1 and match the tree's edges ({name}[i] = 1 exactly where node i has "
+                          f"{'a child' if recurrence is plan.ancestral else 'a next sibling'}); recompute it with "
+                          "tree_graph")
 
 
 def _group_start(tree: Tensor, num_trees: int) -> Tuple[Tensor, Tensor]:

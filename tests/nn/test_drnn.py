@@ -313,3 +313,38 @@ def test_loads_checkpoints_from_before_the_cells_moved_into_chain_passes():
     fresh.load_state_dict(old_style)
     for key, value in layer.state_dict().items():
         assert torch.equal(fresh.state_dict()[key], value)
+
+
+def test_non_finite_root_state_and_memory_raise():
+    data = tree_graph([1, 2], [-1, 0])
+    with pytest.raises(ValueError, match="root_state has a NaN or inf value"):
+        make_layer()(data, torch.full((1, 5), float("nan")))
+    with pytest.raises(ValueError, match="root_state has a NaN or inf value"):
+        make_layer().generate(torch.full((1, 5), float("inf")), 2, 2)
+    memory = torch.zeros(1, 3, 5)
+    memory[0, 1, 2] = float("nan")
+    with pytest.raises(ValueError, match="memory has a NaN or inf value"):
+        make_layer(attention="dot")(data, torch.zeros(1, 5), memory=memory,
+                                    memory_mask=torch.ones(1, 3, dtype=torch.bool))
+
+
+def test_root_state_on_another_device_is_named():
+    with pytest.raises(ValueError, match="root_state is on meta but DRNN's parameters are on cpu"):
+        make_layer()(tree_graph([1, 2], [-1, 0]), torch.zeros(1, 5, device="meta"))
+
+
+@pytest.mark.parametrize("with_plan", [False, True])
+def test_topology_targets_must_be_0_1_and_match_the_tree(with_plan):
+    layer = make_layer()
+    data = tree_graph([1, 2, 3, 4], [-1, 0, 0, 1])
+    plan = next(iter(DataLoader([data], plans=layer.planners()))).drnn_plan if with_plan else None
+    args = (data.y, data.edge_index, data.edge_type, torch.zeros(1, 5))
+    with pytest.raises(ValueError, match="has_children must be 0/1 and match the tree"):
+        layer(*args, data.has_children * 2, data.has_next_sibling, plan=plan)
+    with pytest.raises(ValueError, match="has_children must be 0/1 and match the tree"):
+        layer(*args, 1 - data.has_children, data.has_next_sibling, plan=plan)  # stale targets of another tree
+    with pytest.raises(ValueError, match="has_next_sibling must be 0/1 and match the tree"):
+        layer(*args, data.has_children, torch.zeros_like(data.has_next_sibling), plan=plan)
+    out = layer(*args, data.has_children.bool(), data.has_next_sibling.bool(), plan=plan)  # bool targets are fine
+    torch.testing.assert_close(out.label_logits, layer(*args, data.has_children, data.has_next_sibling,
+                                                       plan=plan).label_logits)
