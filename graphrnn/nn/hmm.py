@@ -224,6 +224,25 @@ def build_chains_plan(data: Data) -> ChainsPlan:
                       batch[last].to(device), num_graphs)
 
 
+def _check_plan_graphs(plan: ChainsPlan, data: Data) -> None:
+    """A carried plan sums chains into ``plan.num_graphs`` graphs by ``plan.last_graph``: the batch given must
+    agree (its graph count on the host; the graph of every chain's last node with :func:`device_assert`), or the
+    log-likelihoods would silently belong to other graphs."""
+    batch = getattr(data, "batch", None)
+    if batch is None:
+        return
+    num_graphs = data.num_graphs if isinstance(data, Batch) else None
+    if num_graphs is not None and num_graphs != plan.num_graphs:
+        raise ValueError(f"plan was built for a batch of {plan.num_graphs} graphs, but this batch has {num_graphs}; "
+                         "rebuild it with HMM.planners() (or graphrnn.data.DataLoader(..., plans=hmm.planners()))")
+    if isinstance(batch, Tensor) and batch.shape == (plan.num_nodes,) and plan.last.numel():
+        device_assert((batch.index_select(0, plan.last.to(batch.device)) == plan.last_graph.to(batch.device)).all(),
+                      "plan was built for another batch vector: a chain's graph differs from the one the plan "
+                      "records; rebuild it with HMM.planners()")
+    elif isinstance(batch, Tensor) and batch.shape != (plan.num_nodes,):
+        raise ValueError(f"batch must have shape [num_nodes]=[{plan.num_nodes}], got {list(batch.shape)}")
+
+
 class _Counts(NamedTuple):
     """Sufficient statistics of the HMM (float64) and the data log-likelihood."""
 
@@ -447,6 +466,9 @@ class HMM(OneLineRepr, nn.Module):
         if not isinstance(x, Tensor) or not isinstance(edge_index, Tensor):
             raise TypeError(f"pass x (LongTensor [N]) and edge_index (LongTensor [2, E]), or a batch of chain graphs; "
                             f"got {type(x).__name__} and {type(edge_index).__name__}")
+        if plan is not None and not isinstance(plan, ChainsPlan):
+            raise TypeError(f"plan must be a ChainsPlan (from HMM.planners() or build_chains_plan), got "
+                            f"{type(plan).__name__}")
         num_graphs = num_graphs if num_graphs is not None else (plan.num_graphs if plan is not None else None)
         data = Data(x=x, edge_index=edge_index, num_nodes=x.size(0))
         if batch is not None:
@@ -736,6 +758,8 @@ class HMM(OneLineRepr, nn.Module):
         x = self._symbols(getattr(data, "x", None), num_nodes, checked_on_device=carried)
         edge_index = data.edge_index if data.edge_index is not None else x.new_zeros(2, 0)
         plan.forward.check(edge_index, num_nodes, "source_to_target")
+        if carried:
+            _check_plan_graphs(plan, data)
         return _Chains(x, plan)
 
     def _symbols(self, x, num_nodes: int, checked_on_device: bool = False) -> Tensor:

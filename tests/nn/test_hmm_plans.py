@@ -72,3 +72,19 @@ def test_tensor_form_equals_the_batch_form():
     torch.testing.assert_close(hmm(single.x, single.edge_index), hmm(single))
     with pytest.raises(TypeError, match="pass x"):
         hmm(batch.x)
+
+
+def test_a_carried_plan_with_another_batch_vector_or_graph_count_is_refused():
+    # same edges, graphs relabelled or merged: the plan's chain-to-graph map would silently win
+    hmm = HMM(2, 4)
+    batch = next(iter(DataLoader([chain_graph(torch.tensor([0, 1, 2])), chain_graph(torch.tensor([3, 1]))],
+                                 batch_size=2, plans=hmm.planners())))
+    swapped = torch.tensor([1, 1, 1, 0, 0])
+    with pytest.raises(ValueError, match="plan was built for another batch vector"):
+        hmm(batch.x, batch.edge_index, batch=swapped, plan=batch.hmm_plan)
+    with pytest.raises(ValueError, match="plan was built for a batch of 2 graphs, but this batch has 1"):
+        hmm(batch.x, batch.edge_index, batch=torch.zeros(5, dtype=torch.long), num_graphs=1, plan=batch.hmm_plan)
+    with pytest.raises(TypeError, match="plan must be a ChainsPlan"):
+        hmm(batch.x, batch.edge_index, batch=batch.batch, plan="plan")
+    torch.testing.assert_close(hmm(batch.x, batch.edge_index, batch=batch.batch, plan=batch.hmm_plan),
+                               hmm(batch.x, batch.edge_index, batch=batch.batch))
