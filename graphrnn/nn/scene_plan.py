@@ -10,6 +10,8 @@ from torch import Tensor
 from graphrnn.data.graphs import NUM_SCENE_EDGE_TYPES, PERSON, PERSON_TO_PERSON, PERSON_TO_SCENE, SCENE, SCENE_TO_PERSON
 from graphrnn.graph.checks import check_edge_index, check_edge_type, check_recorded
 
+from .bags import EdgeBags, edge_bags
+
 __all__ = ["ScenePlan", "ScenePlanner", "build_scene_plan", "PLAN_KEY"]
 
 #: the batch attribute that carries a SIM's plan (see ``StructureInferenceMachine.planners``)
@@ -37,12 +39,9 @@ class ScenePlan:
         edge_order: ``[E]`` edge ids sorted by (type, target), stable: each type is one block of
             rows, in which each target's edges are consecutive.
         type_counts (tuple of int): edges of each type, in that order.
-        sources / targets (tuples of ``R`` LongTensors): for the edges of each type (in plan order),
-            the row of their source (target) among the rows of its kind.
-        offsets (tuple of ``R`` LongTensors): for each type, where the bag of every row of the
-            target kind starts in that type's block (an empty bag for a row with no such edge).
-        degrees (tuple of ``R`` LongTensors): for the edges of each type, the number of edges of
-            that type into their target (the mean's divisor).
+        bags (tuple of ``R`` :class:`~graphrnn.nn.bags.EdgeBags`): the edges of each type (in plan
+            order) as bags per target row and per source row, each row counted among the rows
+            of its kind (persons or scenes).
         edge_index / edge_type / node_type: the graph the plan was built for (its fingerprint).
     """
 
@@ -51,10 +50,7 @@ class ScenePlan:
     scenes: Tensor
     edge_order: Tensor
     type_counts: Tuple[int, ...]
-    sources: Tuple[Tensor, ...]
-    targets: Tuple[Tensor, ...]
-    offsets: Tuple[Tensor, ...]
-    degrees: Tuple[Tensor, ...]
+    bags: Tuple[EdgeBags, ...]
     edge_index: Tensor
     edge_type: Tensor
     node_type: Tensor
@@ -68,11 +64,9 @@ class ScenePlan:
         return self.scenes.numel()
 
     def to(self, device, non_blocking: bool = False) -> "ScenePlan":
-        def moved(value):
-            if isinstance(value, Tensor):
-                return value.to(device, non_blocking=non_blocking)
-            return tuple(moved(v) for v in value) if isinstance(value, tuple) else value
-        return replace(self, **{f.name: moved(getattr(self, f.name)) for f in fields(self)})
+        moved = {f.name: getattr(self, f.name).to(device, non_blocking=non_blocking)
+                 for f in fields(self) if isinstance(getattr(self, f.name), Tensor)}
+        return replace(self, **moved, bags=tuple(b.to(device, non_blocking) for b in self.bags))
 
     def check(self, edge_index: Tensor, edge_type: Tensor, node_type: Tensor) -> None:
         """Raises ``ValueError`` if the plan was built for another scene graph (asynchronously on a GPU)."""
@@ -114,21 +108,13 @@ def build_scene_plan(edge_index: Tensor, edge_type: Tensor, node_type: Tensor) -
     kind_size = {PERSON: persons.numel(), SCENE: scenes.numel()}
     order = torch.sort(types * max(num_nodes, 1) + dst, stable=True).indices
     counts = torch.bincount(types, minlength=NUM_SCENE_EDGE_TYPES)
-    bags = [_bags(row[src[block]], row[dst[block]], kind_size[EDGE_ENDPOINTS[kind][1]])
-            for kind, block in enumerate(order.split(counts.tolist()))]
+    bags = tuple(edge_bags(row[src[block]], row[dst[block]], kind_size[EDGE_ENDPOINTS[kind][0]],
+                           kind_size[EDGE_ENDPOINTS[kind][1]]).to(edge_index.device)
+                 for kind, block in enumerate(order.split(counts.tolist())))
     device = edge_index.device
-    sources, targets, offsets, degrees = (tuple(t.to(device) for t in part) for part in zip(*bags))
     return ScenePlan(num_nodes=num_nodes, persons=persons.to(device), scenes=scenes.to(device),
-                     edge_order=order.to(device), type_counts=tuple(counts.tolist()), sources=sources,
-                     targets=targets, offsets=offsets, degrees=degrees, edge_index=edge_index,
-                     edge_type=edge_type, node_type=node_type)
-
-
-def _bags(source_rows: Tensor, target_rows: Tensor, num_targets: int) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
-    """(sources, targets, offsets, degrees) of one edge type whose edges are sorted by target row."""
-    per_target = torch.bincount(target_rows, minlength=num_targets)
-    offsets = per_target.cumsum(0) - per_target
-    return source_rows, target_rows, offsets, per_target.clamp(min=1).index_select(0, target_rows)
+                     edge_order=order.to(device), type_counts=tuple(counts.tolist()), bags=bags,
+                     edge_index=edge_index, edge_type=edge_type, node_type=node_type)
 
 
 def _check_endpoints(src: Tensor, dst: Tensor, types: Tensor, nodes: Tensor) -> None:

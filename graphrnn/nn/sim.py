@@ -15,6 +15,7 @@ from graphrnn.data.graphs import (
 )
 from graphrnn.nn.one_line_repr import OneLineRepr
 
+from .bags import bag_sum
 from .recurrent import RecurrentMessagePassing
 from .scene_plan import EDGE_ENDPOINTS, PLAN_KEY, ScenePlan, ScenePlanner, build_scene_plan
 from .typed import TypedLinear
@@ -145,8 +146,8 @@ class SimIteration(nn.Module):
             c_target, width = c[TARGET_KIND[r]], message.size(1)
             source_score = torch.mv(message, weight[r, :width])
             target_score = torch.mv(c_target, weight[r, width:width + c_target.size(1)]) + bias[r]
-            out.append(torch.sigmoid(source_score.index_select(0, plan.sources[r])
-                                     + target_score.index_select(0, plan.targets[r])))
+            out.append(torch.sigmoid(source_score.index_select(0, plan.bags[r].sources)
+                                     + target_score.index_select(0, plan.bags[r].targets)))
         return tuple(out)
 
 
@@ -190,10 +191,17 @@ class StructureInferenceMachine(RecurrentMessagePassing):
 
     It runs on the shared synchronous schedule
     (:meth:`~graphrnn.nn.RecurrentMessagePassing.propagate_synchronous`) with sparse edges:
-    scenes of any sizes batch together. The node state :math:`\mathbf{c}` is kept zero-padded
-    to :math:`D = \max(A, C)` columns (:math:`\mathbf{W}_{cm}`, :math:`\mathbf{w}_g` read
-    :math:`D` columns; padding columns are always zero), and :math:`\mathbf{W}_{xm}
-    \tilde{\mathbf{x}}_i` is computed once per node and type, then gathered per edge.
+    scenes of any sizes batch together. The node state is :math:`\mathbf{c}` of persons
+    ``[P, A]`` and of scenes ``[B, C]`` (:math:`\mathbf{W}_{cm}` and :math:`\mathbf{w}_g` read
+    :math:`D = \max(A, C)` columns of :math:`\mathbf{c}`; a person uses the first :math:`A`, a scene
+    the first :math:`C`, as if :math:`\mathbf{c}` were zero-padded to :math:`D`). The recurrent
+    edge state is exact but compact: :math:`\mathbf{m}_e^{(t)}` depends on the edge only through
+    its source :math:`i` and type :math:`r` (its recurrence reads :math:`\mathbf{m}_e^{(t-1)}`,
+    :math:`\tilde{\mathbf{x}}_i` and :math:`\mathbf{c}_i^{(t-1)}`, from :math:`\mathbf{m}_e^{(0)} =
+    \mathbf{0}`), so it is kept once per (source, type), in ``[P, M]`` / ``[B, M]`` tables (see
+    :meth:`edge_update`). Only the gates :math:`g_e` are per edge, and the gated mean is one
+    weighted :func:`~graphrnn.nn.bags.bag_sum` per type (:meth:`message_and_aggregate`): no
+    ``[E, M]`` tensor is ever built.
 
     Args:
         person_channels (int): person features :math:`F_p`.
@@ -323,7 +331,7 @@ class StructureInferenceMachine(RecurrentMessagePassing):
         shared = {"plan": plan,
                   "source_inputs": [it.source_inputs(x_person, x_scene) for it in self.iterations],
                   "input_predictions": [it.input_predictions(x_person, x_scene) for it in self.iterations],
-                  "inverse_degrees": tuple(1.0 / d.to(x_person.dtype) for d in plan.degrees) if self.gated else None}
+                  "inverse_degrees": tuple(1.0 / bags.degrees.to(x_person.dtype) for bags in plan.bags)}
         history = self._run_synchronous(self.num_steps, edge_index, (actions, activities), edge_type, (), {}, {},
                                         shared=shared)
         outputs = [step.state for step in history]
@@ -353,19 +361,15 @@ class StructureInferenceMachine(RecurrentMessagePassing):
         return (*messages, *weights.gates(messages, state, plan))
 
     def message_and_aggregate(self, edge_state: Tuple[Tensor, ...], plan: ScenePlan,
-                              inverse_degrees: Optional[Tuple[Tensor, ...]] = None) -> Tuple[Tensor, Tensor, Tensor]:
+                              inverse_degrees: Tuple[Tensor, ...]) -> Tuple[Tensor, Tensor, Tensor]:
         r"""The mean gated message of every type into its target rows,
         :math:`\operatorname{mean}_{e = (i \to j),\, r_e = r} g_e \mathbf{m}^{r}_i` (0 without such edges):
-        one ``embedding_bag`` per type over the source table, the gates (divided by the in-degree)
-        as per-edge weights, so no per-edge message is materialised."""
-        bag = nn.functional.embedding_bag
+        one :func:`~graphrnn.nn.bags.bag_sum` per type over the source table, with the gates divided
+        by the in-degree as per-edge weights, so no per-edge message is materialised."""
         messages = edge_state[:NUM_SCENE_EDGE_TYPES]
-        if not self.gated:
-            return tuple(bag(plan.sources[r], messages[r], plan.offsets[r], mode="mean")
-                         for r in range(NUM_SCENE_EDGE_TYPES))
-        gates = edge_state[NUM_SCENE_EDGE_TYPES:]
-        return tuple(bag(plan.sources[r], messages[r], plan.offsets[r], mode="sum",
-                         per_sample_weights=gates[r] * inverse_degrees[r]) for r in range(NUM_SCENE_EDGE_TYPES))
+        weights = inverse_degrees if not self.gated else tuple(
+            gate * inverse for gate, inverse in zip(edge_state[NUM_SCENE_EDGE_TYPES:], inverse_degrees))
+        return tuple(bag_sum(messages[r], plan.bags[r], weights[r]) for r in range(NUM_SCENE_EDGE_TYPES))
 
     def update(self, aggr: Tuple[Tensor, Tensor, Tensor], step: int,
                input_predictions: Sequence[Tuple[Tensor, Tensor]]) -> Tuple[Tensor, Tensor]:
