@@ -35,7 +35,8 @@ def from_hetero(hetero: HeteroData, pad_features: bool = True) -> Data:
 
     Raises:
         TypeError: if ``hetero`` is not a ``HeteroData``.
-        ValueError: if it has no node types, or node types disagree on whether they have ``x``.
+        ValueError: if it has no node types, node types disagree on whether they have ``x`` or on its
+            dtype, or an ``edge_index`` is malformed or refers to a node outside its type.
     """
     if not isinstance(hetero, HeteroData):
         raise TypeError(f"from_hetero takes a torch_geometric HeteroData, got {type(hetero).__name__}; a Data "
@@ -47,6 +48,11 @@ def from_hetero(hetero: HeteroData, pad_features: bool = True) -> Data:
         missing = sorted(set(hetero.node_types) - set(with_x))
         raise ValueError(f"node types {missing} have no x while others do; give every node type features "
                          "(e.g. zeros) or none")
+    dtypes = {t: hetero[t].x.dtype for t in with_x}
+    if len(set(dtypes.values())) > 1:
+        raise ValueError(f"node types have x of different dtypes {dtypes}; convert every x to one dtype (e.g. .float()) "
+                         "first, so that no type is cast silently")
+    _check_edges(hetero)
     widths = {t: (hetero[t].x.size(1) if hetero[t].x.dim() > 1 else 1) for t in with_x}
     source = hetero
     if with_x and pad_features and len(set(widths.values())) > 1:
@@ -60,6 +66,29 @@ def from_hetero(hetero: HeteroData, pad_features: bool = True) -> Data:
     data.edge_type_names = [tuple(t) for t in hetero.edge_types]
     data.node_feature_widths = widths
     return data
+
+
+def _check_edges(hetero: HeteroData) -> None:
+    """Every edge type's ``edge_index`` is an integer ``[2, E]`` whose sources lie among its source type's nodes
+    and targets among its target type's (once numbered type by type, an id past its type's count would silently
+    name a node of the next type)."""
+    for edge_type in hetero.edge_types:
+        edge_index = getattr(hetero[edge_type], "edge_index", None)
+        if edge_index is None:
+            continue
+        name = f"edge_index of {tuple(edge_type)}"
+        if not isinstance(edge_index, Tensor) or edge_index.dim() != 2 or edge_index.size(0) != 2:
+            shape = list(edge_index.shape) if isinstance(edge_index, Tensor) else type(edge_index).__name__
+            raise ValueError(f"{name} must have shape [2, E], got {shape}")
+        if edge_index.dtype not in (torch.int64, torch.int32):
+            raise ValueError(f"{name} must hold integer node indices (torch.long), got dtype {edge_index.dtype}")
+        for row, node_type in ((0, edge_type[0]), (1, edge_type[-1])):
+            count = hetero[node_type].num_nodes or 0
+            ids = edge_index[row]
+            if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= count):
+                bad = int(ids.min()) if int(ids.min()) < 0 else int(ids.max())
+                raise ValueError(f"{name} refers to {node_type!r} node {bad}, but {node_type!r} has {count} nodes "
+                                 f"(valid ids 0..{count - 1}); fix the edges or the node count")
 
 
 def to_hetero(data: Data, x: Optional[Tensor] = None) -> HeteroData:

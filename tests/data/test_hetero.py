@@ -58,3 +58,25 @@ def test_bad_inputs():
         to_hetero(Data(x=torch.zeros(2, 1), edge_index=torch.zeros(2, 0, dtype=torch.long)))
     with pytest.raises(ValueError, match="one row per node"):
         to_hetero(from_hetero(citation_dag()), x=torch.zeros(3, 2))
+
+
+def test_edges_outside_their_node_type_raise():
+    # before: the ids were offset type by type, so 'b' node 3 silently became another type's node (or past the end)
+    hetero = HeteroData()
+    hetero["a"].x, hetero["b"].x = torch.randn(2, 3), torch.randn(3, 3)
+    hetero["a", "to", "b"].edge_index = torch.tensor([[0, 1], [2, 3]])
+    with pytest.raises(ValueError, match=r"edge_index of \('a', 'to', 'b'\) refers to 'b' node 3, but 'b' has 3"):
+        from_hetero(hetero)
+    hetero["a", "to", "b"].edge_index = torch.tensor([[-1], [0]])
+    with pytest.raises(ValueError, match="refers to 'a' node -1"):
+        from_hetero(hetero)
+    hetero["a", "to", "b"].edge_index = torch.tensor([[0.0], [1.0]])
+    with pytest.raises(ValueError, match="must hold integer node indices"):
+        from_hetero(hetero)
+
+
+def test_node_types_with_features_of_different_dtypes_raise():
+    hetero = HeteroData()
+    hetero["a"].x, hetero["b"].x = torch.randn(2, 3), torch.ones(2, 3, dtype=torch.long)
+    with pytest.raises(ValueError, match="x of different dtypes"):
+        from_hetero(hetero)
