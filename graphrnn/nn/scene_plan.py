@@ -108,7 +108,8 @@ def build_scene_plan(edge_index: Tensor, edge_type: Tensor, node_type: Tensor) -
     kind_size = {PERSON: persons.numel(), SCENE: scenes.numel()}
     order = torch.sort(types * max(num_nodes, 1) + dst, stable=True).indices
     counts = torch.bincount(types, minlength=NUM_SCENE_EDGE_TYPES)
-    bags = tuple(edge_bags(row[src[block]], row[dst[block]], kind_size[EDGE_ENDPOINTS[kind][0]],
+    bags = tuple(edge_bags(row.index_select(0, src.index_select(0, block)),
+                           row.index_select(0, dst.index_select(0, block)), kind_size[EDGE_ENDPOINTS[kind][0]],
                            kind_size[EDGE_ENDPOINTS[kind][1]]).to(edge_index.device)
                  for kind, block in enumerate(order.split(counts.tolist())))
     device = edge_index.device
@@ -118,16 +119,18 @@ def build_scene_plan(edge_index: Tensor, edge_type: Tensor, node_type: Tensor) -
 
 
 def _check_endpoints(src: Tensor, dst: Tensor, types: Tensor, nodes: Tensor) -> None:
-    for kind, (source_kind, target_kind) in EDGE_ENDPOINTS.items():
-        of_kind = types == kind
-        wrong = (of_kind & ((nodes[src] != source_kind) | (nodes[dst] != target_kind))).nonzero().view(-1)
-        if wrong.numel():
-            e = int(wrong[0])
-            u, v = int(src[e]), int(dst[e])
-            raise ValueError(
-                f"edge {e} ({u} -> {v}) has type {_TYPE_NAMES[kind]}, but it goes from a {_NAMES[int(nodes[u])]} to a "
-                f"{_NAMES[int(nodes[v])]}; a {_TYPE_NAMES[kind]} edge goes from a {_NAMES[source_kind]} to a "
-                f"{_NAMES[target_kind]} (build scenes with graphrnn.data.scene_graph)")
+    """Every edge's type must match the kinds of its ends (one pass over all edges)."""
+    source_kind, target_kind = (torch.tensor([EDGE_ENDPOINTS[r][end] for r in range(NUM_SCENE_EDGE_TYPES)])
+                                .index_select(0, types) for end in (0, 1))
+    wrong = (nodes.index_select(0, src) != source_kind) | (nodes.index_select(0, dst) != target_kind)
+    if not bool(wrong.any()):
+        return
+    e = int(wrong.nonzero()[0, 0])
+    kind, u, v = int(types[e]), int(src[e]), int(dst[e])
+    raise ValueError(
+        f"edge {e} ({u} -> {v}) has type {_TYPE_NAMES[kind]}, but it goes from a {_NAMES[int(nodes[u])]} to a "
+        f"{_NAMES[int(nodes[v])]}; a {_TYPE_NAMES[kind]} edge goes from a {_NAMES[int(source_kind[e])]} to a "
+        f"{_NAMES[int(target_kind[e])]} (build scenes with graphrnn.data.scene_graph)")
 
 
 @dataclass(frozen=True)
