@@ -1,6 +1,7 @@
 """The batched graph loader: PyG's ``DataLoader``, plus execution plans built in the collate."""
 from __future__ import annotations
 
+import numbers
 from typing import Callable, Dict, Mapping, Optional
 
 from torch_geometric.loader import DataLoader as PyGDataLoader
@@ -30,6 +31,10 @@ class PlanningCollater:
     def __call__(self, items):
         batch = self.collate(items)
         for name, planner in self.plans.items():
+            if name in batch:  # a plan named like x, edge_index or batch would replace that data silently
+                raise ValueError(f"plans: the batch already has an attribute {name!r}; a plan of that name would "
+                                 f"replace it. Name the plan otherwise (e.g. {name + '_plan'!r}), or use "
+                                 "model.planners()")
             setattr(batch, name, planner(batch))
         return batch
 
@@ -65,6 +70,8 @@ class DataLoader(PyGDataLoader):
             if not isinstance(name, str) or not name.isidentifier() or not callable(planner):
                 raise TypeError(f"plans maps attribute names to planners (layer.planner()), got {name!r}: "
                                 f"{type(planner).__name__}")
-        super().__init__(dataset, batch_size=batch_size, shuffle=shuffle, **kwargs)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+            raise ValueError(f"batch_size must be an integer >= 1 (graphs per batch), got {batch_size!r}")
+        super().__init__(dataset, batch_size=int(batch_size), shuffle=shuffle, **kwargs)
         if plans:
             self.collate_fn = PlanningCollater(self.collate_fn, plans)
