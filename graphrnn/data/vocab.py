@@ -17,7 +17,23 @@ _TOKEN = re.compile(r"\w+(?:'\w+)?|[^\w\s]", re.UNICODE)
 
 def tokenize(text: str, lowercase: bool = True) -> List[str]:
     """Words and punctuation marks of ``text`` (``"Two young, White"`` -> ``two young , white``)."""
+    if not isinstance(text, str):
+        raise TypeError(f"tokenize takes a str, got {type(text).__name__}; decode bytes first (text.decode('utf-8'))")
     return _TOKEN.findall(text.lower() if lowercase else text)
+
+
+def _token_list(tokens, what: str) -> list:
+    """``tokens`` as a list of str: a bare string would be read as its characters, and a non-string token
+    (an id, ``None``) would never match the string keys, both silently."""
+    if isinstance(tokens, (str, bytes)):
+        raise TypeError(f"{what} must be a list of str tokens, got the string {tokens[:30]!r}; split it first "
+                        "(e.g. tokenize(text) or text.split())")
+    tokens = list(tokens)
+    for token in tokens:
+        if not isinstance(token, str):
+            raise TypeError(f"{what} must hold str tokens, got {type(token).__name__} {token!r:.40}; map ids back to "
+                            "tokens, or build the vocabulary from the tokens themselves")
+    return tokens
 
 
 class Vocab:
@@ -29,6 +45,7 @@ class Vocab:
 
     def __init__(self, tokens: Sequence[str] = ()) -> None:
         self.itos: List[str] = list(SPECIALS)
+        tokens = _token_list(tokens, "Vocab tokens")
         for token in tokens:
             if token in SPECIALS:
                 raise ValueError(f"{token!r} is a special token; do not list it")
@@ -42,17 +59,21 @@ class Vocab:
         """Tokens seen at least ``min_count`` times, most frequent first (ties alphabetical)."""
         if min_count < 1:
             raise ValueError(f"min_count must be >= 1, got {min_count}")
-        counts = Counter(token for sentence in sentences for token in sentence)
+        if max_size is not None and (isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 0):
+            # before: 0 kept every token and -1 silently dropped the rarest one
+            raise ValueError(f"max_size must be None (no cap) or an integer >= 0 (non-special tokens kept), "
+                             f"got {max_size!r}")
+        counts = Counter(token for sentence in sentences for token in _token_list(sentence, "each sentence"))
         kept = sorted((t for t, c in counts.items() if c >= min_count and t not in SPECIALS),
                       key=lambda t: (-counts[t], t))
-        return cls(kept[:max_size] if max_size else kept)
+        return cls(kept if max_size is None else kept[:max_size])
 
     def __len__(self) -> int:
         return len(self.itos)
 
     def encode(self, tokens: Sequence[str], bos: bool = False, eos: bool = False) -> Tensor:
         """Ids of ``tokens`` (unknown ones -> ``<unk>``), optionally framed by ``<bos>``/``<eos>``."""
-        ids = [self.stoi.get(token, self.unk) for token in tokens]
+        ids = [self.stoi.get(token, self.unk) for token in _token_list(tokens, "encode's tokens")]
         return torch.tensor(([self.bos] if bos else []) + ids + ([self.eos] if eos else []), dtype=torch.long)
 
     def decode(self, ids: Iterable[int], strip_specials: bool = True) -> List[str]:

@@ -40,3 +40,38 @@ def test_bad_input():
         Vocab(["a"]).decode([7])
     with pytest.raises(ValueError, match="starts with"):
         Vocab.from_list(["a", "b", "c", "d"])
+
+
+def test_a_string_instead_of_a_token_list_raises():
+    # before: read as its characters (Vocab("hello") had tokens h, e, l, o; encode("ab") gave two ids)
+    with pytest.raises(TypeError, match="Vocab tokens must be a list of str tokens, got the string 'hello'"):
+        Vocab("hello")
+    with pytest.raises(TypeError, match="each sentence must be a list of str tokens"):
+        Vocab.build(["hello world"])
+    with pytest.raises(TypeError, match="encode's tokens must be a list of str tokens"):
+        Vocab(["a"]).encode("a b")
+
+
+def test_non_string_tokens_raise():
+    # before: ids or None were kept as tokens that no text can ever match, or encoded as <unk>
+    with pytest.raises(TypeError, match="must hold str tokens, got int 3"):
+        Vocab(["a", 3])
+    with pytest.raises(TypeError, match="must hold str tokens, got NoneType"):
+        Vocab.build([["a", None]])
+    with pytest.raises(TypeError, match="must hold str tokens, got int"):
+        Vocab(["a"]).encode([4, 5])
+    with pytest.raises(TypeError, match="tokenize takes a str, got NoneType"):
+        tokenize(None)
+
+
+@pytest.mark.parametrize("max_size", [-1, 1.5, True])
+def test_max_size_must_be_a_count(max_size):
+    # before: -1 silently dropped the rarest token
+    with pytest.raises(ValueError, match="max_size must be None"):
+        Vocab.build([["a", "b"]], max_size=max_size)
+
+
+def test_max_size_zero_keeps_only_the_specials():
+    # before: 0 was read as "no cap" and kept every token
+    assert Vocab.build([["a", "b", "a"]], max_size=0).itos == ["<pad>", "<bos>", "<eos>", "<unk>"]
+    assert Vocab.build([["a", "b", "a"]], max_size=1).itos[4:] == ["a"]
