@@ -189,8 +189,7 @@ def tree_graph(labels: Any, parents: Any, num_labels: Optional[int] = None, orde
             f"and {parents.numel()} parents"
         )
     _check_parents(parents)
-    if num_labels is not None:
-        _check_label_range(labels, _check_count("num_labels", num_labels))
+    _check_label_range(labels, None if num_labels is None else _check_count("num_labels", num_labels))
     if ordered:
         _check_parent_order(parents)
     parent_edges = _parent_edges(parents)
@@ -241,14 +240,15 @@ def _check_parents(parents: Tensor) -> None:
         )
 
 
-def _check_label_range(labels: Tensor, num_labels: int) -> None:
-    """Labels must be ids of a vocabulary of ``num_labels`` labels."""
-    outside = (labels < 0) | (labels >= num_labels)
+def _check_label_range(labels: Tensor, num_labels: Optional[int]) -> None:
+    """Labels must be ids of a vocabulary of ``num_labels`` labels (of some vocabulary, so >= 0, when ``None``)."""
+    outside = (labels < 0) if num_labels is None else (labels < 0) | (labels >= num_labels)
     if outside.any():
         node = int(outside.nonzero()[0, 0])
+        valid = "ids are >= 0" if num_labels is None else f"valid ids 0..{num_labels - 1}"
         raise ValueError(
-            f"labels[{node}] = {int(labels[node])} is outside the vocabulary of {num_labels} labels "
-            f"(valid ids 0..{num_labels - 1}); map unknown labels to <unk> first"
+            f"labels[{node}] = {int(labels[node])} is outside the vocabulary"
+            f"{'' if num_labels is None else f' of {num_labels} labels'} ({valid}); map unknown labels to <unk> first"
         )
 
 

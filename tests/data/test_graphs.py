@@ -287,3 +287,9 @@ def test_scene_graph_is_complete_without_self_loops(num_persons):
         src_type == SCENE, SCENE_TO_PERSON, torch.where(dst_type == SCENE, PERSON_TO_SCENE, PERSON_TO_PERSON)
     )
     assert torch.equal(data.edge_type, expected_type)
+
+
+def test_tree_graph_refuses_negative_labels_without_num_labels():
+    # before: accepted without num_labels, and failed far away (an embedding lookup) or scored as a label
+    with pytest.raises(ValueError, match=r"labels\[0\] = -1 is outside the vocabulary \(ids are >= 0\)"):
+        tree_graph([-1, 1], [-1, 0])
