@@ -62,7 +62,30 @@ def _checked(tree: Tree) -> tuple[Sequence[Hashable], Sequence[int]]:
     if bad:
         raise ValueError(f"parent index {bad[0]} is out of range for a tree of {len(parents)} nodes "
                          "(use -1 for the root)")
+    _check_one_tree(parents)
     return labels, parents
+
+
+def _check_one_tree(parents: list[int]) -> None:
+    """A non-empty tree has one root and every node reaches it: a forest, a self-parent or a cycle would
+    otherwise be scored as if it were a tree (``skip_root`` would drop every root, a cycle none)."""
+    roots = [i for i, p in enumerate(parents) if p < 0]
+    if parents and len(roots) != 1:
+        raise ValueError(f"a tree has exactly one root (parent -1), got {len(roots)} ({roots[:5]}); "
+                         "a forest is not one tree")
+    reaches_root = [p < 0 for p in parents]
+    for start in range(len(parents)):
+        path, on_path, node = [], set(), start
+        while not reaches_root[node]:
+            if node in on_path:
+                cycle = path[path.index(node):]
+                raise ValueError(f"the parents form a cycle through nodes {cycle[:6]}; each node needs a chain "
+                                 "of parents up to the root")
+            path.append(node)
+            on_path.add(node)
+            node = parents[node]
+        for node in path:
+            reaches_root[node] = True
 
 
 def _precision_recall(predicted: Counter, gold: Counter) -> tuple[float, float]:
@@ -93,7 +116,8 @@ def tree_retrieval(preds: Sequence[Tree], golds: Sequence[Tree], skip_root: bool
         (the number of trees).
 
     Raises:
-        ValueError: if the lists differ in length or are empty, or a tree is malformed.
+        ValueError: if the lists differ in length or are empty, or a tree is malformed (a parent out of
+            range, not exactly one root, or a cycle).
     """
     if len(preds) != len(golds):
         raise ValueError(f"need one prediction per gold tree, got {len(preds)} predictions and {len(golds)} golds")

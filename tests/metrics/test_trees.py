@@ -105,3 +105,23 @@ def test_bad_input():
         tree_retrieval([(["a", "b"], [-1, 5])], [GOLD])
     with pytest.raises(ValueError, match="a pair"):
         tree_retrieval(["abc"], [GOLD])
+
+
+@pytest.mark.parametrize("pred, message", [
+    (([0, 1], [1, 0]), "exactly one root"),  # a cycle and no root
+    (([0, 1, 2], [-1, 2, 1]), r"cycle through nodes \[1, 2\]"),
+    (([0, 1], [-1, 1]), r"cycle through nodes \[1\]"),  # its own parent
+    (([0, 1], [-1, -1]), r"exactly one root \(parent -1\), got 2"),  # a forest
+])
+def test_malformed_trees_raise_instead_of_being_scored(pred, message):
+    # before: scored as if they were trees (edge precision 0.5 for the cycle, skip_root dropping both roots)
+    with pytest.raises(ValueError, match=message):
+        tree_retrieval([pred], [([0, 1], [-1, 0])])
+    with pytest.raises(ValueError, match=message):
+        tree_retrieval([([0, 1], [-1, 0])], [pred])
+
+
+def test_empty_and_deep_trees_are_still_scored():
+    assert tree_retrieval([([], [])], [([0], [-1])])["node_recall"] == 0.0
+    chain = (list(range(3000)), [-1] + list(range(2999)))
+    assert tree_retrieval([chain], [chain])["edge_f1"] == 1.0
