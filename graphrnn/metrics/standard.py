@@ -64,6 +64,10 @@ def hypothesis_text(ids: Sequence[int], vocab: Vocab) -> str:
 
 
 def _check_texts(hyps: Sequence[str], refs: Sequence[str]) -> tuple[list[str], list[str]]:
+    for name, texts in (("hyps", hyps), ("refs", refs)):
+        if isinstance(texts, (str, bytes)):  # else read as one sentence per character
+            raise TypeError(f"{name} must be a list of strings (one sentence each), got the string {texts[:30]!r}; "
+                            f"pass [{name}] for a single sentence")
     hyps, refs = list(hyps), list(refs)
     for name, texts in (("hypotheses", hyps), ("references", refs)):
         if not all(isinstance(text, str) for text in texts):

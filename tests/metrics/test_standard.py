@@ -107,3 +107,12 @@ def test_detokenising_never_changes_what_sacrebleu_counts(tokens):
     """sacrebleu's 13a tokeniser reads the detokenised text as the same tokens as the spaced ones."""
     tokenize = sacrebleu.tokenizers.tokenizer_13a.Tokenizer13a()
     assert tokenize(detokenize(tokens)).split() == tokenize(" ".join(tokens)).split()
+
+
+@pytest.mark.parametrize("score", [sacrebleu_corpus, rouge2_text])
+def test_a_bare_string_is_not_read_as_one_sentence_per_character(score):
+    # before: sacrebleu_corpus("a b", "a b") scored 3 one-character "sentences" and returned 0.0
+    with pytest.raises(TypeError, match="hyps must be a list of strings"):
+        score("the cat sat", ["the cat sat"])
+    with pytest.raises(TypeError, match="refs must be a list of strings"):
+        score(["the cat sat"], "the cat sat")
