@@ -186,10 +186,25 @@ def test_matches_dense_padded_benchmark_implementation():
     for gated in (True, False):
         model = make_model(generator, iterations=3, gated=gated, tied=False).float()
         graphs, person_x, mask, scene_x = bench.padded_scenes([1, 4, 2, 5], F_P, F_S, generator)
-        ours, dense = model(batch_of(graphs)), bench.dense_sim(model, person_x, mask, scene_x)
-        for (a, c), (da, dc) in zip(ours, dense):
-            torch.testing.assert_close(a, da[mask], rtol=1e-5, atol=1e-5)
-            torch.testing.assert_close(c, dc, rtol=1e-5, atol=1e-5)
+        ours = model(batch_of(graphs))
+        for per_source in (False, True):  # one message per edge, or per source as ours keeps them
+            dense = bench.dense_sim(model, person_x, mask, scene_x, per_source)
+            for (a, c), (da, dc) in zip(ours, dense):
+                torch.testing.assert_close(a, da[mask], rtol=1e-5, atol=1e-5)
+                torch.testing.assert_close(c, dc, rtol=1e-5, atol=1e-5)
+
+
+def test_no_per_edge_message_tensor_is_built():
+    """The message state is kept per (source, type): no operator of a training step sees an [E, M] tensor."""
+    generator = torch.Generator().manual_seed(9)
+    model = StructureInferenceMachine(F_P, F_S, H, A, C, num_iterations=3, message_channels=11).double()
+    scenes = batch_of([make_scene(k, generator) for k in (6, 7, 5)])
+    num_edges = scenes.edge_index.size(1)  # 30 + 42 + 20 + 2 * 18 = 128
+    with torch.profiler.profile(record_shapes=True) as profile:
+        sum(a.sum() + c.sum() for a, c in model(scenes)).backward()
+    shapes = [shape for event in profile.events() for shape in event.input_shapes if isinstance(shape, list)]
+    assert [num_edges] in shapes  # the gates are per edge
+    assert [num_edges, 11] not in shapes
 
 
 def test_gradcheck():
