@@ -168,7 +168,7 @@ def _complete(found: Dict[str, List[Pair]], path: Path, splits: Sequence[str], s
         if key in found:
             continue
         before = len(train)
-        train, found[key] = hold_out(train, held_out, seed + offset)
+        train, found[key] = hold_out(train, held_out, seed + offset, source=str(path))
         name = splits[1] if key == "val" else splits[2]
         notes.append(f"no {name} split in {path}: cut {len(found[key])} of the {before} training pairs at random "
                      f"(seed {seed + offset}) as the {'validation' if key == 'val' else 'test'} split")

@@ -57,6 +57,8 @@ def read_lines(path: os.PathLike | str, what: str) -> List[str]:
         DataFormatError: naming the line, for bytes that are not UTF-8 or a file that is not gzip.
     """
     path = Path(path)
+    if path.is_dir():
+        raise DataFormatError(f"{path} is a directory; expected a text file with {what} per line")
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist (expected a text file with {what} per line)")
     return decode_lines(_read_bytes(path), str(path), what)
@@ -144,18 +146,23 @@ class TextOptions:
         return cls(str(values["tokenizer"]), bool(values["lowercase"]))
 
 
-def hold_out(items: Sequence[T], fraction: float, seed: int) -> Tuple[List[T], List[T]]:
+def hold_out(items: Sequence[T], fraction: float, seed: int, source: str = "") -> Tuple[List[T], List[T]]:
     """``(kept, held_out)``: ``round(fraction * n)`` items (at least one, and at least one kept) drawn at
     random with a generator seeded by ``seed``; both parts keep the input order.
 
+    Args:
+        source: where the items were read (a file), named in the error.
+
     Raises:
-        ValueError: if ``fraction`` is not in ``(0, 1)`` or there are fewer than two items.
+        ValueError: if ``fraction`` is not in ``(0, 1)``.
+        DataFormatError: if there are fewer than two items (an empty or one-line data file).
     """
     if not 0.0 < fraction < 1.0:
         raise ValueError(f"the held-out fraction must lie in (0, 1), got {fraction}")
     if len(items) < 2:
-        raise ValueError(f"cannot cut a held-out split from {len(items)} item(s); give at least 2, or give the "
-                         "split as its own file")
+        where = f" in {source}" if source else ""
+        raise DataFormatError(f"cannot cut a held-out split from {len(items)} item(s){where}; give at least 2, "
+                              "or give the split as its own file")
     count = min(max(1, round(fraction * len(items))), len(items) - 1)
     order = torch.randperm(len(items), generator=torch.Generator().manual_seed(seed))
     chosen = set(order[:count].tolist())

@@ -142,11 +142,11 @@ def load_tree_data(path: os.PathLike | str, seed: int = 0, fraction: float = HEL
                                 "layout (<dir>/{train,dev,test}/{s.toks,t.toks,t.parents}) or a sentence<TAB>tree .tsv "
                                 "file")
     if not path.name.endswith((".tsv", ".tsv.gz")):
-        raise ValueError(f"{path} is a file but not .tsv or .tsv.gz; pass a sentence<TAB>bracketed tree .tsv file "
-                         "or a folder in the authors' layout")
+        raise DataFormatError(f"{path} is a file but not .tsv or .tsv.gz; pass a sentence<TAB>bracketed tree .tsv "
+                              "file or a folder in the authors' layout")
     examples = read_tree_tsv(path)
-    train, test = hold_out(examples, fraction, seed)
-    train, dev = hold_out(train, fraction, seed + 1)
+    train, test = hold_out(examples, fraction, seed, source=str(path))
+    train, dev = hold_out(train, fraction, seed + 1, source=str(path))
     log(f"{path} holds one split of {len(examples)} trees: cut {len(test)} (test, seed {seed}) and {len(dev)} "
         f"(dev, seed {seed + 1}) at random, {len(train)} left for training")
     return {"train": train, "dev": dev, "test": test}

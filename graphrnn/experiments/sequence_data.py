@@ -36,11 +36,12 @@ __all__ = ["CELLS", "train_on_file", "split_three", "train_classifier", "train_l
 CELLS = ("rnn", "gru", "lstm")
 
 
-def split_three(items: Sequence, seed: int, fraction: float = HELD_OUT_FRACTION) -> Tuple[list, list, list]:
+def split_three(items: Sequence, seed: int, fraction: float = HELD_OUT_FRACTION,
+                source: str = "") -> Tuple[list, list, list]:
     """``(train, val, test)``: ``fraction`` of the items cut at random as test (``seed``), then as val
-    (``seed + 1``)."""
-    rest, test = hold_out(items, fraction, seed)
-    train, val = hold_out(rest, fraction, seed + 1)
+    (``seed + 1``); ``source`` (the file) is named if there are too few."""
+    rest, test = hold_out(items, fraction, seed, source)
+    train, val = hold_out(rest, fraction, seed + 1, source)
     return train, val, test
 
 
@@ -59,7 +60,7 @@ def train_classifier(path: Path, cell: str = "lstm", hidden: int = 64, epochs: i
                      out: Optional[Path] = None, device: str = "auto", resume: bool = False,
                      text: TextOptions = TextOptions(), progress: bool = False) -> Dict[str, object]:
     """Trains a :class:`SequenceClassifier` on a ``sequence,label`` file; returns the result row."""
-    train, val, test = split_three(read_labelled_sequences(path), seed)
+    train, val, test = split_three(read_labelled_sequences(path), seed, source=str(path))
     labels = sorted({label for _, label in train + val + test})
     vocab = Vocab.build(text(sequence) for sequence, _ in train)
 
@@ -120,7 +121,7 @@ def train_language_model(path: Path, cell: str = "lstm", hidden: int = 64, epoch
                          min_count: int = 1) -> Dict[str, object]:
     """Trains a :class:`NextStepPredictor` language model on a text file; returns the result row."""
     sentences = [text(line) for line in read_sentences(path)]
-    train, val, test = split_three(sentences, seed)
+    train, val, test = split_three(sentences, seed, source=str(path))
     vocab = Vocab.build(train, min_count=min_count)
 
     def graphs(part):

@@ -73,3 +73,16 @@ def test_hold_out_bad_input():
         hold_out([1, 2, 3], 1.0, 0)
     with pytest.raises(ValueError, match="cannot cut a held-out split from 1 item"):
         hold_out([1], 0.5, 0)
+
+
+def test_a_directory_is_not_reported_as_missing(tmp_path):
+    # before: "does not exist" for a folder given where a file was expected
+    with pytest.raises(DataFormatError, match="is a directory; expected a text file with one sentence per line"):
+        read_lines(tmp_path, "one sentence")
+
+
+@pytest.mark.parametrize("count", [0, 1])
+def test_too_few_items_to_hold_out_name_the_file_and_are_a_data_error(count):
+    # a DataFormatError, so that the command line prints one line instead of a traceback
+    with pytest.raises(DataFormatError, match=f"cannot cut a held-out split from {count} item\\(s\\) in pairs.tsv"):
+        hold_out(list(range(count)), 0.1, 0, source="pairs.tsv")
