@@ -23,6 +23,7 @@ from torch_geometric.data import Data
 
 from graphrnn.data import scene_graph
 from graphrnn.datasets.multi30k import data_directory
+from graphrnn.datasets.text import DataFormatError, read_lines
 
 __all__ = [
     "ACTIONS",
@@ -62,7 +63,7 @@ def normalize_label(label: str) -> str:
 def _label_id(label: str, names: Tuple[str, ...], kind: str, where: str) -> int:
     name = normalize_label(label)
     if name not in names:
-        raise ValueError(f"{where}: unknown {kind} {label!r}; expected one of {list(names)}")
+        raise DataFormatError(f"{where}: unknown {kind} {label!r}; expected one of {list(names)}")
     return names.index(name)
 
 
@@ -71,15 +72,17 @@ def read_annotations(path: os.PathLike, video: Optional[str] = None) -> List[Vol
 
     Raises:
         FileNotFoundError: if the file is missing.
-        ValueError: naming the file and line, for a line that is not ``frame activity`` followed
-            by groups of ``x y w h action``, for a frame without players, or for unknown labels.
+        DataFormatError: naming the file and line, for a line that is not ``frame activity`` followed
+            by groups of ``x y w h action``, a box that is not finite or has a negative size, a frame
+            without players, unknown labels, or bytes that are not UTF-8.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist; expected <root>/videos/<id>/annotations.txt")
     video = path.parent.name if video is None else video
     frames = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    lines = read_lines(path, "one annotated frame ('<frame>.jpg <activity>' then 'x y w h action' per player)")
+    for number, line in enumerate(lines, start=1):
         if line.strip():
             frames.append(_parse_line(line.split(), video, f"{path}:{number}"))
     return frames
@@ -87,16 +90,21 @@ def read_annotations(path: os.PathLike, video: Optional[str] = None) -> List[Vol
 
 def _parse_line(tokens: List[str], video: str, where: str) -> VolleyballFrame:
     if len(tokens) < 2 or (len(tokens) - 2) % _FIELDS_PER_PLAYER:
-        raise ValueError(f"{where}: expected '<frame>.jpg <activity>' then groups of 'x y w h action', got "
+        raise DataFormatError(f"{where}: expected '<frame>.jpg <activity>' then groups of 'x y w h action', got "
                          f"{len(tokens)} fields")
     if len(tokens) == 2:
-        raise ValueError(f"{where}: frame {tokens[0]} has no players; a scene needs at least one person")
+        raise DataFormatError(f"{where}: frame {tokens[0]} has no players; a scene needs at least one person")
     players = [tokens[i:i + _FIELDS_PER_PLAYER] for i in range(2, len(tokens), _FIELDS_PER_PLAYER)]
     try:
         frame = int(Path(tokens[0]).stem)
         boxes = torch.tensor([[float(v) for v in p[:4]] for p in players])
     except ValueError as error:
-        raise ValueError(f"{where}: frame id and box coordinates must be numbers ({error})") from error
+        raise DataFormatError(f"{where}: frame id and box coordinates must be numbers ({error})") from None
+    bad = ~torch.isfinite(boxes).all(1) | (boxes[:, 2:] < 0).any(1)  # nan/inf or a negative width or height
+    if bool(bad.any()):
+        player = int(bad.nonzero()[0, 0])
+        raise DataFormatError(f"{where}: player {player + 1} has the box {players[player][:4]}; x y w h must be finite "
+                              "numbers with w, h >= 0")
     actions = torch.tensor([_label_id(p[4], ACTIONS, "action", where) for p in players])
     return VolleyballFrame(video, frame, _label_id(tokens[1], ACTIVITIES, "group activity", where), boxes, actions)
 

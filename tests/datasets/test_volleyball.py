@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from graphrnn.data import DataLoader
+from graphrnn.datasets.text import DataFormatError
 from graphrnn.datasets.volleyball import (
     ACTIONS,
     ACTIVITIES,
@@ -102,3 +103,20 @@ def test_real_annotations():
     assert all(torch.isfinite(s.person_x).all() for s in scenes)
     simple = volleyball_scenes(REAL / "simple")
     assert len(simple) == 4
+
+
+@pytest.mark.parametrize("box, shown", [("1 2 nan 4", "'nan'"), ("1 2 inf 4", "'inf'"), ("1 2 -3 4", "'-3'"),
+                                        ("1 2 3 -0.5", "'-0.5'")])
+def test_non_finite_or_negative_boxes_raise(tmp_path, box, shown):
+    # before: read silently, then NaN features (or a negative size) reached the model
+    path = write(tmp_path, "1", SAMPLE.splitlines()[0] + "\n" + f"1.jpg r_set 5 5 4 8 waiting {box} standing\n")
+    with pytest.raises(DataFormatError, match=f"{path}:2: player 2 has the box .*{shown}.*finite numbers with w, h >= 0"):
+        read_annotations(path)
+
+
+def test_bytes_that_are_not_utf8_name_the_line(tmp_path):
+    # before: a raw UnicodeDecodeError (a traceback on the command line)
+    path = write(tmp_path, "1", "")
+    path.write_bytes(SAMPLE.splitlines()[0].encode() + b"\n1.jpg r_set 1 2 3 4 caf\xe9\n")
+    with pytest.raises(DataFormatError, match=f"{path}:2: byte 0xe9 is not UTF-8"):
+        read_annotations(path)
