@@ -2,7 +2,8 @@
 
 :func:`run_guarded` wraps a command:
 
-1. **Before any work** (:func:`check_arguments`): counts such as ``--epochs`` are >= 1, the
+1. **Before any work** (:func:`check_arguments`): counts such as ``--epochs`` are >= 1 (``--seed``
+   >= 0, ``--distractors LO HI`` with ``0 <= LO <= HI``), ``--device`` names a usable device, the
    output directory (``--out``) can be created and written and is not a file, input paths
    (``--checkpoint``, ``--input``) exist, and ``--resume`` finds a checkpoint.
 2. **Resumed runs** (:func:`reconcile_resumed`): a fresh training run records its options in
@@ -35,7 +36,9 @@ COMMAND_FILE = "command.json"
 DATA_OPTIONS = ("quick", "data", "train_size", "task", "grammar", "source", "target", "splits", "tokenizer",
                 "lowercase", "min_count")
 #: Options that must be integers >= 1 when given.
-POSITIVE_COUNTS = ("epochs", "hidden", "train_size", "batch_size", "iterations", "beam")
+POSITIVE_COUNTS = ("epochs", "hidden", "train_size", "batch_size", "iterations", "beam", "min_count")
+#: Options that must be integers >= 0 when given.
+NON_NEGATIVE_COUNTS = ("seed",)
 #: Options that must be finite numbers > 0 when given.
 POSITIVE_NUMBERS = ("lr",)
 #: Input paths that must exist when given (``--data`` is checked by each task, whose message says
@@ -79,6 +82,27 @@ def _check_count(name: str, value: Any) -> None:
         raise CommandLineError(f"--{name.replace('_', '-')} must be an integer >= 1, got {value!r}")
 
 
+def _check_non_negative(name: str, value: Any) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise CommandLineError(f"--{name.replace('_', '-')} must be an integer >= 0, got {value!r}")
+
+
+def _check_range_pair(name: str, value: Any) -> None:
+    """``--distractors LO HI``: two integers with ``0 <= LO <= HI``."""
+    if value is not None and not (len(value) == 2 and 0 <= value[0] <= value[1]):
+        raise CommandLineError(f"--{name} LO HI needs 0 <= LO <= HI, got {' '.join(map(str, value))}")
+
+
+def _check_device(value: Any) -> None:
+    from graphrnn.training.device import resolve_device
+
+    if value is not None:
+        try:
+            resolve_device(value)
+        except ValueError as error:
+            raise CommandLineError(f"--device: {error}") from None
+
+
 def _check_positive(name: str, value: Any) -> None:
     if value is not None and not (isinstance(value, (int, float)) and 0 < value < math.inf):
         raise CommandLineError(f"--{name.replace('_', '-')} must be a finite number > 0, got {value!r}")
@@ -102,8 +126,12 @@ def check_arguments(args: argparse.Namespace) -> None:
     values = vars(args)
     for name in POSITIVE_COUNTS:
         _check_count(name, values.get(name))
+    for name in NON_NEGATIVE_COUNTS:
+        _check_non_negative(name, values.get(name))
     for name in POSITIVE_NUMBERS:
         _check_positive(name, values.get(name))
+    _check_range_pair("distractors", values.get("distractors"))
+    _check_device(values.get("device"))
     for name in INPUT_PATHS:
         _check_input(name, values.get(name))
     out = values.get("out")

@@ -153,3 +153,26 @@ def test_check_output_directory_creates_it(tmp_path):
     (tmp_path / "a" / "file").write_text("x")
     with pytest.raises(CommandLineError, match="--results .*file is a file, not a directory"):
         check_output_directory(tmp_path / "a" / "file", option="--results")
+
+
+@pytest.mark.parametrize("command, option, values, message", [
+    # each was a ValueError traceback (exit 1) from inside the task, some after data was read
+    (["train", "rnn"], "--min-count", ["0"], "--min-count must be an integer >= 1, got 0"),
+    (["train", "rnn"], "--seed", ["-1"], "--seed must be an integer >= 0, got -1"),
+    (["train", "sim"], "--distractors", ["5", "2"], "--distractors LO HI needs 0 <= LO <= HI, got 5 2"),
+    (["train", "sim"], "--distractors", ["-3", "-1"], "--distractors LO HI needs 0 <= LO <= HI, got -3 -1"),
+    (["train", "rnn"], "--device", ["tpu"], "--device: device 'tpu' is not a torch device"),
+])
+def test_more_bad_options_fail_before_any_work(capsys, tmp_path, no_work, command, option, values, message):
+    out = tmp_path / "run"
+    status, _, err = run_cli(capsys, *command, "--quick", "--out", str(out), option, *values)
+    assert status == 2 and message in one_error_line(err)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("task, text", [("rnn", ""), ("drnn", ""), ("drnn", "a\tROOT ( a )\n")])
+def test_an_empty_or_one_line_data_file_is_one_line(capsys, tmp_path, task, text):
+    data = tmp_path / "data.tsv"
+    data.write_text(text, encoding="utf-8")
+    status, _, err = run_cli(capsys, "train", task, "--data", str(data), "--out", str(tmp_path / "run"))
+    assert status == 2 and "cannot cut a held-out split from" in one_error_line(err) and "data.tsv" in err
