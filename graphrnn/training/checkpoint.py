@@ -126,7 +126,8 @@ def load_model_state(model: torch.nn.Module, state_dict: Mapping[str, Any], sour
         source: where ``state_dict`` comes from, for the error message.
 
     Raises:
-        CheckpointError: if a parameter or buffer is missing, unexpected, or of another shape.
+        CheckpointError: if a parameter or buffer is missing, unexpected, of another shape, or of
+            another kind of dtype (complex, float, integer or bool; float32 into float64 is fine).
     """
     problems = _state_dict_mismatches(model.state_dict(), state_dict)
     if problems:
@@ -243,6 +244,18 @@ def _shape_mismatches(expected: Mapping[str, Any], found: Mapping[str, Any], nam
         want, have = expected[name], found[name]
         if isinstance(want, torch.Tensor) and isinstance(have, torch.Tensor) and want.shape != have.shape:
             yield f"{name!r} has shape {tuple(have.shape)} in the checkpoint, {tuple(want.shape)} in the model"
+        elif isinstance(want, torch.Tensor) and isinstance(have, torch.Tensor) and _kind(want) != _kind(have):
+            # load_state_dict would cast, dropping imaginary parts or fractions silently
+            yield f"{name!r} holds {have.dtype} in the checkpoint, {want.dtype} in the model"
+
+
+def _kind(tensor: torch.Tensor) -> str:
+    """A dtype's kind: a cast within one kind (float32 <-> float64) keeps the values, across kinds it does not."""
+    if tensor.is_complex():
+        return "complex"
+    if tensor.is_floating_point():
+        return "float"
+    return "bool" if tensor.dtype == torch.bool else "integer"
 
 
 def _first_line(error: BaseException) -> str:

@@ -216,3 +216,15 @@ def test_saves_of_the_trainer_go_through_save_checkpoint(tmp_path, monkeypatch):
     monkeypatch.setattr(trainer_module, "save_checkpoint", spy)
     train(tmp_path, epochs=2)
     assert written.count("checkpoint.pt") == 2 and "best.pt" in written
+
+
+def test_load_model_state_refuses_a_lossy_dtype_and_loads_nothing():
+    # before: complex weights were cast to real (imaginary parts dropped) with only a torch warning
+    model = torch.nn.Linear(2, 1)
+    before = model.weight.detach().clone()
+    state = {"weight": torch.ones(1, 2, dtype=torch.complex64), "bias": torch.zeros(1)}
+    with pytest.raises(CheckpointError, match=r"'weight' holds torch.complex64 in the checkpoint, torch.float32"):
+        load_model_state(model, state)
+    assert torch.equal(model.weight, before)
+    load_model_state(model, {"weight": torch.ones(1, 2, dtype=torch.float64), "bias": torch.zeros(1)})  # same kind
+    assert torch.equal(model.weight, torch.ones(1, 2))
