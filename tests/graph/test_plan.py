@@ -178,3 +178,12 @@ def test_levels_live_below_data_and_nn():
     import graphrnn.nn.levels as old_home
 
     assert old_home.topological_levels is levels.topological_levels is topological_levels
+
+
+def test_float_levels_are_refused_instead_of_truncated():
+    # before: .long() truncated them (0.5 became 0), so a stale float schedule could pass the check
+    edge_index = torch.tensor([[0, 1], [1, 2]])
+    with pytest.raises(ValueError, match="level must hold integer levels"):
+        build_topological_plan(edge_index, 3, level=torch.tensor([0.0, 1.0, 2.0]))
+    plan = build_topological_plan(edge_index, 3, level=torch.tensor([0, 1, 2]))
+    assert plan.num_levels == 3
