@@ -7,7 +7,8 @@ import torch
 from torch import Tensor, nn
 
 from graphrnn.models.inputs import SequenceInput
-from graphrnn.models.sequence import chain_ends
+from graphrnn.models.sequence import chain_ends, check_chains
+from graphrnn.nn.validation import check_features
 
 __all__ = ["FeedForward", "chain_windows"]
 
@@ -18,9 +19,13 @@ def chain_windows(edge_index: Tensor, num_nodes: int, window: int) -> Tensor:
     Returns:
         LongTensor ``[N, window]``; column ``window - 1`` is the node itself, ``-1`` marks
         positions before the start of the chain.
+
+    Raises:
+        ValueError: if ``edge_index`` is not chains (see :func:`~graphrnn.models.sequence.check_chains`).
     """
     if window < 1:
         raise ValueError(f"window must be >= 1, got {window}")
+    check_chains(edge_index, num_nodes, "chain_windows")  # a merge, a negative id or a ring was read silently
     predecessor = torch.full((num_nodes,), -1, dtype=torch.long, device=edge_index.device)
     predecessor[edge_index[1]] = edge_index[0]
     columns = [torch.arange(num_nodes, device=edge_index.device)]
@@ -75,6 +80,7 @@ class FeedForward(nn.Module):
 
     def forward(self, x: Tensor, edge_index: Tensor, batch: Optional[Tensor] = None, readout: str = "node") -> Tensor:
         features = self.inputs(x)
+        check_features(features, "x", skippable=False)
         windows = chain_windows(edge_index, features.size(0), self.window)
         padded = torch.cat([features, features.new_zeros(1, features.size(1))])  # row -1 -> zeros
         stacked = padded[windows].reshape(features.size(0), -1)

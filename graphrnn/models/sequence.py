@@ -11,10 +11,33 @@ from typing import Optional, Tuple
 import torch
 from torch import Tensor, nn
 
+from graphrnn.graph.checks import check_batch_vector, check_edge_index, device_assert
+from graphrnn.graph.levels import forest_depth_and_root
 from graphrnn.models.inputs import SequenceInput
 from graphrnn.nn import ChainRNN
 
-__all__ = ["SequenceEncoder", "SequenceClassifier", "SequenceTagger", "NextStepPredictor", "chain_ends"]
+__all__ = ["SequenceEncoder", "SequenceClassifier", "SequenceTagger", "NextStepPredictor", "chain_ends",
+           "check_chains"]
+
+
+def check_chains(edge_index: Tensor, num_nodes: int, model: str) -> None:
+    """``edge_index`` must be chains: valid node ids, at most one predecessor and one successor per node, no
+    cycle. Reads the edges on the host (for models that index predecessors directly, where a merge, a
+    negative id or a ring would be used silently).
+
+    Raises:
+        ValueError: naming the node and what is wrong.
+    """
+    check_edge_index(edge_index, num_nodes)
+    src, dst = edge_index.detach().cpu().long()
+    for ids, kind in ((dst, "predecessors"), (src, "successors")):
+        degree = torch.bincount(ids, minlength=num_nodes)
+        if degree.numel() and int(degree.max()) > 1:
+            node = int(degree.argmax())
+            raise ValueError(f"{model} runs on chains (each node has at most one predecessor and one successor), but "
+                             f"node {node} has {int(degree[node])} {kind}; build sequences with "
+                             "graphrnn.data.chain_graph")
+    forest_depth_and_root(src, dst, num_nodes)  # raises on a cycle (a ring of chain edges), naming its nodes
 
 
 class SequenceEncoder(nn.Module):
@@ -116,6 +139,9 @@ def chain_ends(edge_index: Tensor, num_nodes: int, batch: Optional[Tensor] = Non
     """
     if batch is None:
         batch = torch.zeros(num_nodes, dtype=torch.long, device=edge_index.device)
+    elif not isinstance(batch, Tensor) or batch.shape != (num_nodes,) or batch.is_floating_point():
+        check_batch_vector(batch, num_nodes, None, edge_index)  # raises, naming the shape it wants
+    batch = batch.long()
     num_graphs = int(batch.max()) + 1 if batch.numel() else 0
     has_in = torch.zeros(num_nodes, dtype=torch.bool, device=batch.device)
     has_out = torch.zeros_like(has_in)
@@ -217,6 +243,7 @@ class NextStepPredictor(_SequenceModel):
         Running it over a sequence gives the rows of :meth:`forward` (in eval mode).
         """
         h = self.encoder.inputs(tokens)
+        self._check_step_state(state, h.size(0))
         hidden, cells = [], []
         for index, layer in enumerate(self.encoder.forward_layers):
             if index > 0:
@@ -231,9 +258,40 @@ class NextStepPredictor(_SequenceModel):
         new_state = (torch.stack(hidden, 1),) + ((torch.stack(cells, 1),) if cells else ())
         return torch.log_softmax(self.head(h), dim=-1), new_state
 
+    def _check_step_state(self, state, batch_size: int) -> None:
+        """``state`` as :meth:`step` returns it: ``(h,)`` or ``(h, c)`` of shape ``[B, layers, H]`` (host checks)."""
+        if state is None:
+            return
+        layers = self.encoder.forward_layers
+        count = 2 if layers[0].cell_type == "lstm" else 1
+        want = [batch_size, len(layers), self.encoder.hidden_channels]
+        if not isinstance(state, (tuple, list)) or len(state) != count or not all(
+                isinstance(s, Tensor) and list(s.shape) == want for s in state):
+            got = [list(s.shape) if isinstance(s, Tensor) else type(s).__name__ for s in state] \
+                if isinstance(state, (tuple, list)) else type(state).__name__
+            raise ValueError(f"state must be {'(h, c)' if count == 2 else '(h,)'} with tensors of shape [B, layers, H]="
+                             f"{want} (as step returns it, or None for zeros), got {got}")
+
     @staticmethod
     def next_targets(x: Tensor, edge_index: Tensor, ignore_index: int = -100) -> Tensor:
-        """Target of every node: the token of its successor (``ignore_index`` at chain ends)."""
+        """Target of every node: the token of its successor (``ignore_index`` at chain ends).
+
+        Raises:
+            ValueError: if ``edge_index`` is not ``[2, E]`` integer ids of ``x``'s nodes, or a node has two
+                successors (checked with :func:`~graphrnn.graph.device_assert`: no host sync on a GPU).
+        """
+        if not isinstance(edge_index, Tensor) or edge_index.dim() != 2 or edge_index.size(0) != 2 \
+                or edge_index.dtype not in (torch.int64, torch.int32):
+            shape = f"{edge_index.dtype} {list(edge_index.shape)}" if isinstance(edge_index, Tensor) \
+                else type(edge_index).__name__
+            raise ValueError(f"edge_index must be an integer tensor [2, E] (chain edges t -> t+1), got {shape}")
+        if edge_index.numel():
+            device_assert(((edge_index >= 0) & (edge_index < x.size(0))).all(),
+                          f"edge_index refers to a node outside 0..{x.size(0) - 1} (x has {x.size(0)} nodes)")
+            successors = torch.zeros(x.size(0), dtype=torch.long, device=x.device).index_add_(
+                0, edge_index[0], torch.ones_like(edge_index[0], dtype=torch.long))
+            device_assert((successors <= 1).all(), "a node has two successors, so its next token is ambiguous; "
+                                                   "next-step targets need chains (graphrnn.data.chain_graph)")
         target = torch.full((x.size(0),), ignore_index, dtype=torch.long, device=x.device)
         target[edge_index[0]] = x[edge_index[1]]
         return target

@@ -161,3 +161,52 @@ def test_next_step_predictor_step_equals_forward(cell):
         rows.append(log_probs[0])
     torch.testing.assert_close(torch.stack(rows), expected, rtol=0, atol=1e-12)
     assert state[0].shape == (1, 2, 6)
+
+
+CHAIN = torch.tensor([[0, 1, 2], [1, 2, 3]])
+
+
+@pytest.mark.parametrize("edge_index, message", [
+    (torch.tensor([[0, 1, 2], [2, 2, 3]]), "node 2 has 2 predecessors"),  # a merge: one predecessor was kept
+    (torch.tensor([[0, 0, 1], [1, 2, 3]]), "node 0 has 2 successors"),
+    (torch.tensor([[0, -1], [1, 2]]), "refers to node -1"),  # -1 wrote the last node's predecessor
+    (CHAIN.t()[:, :2].contiguous(), r"must have shape \[2, E\]"),  # [E, 2] edges read as two chains
+    (torch.tensor([[0, 1, 2, 3], [1, 2, 3, 0]]), "cycle through nodes"),  # a ring wrapped the window around
+])
+def test_feedforward_windows_need_chains(edge_index, message):
+    # each of these ran silently before, on windows that were not the sequence's
+    with pytest.raises(ValueError, match=message):
+        FeedForward(3, 8, 2, window=3)(torch.randn(4, 3), edge_index)
+
+
+def test_feedforward_refuses_non_finite_inputs():
+    x = torch.randn(4, 3)
+    x[2, 1] = float("inf")
+    with pytest.raises(ValueError, match="x has a NaN or inf value"):
+        FeedForward(3, 8, 2, window=2)(x, CHAIN)
+
+
+def test_next_targets_refuse_two_successors_and_bad_ids():
+    x = torch.tensor([5, 6, 7, 8])
+    with pytest.raises(ValueError, match="a node has two successors"):
+        NextStepPredictor.next_targets(x, torch.tensor([[0, 0, 1], [1, 2, 3]]))
+    with pytest.raises(ValueError, match=r"refers to a node outside 0..3"):
+        NextStepPredictor.next_targets(x, torch.tensor([[0, -1], [1, 2]]))
+    with pytest.raises(ValueError, match=r"edge_index must be an integer tensor \[2, E\]"):
+        NextStepPredictor.next_targets(x, CHAIN.float())
+    assert NextStepPredictor.next_targets(x, CHAIN).tolist() == [6, 7, 8, -100]
+
+
+def test_chain_ends_names_a_bad_batch_vector():
+    with pytest.raises(ValueError, match=r"batch must be a LongTensor of shape \[num_nodes\]=\[4\], got \[3\]"):
+        SequenceClassifier(3, 8, 2)(torch.randn(4, 3), CHAIN, batch=torch.tensor([0, 0, 0]))
+
+
+def test_step_names_a_state_of_the_wrong_shape():
+    model = NextStepPredictor(5, 8, 5, tokens=True)
+    with pytest.raises(ValueError, match=r"state must be \(h, c\) with tensors of shape \[B, layers, H\]=\[2, 1, 8\]"):
+        model.step(torch.tensor([1, 2]), (torch.zeros(2, 8), torch.zeros(2, 8)))
+    with pytest.raises(ValueError, match=r"got \[\[2, 1, 8\]\]"):
+        model.step(torch.tensor([1, 2]), (torch.zeros(2, 1, 8),))
+    _, state = model.step(torch.tensor([1, 2]))
+    model.step(torch.tensor([3, 4]), state)
