@@ -59,6 +59,8 @@ def seq2seq_pair(src: Optional[Tensor], tgt: Tensor, context: Optional[Tensor] =
         context = torch.as_tensor(context)
         if context.dim() != 1 or not context.is_floating_point():
             raise ValueError(f"context must be a float vector [F], got {context.dtype} {list(context.shape)}")
+        if not bool(torch.isfinite(context).all()):  # the decoder's every state would be NaN
+            raise ValueError("context has a NaN or inf value; clean the features first")
         pair.context = context.unsqueeze(0)
         pair.num_nodes = 1
         return pair
@@ -66,6 +68,9 @@ def seq2seq_pair(src: Optional[Tensor], tgt: Tensor, context: Optional[Tensor] =
     if src.dim() not in (1, 2) or src.size(0) == 0:
         raise ValueError(f"the source is empty or misshapen ({list(src.shape)}); give token ids [S] or features "
                          "[S, F] with S >= 1 (drop empty sentences before building pairs)")
+    if src.dim() == 1 and (src.is_floating_point() or src.is_complex() or src.dtype == torch.bool):
+        raise ValueError(f"a 1-d source holds token ids and must be integer (torch.long), got {src.dtype}; give "
+                         "features as [S, F]")
     pair.src = src
     pair.src_edge_index = chain_edge_index(src.size(0), device=src.device)
     pair.src_len = torch.tensor([src.size(0)])
@@ -220,10 +225,13 @@ class Seq2Seq(nn.Module):
     # ------------------------------------------------------------ decoder
     def embed(self, tokens: Tensor) -> Tensor:
         """Target token embeddings :math:`E w`; ids must lie in ``[0, num_tokens)``."""
+        self._check_target_ids(tokens)
+        return self.embedding(tokens)
+
+    def _check_target_ids(self, tokens: Tensor) -> None:
         if tokens.numel() and (int(tokens.min()) < 0 or int(tokens.max()) >= self.num_tokens):
             raise ValueError(f"target token ids must lie in [0, {self.num_tokens}); got "
                              f"{int(tokens.min())}..{int(tokens.max())} (map unknown words to <unk>)")
-        return self.embedding(tokens)
 
     def context(self, h: Tensor, memory: Tensor, mask: Tensor) -> Tensor:
         """:math:`\\mathbf{c}_t` from the decoder state :math:`\\mathbf{h}_t`."""
@@ -237,6 +245,7 @@ class Seq2Seq(nn.Module):
         Returns:
             ``(logits [B, V], new state)``; ``new_state[0]`` is :math:`\\mathbf{h}_{t+1}`.
         """
+        self._check_state(inputs, state)
         recurrent, memory, mask = state[:-2], state[-2], state[-1]
         context = self.context(recurrent[0], memory, mask)
         cell_input = torch.cat([inputs, context], dim=-1)
@@ -247,6 +256,17 @@ class Seq2Seq(nn.Module):
         logits = self.output(self.dropout(recurrent[0])).masked_fill(self.never_emitted, float("-inf"))
         return logits, tuple(recurrent) + (memory, mask)
 
+    def _check_state(self, inputs: Tensor, state: State) -> None:
+        """``state`` as :meth:`encode` builds it, one row per input (host checks of sizes only)."""
+        size = cell_state_size(self.cell_type) + 2
+        if not isinstance(state, (tuple, list)) or len(state) != size or not all(isinstance(s, Tensor) for s in state):
+            raise ValueError(f"state must be the tuple {'(h, c, memory, mask)' if size == 4 else '(h, memory, mask)'} "
+                             f"from encode(batch) (or the previous step), got "
+                             f"{type(state).__name__} of {len(state) if isinstance(state, (tuple, list)) else '?'}")
+        if any(s.size(0) != inputs.size(0) for s in state):
+            raise ValueError(f"state has batch sizes {[s.size(0) for s in state]} but {inputs.size(0)} inputs came; "
+                             "feed one token per row of the state")
+
     def step(self, tokens: Tensor, state: State) -> Tuple[Tensor, State]:
         """``step_fn`` of :mod:`graphrnn.decoding`: reads ``tokens [B]``, returns log-probs ``[B, V]``."""
         logits, state = self.decode_step(self.embed(tokens), state)
@@ -255,6 +275,7 @@ class Seq2Seq(nn.Module):
     def targets(self, batch, pad: int = Vocab.pad) -> Tuple[Tensor, Tensor]:
         """Padded targets ``[B, T]`` (``pad`` after each end) and their mask ``[B, T]``."""
         lengths = batch.tgt_len
+        self._check_target_ids(batch.tgt)  # the last token is a target only, never embedded
         graph = torch.repeat_interleave(torch.arange(lengths.numel(), device=lengths.device), lengths)
         return to_dense_batch(batch.tgt, graph, fill_value=pad, batch_size=lengths.numel())
 

@@ -15,6 +15,7 @@ from torch import Tensor, nn
 from torch_geometric.data import Data
 from torch_geometric.utils import to_dense_batch
 
+from graphrnn.data._checks import to_index_vector
 from graphrnn.data.graphs import chain_edge_index, tree_graph
 from graphrnn.models.sequence import SequenceEncoder, chain_ends
 from graphrnn.nn.cells import cell_state_size
@@ -40,7 +41,7 @@ def tree_pair(src: Sequence[int], labels: Sequence[int], parents: Sequence[int],
         ValueError: for an empty source, or a target that is not one tree listed parents
             first (see :func:`~graphrnn.data.tree_graph` with ``ordered=True``).
     """
-    src = torch.as_tensor(src, dtype=torch.long)
+    src = to_index_vector(src, "src")  # as_tensor(dtype=long) truncated 1.7 to 1 silently
     if src.dim() != 1 or src.numel() == 0:
         raise ValueError(f"the source must be a non-empty list of token ids, got shape {list(src.shape)}")
     tree = tree_graph(labels, parents, num_labels=num_labels, ordered=True)

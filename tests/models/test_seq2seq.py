@@ -184,3 +184,29 @@ def test_a_batch_carrying_its_encoder_plans_gives_the_same_loss():
     planned = next(iter(Loader(pairs, batch_size=2, plans=model.planners())))
     assert {"src_plan", "src_reverse_plan"} <= set(planned.keys())
     torch.testing.assert_close(model(planned), model(plain))
+
+
+def test_pairs_refuse_float_token_ids_and_non_finite_context():
+    # before: a 1-d float source was kept (and failed in the model), a NaN context made every state NaN
+    with pytest.raises(ValueError, match="a 1-d source holds token ids and must be integer"):
+        seq2seq_pair(torch.tensor([1.5, 2.0]), torch.tensor([4, 2]))
+    with pytest.raises(ValueError, match="context has a NaN or inf value"):
+        seq2seq_pair(None, torch.tensor([4, 2]), context=torch.tensor([float("nan"), 1.0]))
+
+
+def test_a_target_outside_the_vocabulary_is_named_even_in_the_last_position():
+    # before: the last token is a target only, never embedded, so forward returned logits and the loss failed in torch
+    model = Seq2Seq(6, 7, hidden_channels=8)
+    batch = next(iter(DataLoader([seq2seq_pair(torch.tensor([4, 5]), torch.tensor([4, 9]))], batch_size=1)))
+    with pytest.raises(ValueError, match=r"target token ids must lie in \[0, 7\); got 4..9"):
+        model(batch)
+
+
+def test_step_names_a_state_that_does_not_fit():
+    model = Seq2Seq(6, 7, hidden_channels=8)
+    batch = next(iter(DataLoader([seq2seq_pair(torch.tensor([4, 5]), torch.tensor([4, 2]))] * 2, batch_size=2)))
+    state = model.encode(batch)
+    with pytest.raises(ValueError, match=r"state has batch sizes \[2, 2, 2, 2\] but 1 inputs came"):
+        model.step(torch.tensor([1]), state)
+    with pytest.raises(ValueError, match=r"state must be the tuple \(h, c, memory, mask\)"):
+        model.step(torch.tensor([1, 1]), state[:1])

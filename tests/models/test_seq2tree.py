@@ -82,3 +82,9 @@ def test_a_batch_carrying_its_plans_gives_the_same_loss():
     planned = next(iter(DataLoader(pairs, batch_size=2, plans=model.planners())))
     assert {"src_plan", "src_reverse_plan", "drnn_plan"} <= set(planned.keys())
     torch.testing.assert_close(model.loss(planned), model.loss(plain))
+
+
+def test_tree_pair_refuses_float_source_ids():
+    # before: torch.as_tensor(dtype=long) truncated 1.7 to 1 silently
+    with pytest.raises(ValueError, match="src must hold integer ids"):
+        tree_pair([1.7, 2.2], [0, 1], [-1, 0])
