@@ -172,3 +172,10 @@ def test_run_predict_reads_stdin_and_writes_one_line_each(classifier):
     assert run_predict(Namespace(**{**vars(args), "task": "mixer"}), stdin=io.BytesIO(b"good\n"), stdout=out,
                        stderr=err) == 2
     assert "holds a sequence_classifier model written by `graphrnn train rnn`, not mixer" in err.getvalue()
+
+
+@pytest.mark.parametrize("batch_size", [0, 1.5, True])
+def test_predict_batch_size_must_be_a_positive_integer(classifier, batch_size):
+    # before: 1.5 was a TypeError from range() inside predict
+    with pytest.raises(ValueError, match="batch_size must be an integer >= 1"):
+        graphrnn.load(classifier[1], device="cpu").predict(["good"], batch_size=batch_size)
