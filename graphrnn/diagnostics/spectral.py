@@ -23,7 +23,15 @@ def spectral_radius(matrix: Tensor) -> float:
     """Largest absolute eigenvalue of a square matrix."""
     if matrix.dim() != 2 or matrix.size(0) != matrix.size(1):
         raise ValueError(f"spectral_radius needs a square matrix, got {list(matrix.shape)}")
+    _check_finite(matrix, "the matrix")
     return float(torch.linalg.eigvals(matrix.detach().double()).abs().max())
+
+
+def _check_finite(matrix: Tensor, name: str) -> None:
+    """LAPACK's eigvals on NaN/inf prints an MKL error and returns NaN eigenvalues: refuse it instead."""
+    if not bool(torch.isfinite(matrix.detach()).all()):
+        raise ValueError(f"{name} has a NaN or inf entry, so it has no eigenvalues (diverged training?); check the "
+                         "weights with torch.isfinite first")
 
 
 def recurrent_eigenvalues(cell: nn.RNNCellBase) -> Dict[str, Tensor]:
@@ -34,5 +42,6 @@ def recurrent_eigenvalues(cell: nn.RNNCellBase) -> Dict[str, Tensor]:
         (LSTM: input, forget, cell, output; GRU: reset, update, new; RNN: hidden).
     """
     gates = _GATES[cell_name(cell)]
+    _check_finite(cell.weight_hh, "the cell's weight_hh")
     blocks = cell.weight_hh.detach().double().chunk(len(gates), dim=0)
     return {gate: torch.linalg.eigvals(block) for gate, block in zip(gates, blocks)}

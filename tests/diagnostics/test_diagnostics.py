@@ -70,3 +70,14 @@ def test_input_gradient_norms_equal_autograd_through_torch_lstm():
     torch.testing.assert_close(norms, grad.norm(dim=1), rtol=1e-10, atol=1e-14)
     with pytest.raises(ValueError, match="wrt must be"):
         gradient_norms_through_time(layer.cell, x.detach(), wrt="weights")
+
+
+def test_non_finite_matrices_have_no_spectral_radius():
+    # before: LAPACK printed an MKL error to stderr and the radius came back as nan
+    with pytest.raises(ValueError, match="the matrix has a NaN or inf entry"):
+        spectral_radius(torch.tensor([[1.0, float("nan")], [0.0, 1.0]]))
+    cell = ChainRNN(2, 3, cell="gru").cell
+    with torch.no_grad():
+        cell.weight_hh[0, 0] = float("inf")
+    with pytest.raises(ValueError, match="the cell's weight_hh has a NaN or inf entry"):
+        recurrent_eigenvalues(cell)
