@@ -5,7 +5,8 @@
 Counts do not depend on the machine's speed, so they measure a schedule's Python and
 kernel-launch overhead on any device. Below the table, the ratios the issue sets goals for:
 the fused chain step's aten events against ``torch.nn.LSTM``'s (goal <= 2x) and the tree
-forward's ops per level given a plan (goal <= 30), top-level and all aten events.
+forward's ops per level given a plan (goal <= 30), top-level and all aten events; the compute
+ops (events that are not views, metadata or allocations) are shown beside them.
 """
 from __future__ import annotations
 
@@ -34,8 +35,10 @@ def goal_lines(header, rows) -> list:
     for what, column in (("top-level ops", top), ("aten events", events)):
         per_level = float(tree[column + 1])
         verdicts.append(f"{per_level:.1f} {what} per level ({'met' if per_level <= 30 else 'NOT met'})")
+    compute = float(tree[header.index("compute ops") + 1])
     lines.append(f"{tree[0]}: {', '.join(verdicts)} against the goal of <= 30 aten ops per level; "
-                 f"{tree[-1]} host syncs (goal 0)")
+                 f"{tree[-1]} host syncs (goal 0); of the events, {compute:.1f} per level are compute ops "
+                 "(not views, metadata or allocations: about one kernel each on a GPU)")
     return lines
 
 

@@ -26,6 +26,7 @@ from graphrnn.nn import ChainRNN, topological_levels
 
 __all__ = ["interleaved_medians", "markdown_table", "chain_vs_torch", "tree_vs_recursion", "tree_cuda_graphs",
            "TREE_SETTINGS", "levels_scaling", "profiled_ops", "host_sync_ops", "op_counts_table", "SYNC_OPS",
+           "VIEW_AND_ALLOCATION_OPS",
            "DEVICES", "bench_device", "synchronizer", "describe_environment", "add_device_argument", "loader_batch",
            "planners_of", "format_ratio"]
 
@@ -471,11 +472,21 @@ def host_sync_ops(fn: Callable[[], object]) -> List[str]:
     return sorted({e.name for e in prof.events()} & SYNC_OPS)
 
 
-def profiled_ops(fn: Callable[[], object]) -> Tuple[int, int, int]:
-    """``(all aten events, top-level aten ops, host-sync ops)`` of one call, from the CPU profiler.
+#: operators that only make views, read metadata or allocate: no arithmetic (on a GPU, no kernel launch)
+VIEW_AND_ALLOCATION_OPS = frozenset(f"aten::{name}" for name in (
+    "as_strided", "slice", "select", "narrow", "view", "_unsafe_view", "reshape", "expand", "t", "transpose",
+    "permute", "unsqueeze", "squeeze", "split", "split_with_sizes", "unbind", "chunk", "alias", "detach",
+    "resolve_conj", "resolve_neg", "empty", "empty_strided", "new_empty", "empty_like", "lift_fresh", "to",
+    "_to_copy", "contiguous", "view_as", "flatten", "unflatten"))
+
+
+def profiled_ops(fn: Callable[[], object]) -> Tuple[int, int, int, int]:
+    """``(all aten events, top-level aten ops, compute ops, host-sync ops)`` of one call, from the CPU profiler.
 
     "All events" counts nested calls too (``index_select`` is several events on the CPU);
-    "top-level" counts the operators our Python code issues.
+    "top-level" counts the operators our Python code issues; "compute ops" are the events that
+    are not views, metadata or allocations (:data:`VIEW_AND_ALLOCATION_OPS`), about one kernel
+    each on a GPU (``aten::to`` and ``aten::_to_copy`` are counted through the ``copy_`` they run).
     """
     from torch.profiler import profile
 
@@ -483,7 +494,8 @@ def profiled_ops(fn: Callable[[], object]) -> Tuple[int, int, int]:
         fn()
     events = [e for e in prof.events() if e.name.startswith("aten::")]
     top = [e for e in events if e.cpu_parent is None or not e.cpu_parent.name.startswith("aten::")]
-    return len(events), len(top), sum(e.name in SYNC_OPS for e in events)
+    compute = [e for e in events if e.name not in VIEW_AND_ALLOCATION_OPS]
+    return len(events), len(top), len(compute), sum(e.name in SYNC_OPS for e in events)
 
 
 def op_counts_table(trees: int = 256, seed: int = 0, device: str = "cpu") -> Table:
@@ -492,14 +504,15 @@ def op_counts_table(trees: int = 256, seed: int = 0, device: str = "cpu") -> Tab
     data = _tree_batch(trees, 10, 30, 64, True, generator).to(device)
     up = ChainRNN(64, 128, flow="target_to_source", edge_types=[PARENT]).to(device)
     plan = up.plan(data.edge_index, data.num_nodes, edge_type=data.edge_type)
-    header = ["step", "levels", "aten events", "per level", "top-level ops", "per level", "host syncs"]
+    header = ["step", "levels", "aten events", "per level", "top-level ops", "per level", "compute ops", "per level",
+              "host syncs"]
     rows = []
 
     def row(name, fn, levels):
         fn()
-        events, top, syncs = profiled_ops(fn)
-        rows.append([name, levels, events, f"{events / levels:.1f}" if levels else "-", top,
-                     f"{top / levels:.1f}" if levels else "-", syncs])
+        events, top, compute, syncs = profiled_ops(fn)
+        rows.append([name, levels, *(part for count in (events, top, compute)
+                                     for part in (count, f"{count / levels:.1f}" if levels else "-")), syncs])
 
     kwargs = dict(edge_type=data.edge_type)
     row(f"child-sum LSTM forward, {trees} trees, plan given",
