@@ -16,6 +16,8 @@ from torch import Tensor, nn
 
 from graphrnn.data import chain_edge_index
 
+from .trainer import NonFiniteError
+
 __all__ = ["truncated_bptt", "ChainRNNStep"]
 
 State = Tuple[Tensor, ...]
@@ -47,8 +49,18 @@ def truncated_bptt(step: StepFn, x: Tensor, targets: Tensor, loss_fn: Callable[[
 
     Returns:
         the loss of every update.
+
+    Raises:
+        NonFiniteError: (a ``ValueError``) when a window's loss is NaN or infinite, before its update.
     """
     k2 = k1 if k2 is None else k2
+    if any(isinstance(k, bool) or not isinstance(k, int) for k in (k1, k2)):
+        raise ValueError(f"k1 and k2 must be integers (steps), got k1={k1!r}, k2={k2!r}")
+    if max_grad_norm is not None and not 0 < max_grad_norm < float("inf"):
+        # clip_grad_norm_ with a negative norm multiplies every gradient by a negative factor: ascent, silently
+        raise ValueError(f"max_grad_norm must be a finite number > 0 (or None for no clipping), got {max_grad_norm!r}")
+    if not isinstance(x, Tensor) or x.dim() == 0:
+        raise ValueError(f"x must be a tensor [T, ...] (time first), got {getattr(x, 'shape', type(x).__name__)}")
     steps = x.size(0)
     if k1 < 1 or k2 < k1 or k2 % k1 != 0:
         raise ValueError(f"need 1 <= k1 <= k2 with k2 a multiple of k1, got k1={k1}, k2={k2}")
@@ -63,6 +75,10 @@ def truncated_bptt(step: StepFn, x: Tensor, targets: Tensor, loss_fn: Callable[[
         start = max(0, boundary - (k2 - k1))
         outputs, final = step(x[start:end], boundary_states[start])
         loss = loss_fn(outputs[boundary - start:], targets[boundary:end])
+        if not bool(torch.isfinite(loss.detach()).all()):  # a step on it would write NaN into every weight
+            raise NonFiniteError(f"the loss of the window at steps {boundary}..{end - 1} is {float(loss.detach())}; "
+                                 "nothing was updated for it. Check the inputs and targets of those steps (NaN?), or "
+                                 "lower the learning rate / clip gradients with max_grad_norm")
         optimizer.zero_grad()
         loss.backward()
         if max_grad_norm is not None:
@@ -93,6 +109,12 @@ class ChainRNNStep:
         edge_index = chain_edge_index(length, device=nodes.device).repeat(1, batch) + offsets
         initial = None
         if state is not None:
+            if not isinstance(state, tuple) or not all(isinstance(s, Tensor) and s.dim() == 2 and s.size(0) == batch
+                                                       for s in state):
+                got = [list(s.shape) if isinstance(s, Tensor) else type(s).__name__ for s in state] \
+                    if isinstance(state, tuple) else type(state).__name__
+                raise ValueError(f"state must be a tuple (h,) or (h, c) of [B={batch}, H] tensors (as this step "
+                                 f"returns it), got {got}")
             roots = torch.arange(batch, device=nodes.device) * length
             initial = tuple(s.new_zeros(length * batch, s.size(1)).index_copy(0, roots, s) for s in state)
             initial = initial if len(initial) == 2 else initial[0]

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from graphrnn.nn import ChainRNN
+from graphrnn.training import NonFiniteError
 from graphrnn.training.bptt import ChainRNNStep, truncated_bptt
 
 
@@ -123,3 +124,34 @@ def test_bad_arguments():
         truncated_bptt(step, x, y, mse, optimizer, k1=0)
     with pytest.raises(ValueError, match="targets have 5 steps but x has 6"):
         truncated_bptt(step, x, y[:5], mse, optimizer, k1=2)
+
+
+def test_a_non_finite_loss_stops_before_the_update():
+    # before: the NaN loss was stepped on, every weight became NaN, and the next window failed on a NaN state
+    layer, head = make_model()
+    x, y = data()
+    y[3, 0, 1] = float("nan")
+    optimizer = torch.optim.SGD(params(layer, head), lr=0.1)
+    with pytest.raises(NonFiniteError, match="the loss of the window at steps 2..3 is nan; nothing was updated"):
+        truncated_bptt(ChainRNNStep(layer, head), x, y, mse, optimizer, k1=2)
+    assert all(bool(torch.isfinite(p).all()) for p in params(layer, head))
+
+
+@pytest.mark.parametrize("max_grad_norm", [-1.0, 0.0, float("nan")])
+def test_max_grad_norm_must_be_positive(max_grad_norm):
+    # before: a negative norm flipped every gradient's sign (gradient ascent), silently
+    layer, head = make_model()
+    x, y = data()
+    with pytest.raises(ValueError, match="max_grad_norm must be a finite number > 0"):
+        truncated_bptt(ChainRNNStep(layer, head), x, y, mse, torch.optim.SGD(params(layer, head), lr=0.1), k1=2,
+                       max_grad_norm=max_grad_norm)
+
+
+def test_float_windows_and_bad_states_are_named():
+    layer, head = make_model()
+    x, y = data()
+    optimizer = torch.optim.SGD(params(layer, head), lr=0.1)
+    with pytest.raises(ValueError, match="k1 and k2 must be integers"):
+        truncated_bptt(ChainRNNStep(layer, head), x, y, mse, optimizer, k1=2.5)
+    with pytest.raises(ValueError, match=r"state must be a tuple \(h,\) or \(h, c\) of \[B=2, H\] tensors"):
+        ChainRNNStep(layer, head)(x[:2], (torch.zeros(3, 4, dtype=torch.float64),) * 2)
