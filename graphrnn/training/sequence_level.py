@@ -14,6 +14,7 @@ uninterrupted one).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Callable, List, NamedTuple, Optional, Sequence, Tuple
 
@@ -200,8 +201,9 @@ class MixerSchedule:
         for name in ("xent_epochs", "mixed_epochs"):
             if getattr(self, name) < 0:
                 raise ValueError(f"MixerSchedule.{name} must be >= 0, got {getattr(self, name)}")
-        if self.xent_weight < 0 or self.reinforce_weight < 0:
-            raise ValueError("MixerSchedule weights must be >= 0")
+        if not (0 <= self.xent_weight < math.inf and 0 <= self.reinforce_weight < math.inf):  # NaN fails too
+            raise ValueError(f"MixerSchedule weights must be finite and >= 0, got xent_weight={self.xent_weight}, "
+                             f"reinforce_weight={self.reinforce_weight}")
 
     def stages(self) -> List[Tuple[int, int]]:
         """``[(epochs, s), ...]``: ``(xent_epochs, T)`` then ``(mixed_epochs, s)`` for each later ``s``."""
@@ -247,6 +249,11 @@ def reinforce_terms(logits: Tensor, actions: Tensor, rewards: Tensor, baselines:
 
     Shapes: logits :math:`(M, V)`, actions/rewards/baselines :math:`(M)`. Returns ``(L_RL, L_b)``.
     """
+    if logits.dim() != 2 or any(t.shape != (logits.size(0),) for t in (actions, rewards, baselines)):
+        # e.g. rewards [B] for logits [M, V] broadcast silently into an [M, M] advantage before
+        raise ValueError(f"reinforce_terms needs logits [M, V] and actions, rewards, baselines [M], got "
+                         f"{[list(t.shape) for t in (logits, actions, rewards, baselines)]}; repeat each sequence's "
+                         "reward at its positions")
     log_probs = torch.log_softmax(logits, dim=-1).gather(1, actions.unsqueeze(1)).squeeze(1)
     advantage = (rewards - baselines).detach()
     return -(advantage * log_probs).sum(), ((rewards - baselines) ** 2).sum()

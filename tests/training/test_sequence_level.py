@@ -317,3 +317,17 @@ def test_mixer_through_trainer_resumes_like_an_uninterrupted_run(tmp_path):
     resumed, _ = train(3, tmp_path / "cut", True)
     for a, b in zip(full.parameters(), resumed.parameters()):
         torch.testing.assert_close(a, b)
+
+
+def test_reinforce_terms_refuse_rewards_that_would_broadcast():
+    # before: rewards [B] (one per sequence) against logits [M, V] broadcast into an [M, M] advantage, silently
+    logits, actions = torch.randn(4, 5), torch.zeros(4, dtype=torch.long)
+    with pytest.raises(ValueError, match=r"actions, rewards, baselines \[M\], got \[\[4, 5\], \[4\], \[1\], \[4\]\]"):
+        reinforce_terms(logits, actions, torch.randn(1), torch.randn(4))
+    with pytest.raises(ValueError, match="reinforce_terms needs logits"):
+        reinforce_terms(logits, actions, torch.randn(4, 1), torch.randn(4))
+
+
+def test_mixer_schedule_refuses_nan_weights():
+    with pytest.raises(ValueError, match="MixerSchedule weights must be finite and >= 0"):
+        MixerSchedule(xent_weight=float("nan"))
