@@ -50,8 +50,11 @@ def gradient_norms_through_time(cell: nn.RNNCellBase, x: Tensor,
         ``[T]``; entry ``T - 1 - k`` is the norm at lag :math:`k`. Vanishing gradients show
         as norms falling geometrically with the lag.
     """
-    if x.dim() != 2 or x.size(0) < 1:
-        raise ValueError(f"x must be one sequence [T >= 1, D], got {list(x.shape)}")
+    if x.dim() != 2 or x.size(0) < 1 or x.size(1) != cell.input_size:
+        raise ValueError(f"x must be one sequence [T >= 1, D] with D={cell.input_size} (the cell's input size), "
+                         f"got {list(x.shape)}")
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError("x has a NaN or inf value; every gradient norm would be NaN")
     if wrt not in ("hidden", "input"):
         raise ValueError(f"wrt must be 'hidden' or 'input', got {wrt!r}")
     x = x.detach().clone().requires_grad_(wrt == "input")

@@ -81,3 +81,11 @@ def test_non_finite_matrices_have_no_spectral_radius():
         cell.weight_hh[0, 0] = float("inf")
     with pytest.raises(ValueError, match="the cell's weight_hh has a NaN or inf entry"):
         recurrent_eigenvalues(cell)
+
+
+def test_gradient_norms_name_a_wrong_width_and_non_finite_input():
+    cell = ChainRNN(2, 3, cell="gru").cell
+    with pytest.raises(ValueError, match=r"x must be one sequence \[T >= 1, D\] with D=2"):
+        gradient_norms_through_time(cell, torch.randn(5, 3))  # a raw torch error before
+    with pytest.raises(ValueError, match="x has a NaN or inf value"):
+        gradient_norms_through_time(cell, torch.full((5, 2), float("nan")))  # NaN norms before
