@@ -211,7 +211,14 @@ def generate_dataset(seed: int = 0, sizes: Sequence[int] = (4000, 500, 500),
 
     ``grammar``: a preset name of :data:`GRAMMARS` (drawn from ``seed``; ``None`` means
     ``"released"``) or a :class:`TreeGrammar`; :func:`dataset_grammar` returns the grammar used.
+
+    Raises:
+        ValueError: unless ``sizes`` holds one integer >= 0 per split.
     """
+    sizes = list(sizes)
+    if len(sizes) != len(SPLITS) or any(isinstance(n, bool) or not isinstance(n, int) or n < 0 for n in sizes):
+        # a negative size made an empty split and zip() dropped missing ones, silently
+        raise ValueError(f"sizes must be {len(SPLITS)} integers >= 0 (one per split {list(SPLITS)}), got {sizes}")
     generator = torch.Generator().manual_seed(seed)
     if not isinstance(grammar, TreeGrammar):
         grammar = make_grammar(generator, "released" if grammar is None else grammar)

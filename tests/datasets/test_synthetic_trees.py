@@ -137,3 +137,10 @@ def test_missing_and_misaligned_files(tmp_path):
     (folder / "t.parents").write_text("0 1\n")
     with pytest.raises(ValueError, match="one line per example"):
         read_split(tmp_path, "dev")
+
+
+@pytest.mark.parametrize("sizes", [(-1, 1, 1), (10, 2), (10, 2.5, 2)])
+def test_generate_dataset_refuses_bad_sizes(sizes):
+    # before: a negative size gave an empty split, and a missing one was dropped by zip, silently
+    with pytest.raises(ValueError, match="sizes must be 3 integers >= 0"):
+        generate_dataset(seed=0, sizes=sizes)
