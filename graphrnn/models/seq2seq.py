@@ -17,6 +17,7 @@ from torch_geometric.utils import to_dense_batch
 
 from graphrnn.data.graphs import chain_edge_index
 from graphrnn.data.vocab import Vocab
+from graphrnn.graph.checks import device_assert
 from graphrnn.models.sequence import SequenceEncoder
 from graphrnn.nn.attention import Attention
 from graphrnn.nn.cells import cell_state_size, make_cell
@@ -275,7 +276,9 @@ class Seq2Seq(nn.Module):
     def targets(self, batch, pad: int = Vocab.pad) -> Tuple[Tensor, Tensor]:
         """Padded targets ``[B, T]`` (``pad`` after each end) and their mask ``[B, T]``."""
         lengths = batch.tgt_len
-        self._check_target_ids(batch.tgt)  # the last token is a target only, never embedded
+        if batch.tgt.numel():  # the last token is a target only, never embedded (and checked) by embed
+            device_assert(((batch.tgt >= 0) & (batch.tgt < self.num_tokens)).all(),
+                          f"target token ids must lie in [0, {self.num_tokens}) (map unknown words to <unk>)")
         graph = torch.repeat_interleave(torch.arange(lengths.numel(), device=lengths.device), lengths)
         return to_dense_batch(batch.tgt, graph, fill_value=pad, batch_size=lengths.numel())
 

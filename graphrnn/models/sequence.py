@@ -6,13 +6,13 @@ against the edges, for a bidirectional encoder) and puts a linear head on the st
 """
 from __future__ import annotations
 
+import math
 from typing import Optional, Tuple
 
 import torch
 from torch import Tensor, nn
 
-from graphrnn.graph.checks import check_batch_vector, check_edge_index, device_assert
-from graphrnn.graph.levels import forest_depth_and_root
+from graphrnn.graph.checks import check_batch_vector, device_assert
 from graphrnn.models.inputs import SequenceInput
 from graphrnn.nn import ChainRNN
 
@@ -21,23 +21,39 @@ __all__ = ["SequenceEncoder", "SequenceClassifier", "SequenceTagger", "NextStepP
 
 
 def check_chains(edge_index: Tensor, num_nodes: int, model: str) -> None:
-    """``edge_index`` must be chains: valid node ids, at most one predecessor and one successor per node, no
-    cycle. Reads the edges on the host (for models that index predecessors directly, where a merge, a
-    negative id or a ring would be used silently).
+    """``edge_index`` must be chains: integer ``[2, E]`` ids of the ``num_nodes`` nodes, at most one predecessor and
+    one successor per node, no self loop and no ring. For models that index predecessors directly, where a merge, a
+    negative id or a ring would be used silently. Shapes on the host; values with
+    :func:`~graphrnn.graph.device_assert` (no host-device sync on an accelerator).
 
     Raises:
-        ValueError: naming the node and what is wrong.
+        ValueError: saying what is wrong.
     """
-    check_edge_index(edge_index, num_nodes)
-    src, dst = edge_index.detach().cpu().long()
-    for ids, kind in ((dst, "predecessors"), (src, "successors")):
-        degree = torch.bincount(ids, minlength=num_nodes)
-        if degree.numel() and int(degree.max()) > 1:
-            node = int(degree.argmax())
-            raise ValueError(f"{model} runs on chains (each node has at most one predecessor and one successor), but "
-                             f"node {node} has {int(degree[node])} {kind}; build sequences with "
-                             "graphrnn.data.chain_graph")
-    forest_depth_and_root(src, dst, num_nodes)  # raises on a cycle (a ring of chain edges), naming its nodes
+    if not isinstance(edge_index, Tensor) or edge_index.dim() != 2 or edge_index.size(0) != 2:
+        shape = list(edge_index.shape) if isinstance(edge_index, Tensor) else type(edge_index).__name__
+        raise ValueError(f"{model}: edge_index must have shape [2, E] (chain edges t -> t+1), got {shape}; transpose "
+                         "an [E, 2] edge list with edge_index.t()")
+    if edge_index.dtype not in (torch.int64, torch.int32):
+        raise ValueError(f"{model}: edge_index must hold integer node ids (torch.long), got dtype {edge_index.dtype}")
+    if edge_index.numel() == 0:
+        return
+    src, dst = edge_index.long()
+    device_assert(((edge_index >= 0) & (edge_index < num_nodes)).all(),
+                  f"{model}: edge_index refers to a node outside 0..{num_nodes - 1}")
+    ones = torch.ones_like(src)
+    in_degree = torch.zeros(num_nodes, dtype=torch.long, device=src.device).index_add_(0, dst, ones)
+    out_degree = torch.zeros_like(in_degree).index_add_(0, src, ones)
+    device_assert((in_degree <= 1).all() & (out_degree <= 1).all() & (src != dst).all(),
+                  f"{model} runs on chains, but a node has two predecessors or two successors, or an edge is a self "
+                  "loop; build sequences with graphrnn.data.chain_graph")
+    # pointer jumping with a fixed number of rounds: every node must reach a first node (a ring never does)
+    parent = torch.arange(num_nodes, device=src.device).index_copy(0, dst, src)
+    ancestor = parent
+    for _ in range(max(1, math.ceil(math.log2(max(num_nodes, 2)))) + 1):
+        ancestor = ancestor.index_select(0, ancestor)
+    device_assert((parent.index_select(0, ancestor) == ancestor).all(),
+                  f"{model} runs on chains, but some edges close a cycle (a ring has no first element); build "
+                  "sequences with graphrnn.data.chain_graph")
 
 
 class SequenceEncoder(nn.Module):

@@ -167,16 +167,27 @@ CHAIN = torch.tensor([[0, 1, 2], [1, 2, 3]])
 
 
 @pytest.mark.parametrize("edge_index, message", [
-    (torch.tensor([[0, 1, 2], [2, 2, 3]]), "node 2 has 2 predecessors"),  # a merge: one predecessor was kept
-    (torch.tensor([[0, 0, 1], [1, 2, 3]]), "node 0 has 2 successors"),
-    (torch.tensor([[0, -1], [1, 2]]), "refers to node -1"),  # -1 wrote the last node's predecessor
+    (torch.tensor([[0, 1, 2], [2, 2, 3]]), "two predecessors or two successors"),  # a merge: one predecessor kept
+    (torch.tensor([[0, 0, 1], [1, 2, 3]]), "two predecessors or two successors"),
+    (torch.tensor([[0, 1, 1], [1, 1, 2]]), "or an edge is a self loop"),
+    (torch.tensor([[0, -1], [1, 2]]), r"refers to a node outside 0..3"),  # -1 wrote the last node's predecessor
     (CHAIN.t()[:, :2].contiguous(), r"must have shape \[2, E\]"),  # [E, 2] edges read as two chains
-    (torch.tensor([[0, 1, 2, 3], [1, 2, 3, 0]]), "cycle through nodes"),  # a ring wrapped the window around
+    (CHAIN.float(), "must hold integer node ids"),
+    (torch.tensor([[0, 1, 2, 3], [1, 2, 3, 0]]), "some edges close a cycle"),  # a ring wrapped the window around
+    (torch.tensor([[0, 2, 3], [1, 3, 2]]), "some edges close a cycle"),  # a chain beside a ring
 ])
 def test_feedforward_windows_need_chains(edge_index, message):
     # each of these ran silently before, on windows that were not the sequence's
     with pytest.raises(ValueError, match=message):
         FeedForward(3, 8, 2, window=3)(torch.randn(4, 3), edge_index)
+
+
+def test_feedforward_checks_read_nothing_on_the_host():
+    from graphrnn.bench import host_sync_ops
+
+    model, x = FeedForward(3, 8, 2, window=3), torch.randn(4, 3)
+    torch.testing.assert_close(model(x, CHAIN)[3], model(x[1:], CHAIN[:, :2])[2])  # the window of the last node
+    assert host_sync_ops(lambda: model(x, CHAIN)) == []
 
 
 def test_feedforward_refuses_non_finite_inputs():
