@@ -9,6 +9,8 @@ from torch.nn import GRUCell, Linear
 from torch_geometric.nn import global_add_pool, global_max_pool, global_mean_pool
 from torch_geometric.utils import softmax
 
+from graphrnn.graph.checks import device_assert
+
 from ._layer_inputs import check_edge_vector, check_edges, check_node_features
 from .recurrent import RecurrentMessagePassing
 from .schedule import TopologicalPlan
@@ -188,7 +190,7 @@ class DAGNN(nn.Module):
         check_node_features(x, self.in_channels, "DAGNN", next(self.parameters()))
         check_edges(edge_index, x.size(0), "DAGNN")
         edge_type = check_edge_vector(edge_type, edge_index.size(1), "edge_type", "DAGNN")
-        batch = self._check_batch(batch, x)
+        batch = self._check_batch(batch, x, edge_index)
         if plan is None and x.size(0) > 0:
             plan = self.forward_layers[0].plan(edge_index, x.size(0))
         directions = [self._pass(self.forward_layers, x, edge_index, edge_type, plan)]
@@ -221,13 +223,22 @@ class DAGNN(nn.Module):
     def _num_graphs(batch: Tensor) -> int:
         return int(batch.max()) + 1 if batch.numel() else 0
 
-    def _check_batch(self, batch: Optional[Tensor], x: Tensor) -> Tensor:
+    def _check_batch(self, batch: Optional[Tensor], x: Tensor, edge_index: Tensor) -> Tensor:
+        """Shape on the host; ids >= 0 and no edge between two graphs with :func:`device_assert` (an edge across
+        graphs put one graph's sink into another's readout, silently)."""
         if batch is None:
             return torch.zeros(x.size(0), dtype=torch.long, device=x.device)
         if not isinstance(batch, Tensor) or batch.shape != (x.size(0),) or batch.is_floating_point():
             shape = list(batch.shape) if isinstance(batch, Tensor) else type(batch).__name__
             raise ValueError(f"DAGNN: batch must be a LongTensor [N]=[{x.size(0)}] of graph ids, got {shape}")
-        return batch.long()
+        batch = batch.long()
+        if batch.numel():
+            device_assert((batch >= 0).all(), "DAGNN: batch holds a negative graph id")
+        if edge_index.numel():
+            device_assert((batch.index_select(0, edge_index[0]) == batch.index_select(0, edge_index[1])).all(),
+                          "DAGNN: batch disagrees with the edges: an edge joins two graphs; an edge stays inside one "
+                          "graph (batch with graphrnn.data.DataLoader)")
+        return batch
 
     def __repr__(self) -> str:
         parts = [f"{self.in_channels}, {self.hidden_channels}, num_layers={self.num_layers}"]

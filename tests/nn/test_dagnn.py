@@ -174,3 +174,15 @@ def test_bad_inputs_raise_clear_errors():
         DAGNN(2, 3, readout="max", readout_nodes="roots")
     with pytest.raises(ValueError, match="num_layers must be >= 1"):
         DAGNN(2, 3, num_layers=0)
+
+
+def test_a_batch_vector_that_disagrees_with_the_edges_raises():
+    # before: an edge across graphs put one graph's sink into the other's readout, silently; a negative id was a
+    # raw scatter error
+    layer = DAGNN(3, 4, readout="mean")
+    x, edge_index = torch.randn(5, 3), torch.tensor([[0, 1, 3], [1, 2, 4]])
+    with pytest.raises(ValueError, match="DAGNN: batch disagrees with the edges"):
+        layer(x, edge_index, batch=torch.tensor([0, 0, 1, 1, 1]))
+    with pytest.raises(ValueError, match="DAGNN: batch holds a negative graph id"):
+        layer(x, edge_index, batch=torch.tensor([0, 0, 0, -1, -1]))
+    assert layer(x, edge_index, batch=torch.tensor([0, 0, 0, 1, 1])).shape == (2, layer.out_channels)
