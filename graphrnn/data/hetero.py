@@ -50,8 +50,8 @@ def from_hetero(hetero: HeteroData, pad_features: bool = True) -> Data:
                          "(e.g. zeros) or none")
     dtypes = {t: hetero[t].x.dtype for t in with_x}
     if len(set(dtypes.values())) > 1:
-        raise ValueError(f"node types have x of different dtypes {dtypes}; convert every x to one dtype (e.g. .float()) "
-                         "first, so that no type is cast silently")
+        raise ValueError(f"node types have x of different dtypes {dtypes}; convert every x to one dtype "
+                         "(e.g. .float()) first, so that no type is cast silently")
     _check_edges(hetero)
     widths = {t: (hetero[t].x.size(1) if hetero[t].x.dim() > 1 else 1) for t in with_x}
     source = hetero

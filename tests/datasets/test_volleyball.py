@@ -110,7 +110,8 @@ def test_real_annotations():
 def test_non_finite_or_negative_boxes_raise(tmp_path, box, shown):
     # before: read silently, then NaN features (or a negative size) reached the model
     path = write(tmp_path, "1", SAMPLE.splitlines()[0] + "\n" + f"1.jpg r_set 5 5 4 8 waiting {box} standing\n")
-    with pytest.raises(DataFormatError, match=f"{path}:2: player 2 has the box .*{shown}.*finite numbers with w, h >= 0"):
+    message = f"{path}:2: player 2 has the box .*{shown}.*finite numbers with w, h >= 0"
+    with pytest.raises(DataFormatError, match=message):
         read_annotations(path)
 
 
