@@ -1,6 +1,7 @@
 """Token vocabularies with the special tokens ``<pad> <bos> <eos> <unk>`` and a count cut-off."""
 from __future__ import annotations
 
+import numbers
 import re
 from collections import Counter
 from typing import Dict, Iterable, List, Sequence
@@ -34,6 +35,19 @@ def _token_list(tokens, what: str) -> list:
             raise TypeError(f"{what} must hold str tokens, got {type(token).__name__} {token!r:.40}; map ids back to "
                             "tokens, or build the vocabulary from the tokens themselves")
     return tokens
+
+
+def _id_list(ids) -> List[int]:
+    """``ids`` (ints, or a 1-d integer tensor) as Python ints: ``int()`` would truncate 4.7 to 4 silently."""
+    if isinstance(ids, Tensor):
+        if ids.is_floating_point() or ids.is_complex() or ids.dtype == torch.bool or ids.dim() > 1:
+            raise TypeError(f"decode takes token ids: a 1-d integer tensor, got {ids.dtype} {list(ids.shape)}")
+        return ids.tolist()
+    ids = list(ids)
+    for i in ids:
+        if isinstance(i, bool) or not isinstance(i, numbers.Integral):
+            raise TypeError(f"decode takes integer token ids, got {type(i).__name__} {i!r:.40}")
+    return [int(i) for i in ids]
 
 
 class Vocab:
@@ -79,7 +93,7 @@ class Vocab:
     def decode(self, ids: Iterable[int], strip_specials: bool = True) -> List[str]:
         """Tokens of ``ids``; stops at ``<eos>`` and drops ``<pad>``/``<bos>`` when ``strip_specials``."""
         tokens = []
-        for i in (int(i) for i in ids):
+        for i in _id_list(ids):
             if not 0 <= i < len(self.itos):
                 raise ValueError(f"id {i} is outside the vocabulary of {len(self.itos)} tokens")
             if strip_specials and i == self.eos:

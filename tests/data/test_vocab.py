@@ -1,5 +1,7 @@
 """Vocabulary: special tokens, count cut-off, encode/decode, save/restore."""
+import numpy as np
 import pytest
+import torch
 
 from graphrnn.data.vocab import BOS, EOS, PAD, UNK, Vocab, tokenize
 
@@ -75,3 +77,14 @@ def test_max_size_zero_keeps_only_the_specials():
     # before: 0 was read as "no cap" and kept every token
     assert Vocab.build([["a", "b", "a"]], max_size=0).itos == ["<pad>", "<bos>", "<eos>", "<unk>"]
     assert Vocab.build([["a", "b", "a"]], max_size=1).itos[4:] == ["a"]
+
+
+def test_decode_refuses_float_ids_instead_of_truncating():
+    # before: int() truncated 4.7 to 4 (a real token) silently
+    vocab = Vocab(["a", "b"])
+    with pytest.raises(TypeError, match="decode takes integer token ids, got float 4.7"):
+        vocab.decode([4.7])
+    with pytest.raises(TypeError, match="a 1-d integer tensor, got torch.float32"):
+        vocab.decode(torch.tensor([4.0, 5.0]))
+    assert vocab.decode(torch.tensor([4, 5, 2, 4])) == ["a", "b"]
+    assert vocab.decode([np.int64(5)]) == ["b"]
