@@ -152,8 +152,9 @@ class TopologicalPlan:
         return tuple(b - a for a, b in zip(self.level_ptr[:-1], self.level_ptr[1:]))
 
     def check(self, edge_index: Tensor, num_nodes: int, flow: str,
-              edge_type: Optional[Tensor] = None) -> None:
-        """Raises ``ValueError`` if this plan was built for another graph or flow.
+              edge_type: Optional[Tensor] = None, edge_types: Optional[Sequence[int]] = None) -> None:
+        """Raises ``ValueError`` if this plan was built for another graph, flow or selection of edge types
+        (``edge_types``: the types the layer follows, ``None`` for all).
 
         Sizes and flow are compared on the host. The edges are compared by identity first
         (a plan used with the very tensor it was built from costs nothing), else elementwise:
@@ -170,6 +171,10 @@ class TopologicalPlan:
         if flow != self.flow:
             raise ValueError(f"plan was built for flow={self.flow!r}, but this layer runs flow={flow!r}; "
                              "build the plan with this layer's plan() method")
+        followed = None if edge_types is None else tuple(int(t) for t in edge_types)
+        if followed != self.edge_types:
+            raise ValueError(f"plan follows edge types {_types_text(self.edge_types)}, but this layer follows "
+                             f"{_types_text(followed)}; build the plan with this layer's plan() method")
         if edge_index.device != self.edge_index.device:
             raise ValueError(f"plan is on {self.edge_index.device} but edge_index is on {edge_index.device}; "
                              "move it with plan.to(device) (batch.to(device) moves the plans a DataLoader built)")
@@ -184,6 +189,10 @@ class TopologicalPlan:
         chains = ", chains" if self.chains is not None else ""
         return (f"{type(self).__name__}(num_nodes={self.num_nodes}, num_edges={self.num_edges}, "
                 f"num_levels={self.num_levels}, flow={self.flow!r}{types}{chains}, device={self.device})")
+
+
+def _types_text(edge_types: Optional[Tuple[int, ...]]) -> str:
+    return "every edge type" if edge_types is None else str(list(edge_types))
 
 
 def _cut(tensor: Tensor, ptr: Sequence[int]) -> Tuple[Tensor, ...]:
@@ -246,6 +255,8 @@ def _select_edges(edges: Tensor, edge_type: Optional[Tensor], edge_types: Option
         raise ValueError("edge_types must name at least one edge type (or be None to follow every edge)")
     if edge_type is None:
         raise ValueError(f"following edge_types={list(types)} needs edge_type (LongTensor [E]) with every edge's type")
+    if not isinstance(edge_type, Tensor):
+        raise TypeError(f"edge_type must be a LongTensor [E] with every edge's type, got {type(edge_type).__name__}")
     bound = num_edge_types if num_edge_types is not None else max(types) + 1
     if edge_type.numel() and int(edge_type.max()) >= bound:
         bound = int(edge_type.max()) + 1  # types beyond the followed ones are allowed, just not followed

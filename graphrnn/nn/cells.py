@@ -20,8 +20,11 @@ def make_cell(cell: str, input_size: int, hidden_size: int, bias: bool = True,
     """Builds ``nn.LSTMCell`` / ``nn.GRUCell`` / ``nn.RNNCell`` from its name."""
     if cell not in _CELL_CLASSES:
         raise ValueError(f"cell must be one of {CELLS}, got {cell!r}")
-    if input_size < 1 or hidden_size < 1:
-        raise ValueError(f"input and hidden sizes must be >= 1, got {input_size} and {hidden_size}")
+    for name, size in (("input size", input_size), ("hidden size", hidden_size)):
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            raise ValueError(f"the {name} must be a positive integer, got {size!r}")
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"nonlinearity must be 'tanh' or 'relu' (as torch.nn.RNNCell), got {nonlinearity!r}")
     if cell == "rnn":
         return nn.RNNCell(input_size, hidden_size, bias=bias, nonlinearity=nonlinearity)
     if nonlinearity != "tanh":

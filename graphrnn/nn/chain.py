@@ -11,7 +11,7 @@ from graphrnn.graph.plan import ChainPacking, TopologicalPlan
 
 from .cells import cell_name, cell_state_size, fused_chain_kernel, hidden_step, input_gates, make_cell
 from .recurrent import RecurrentMessagePassing
-from .validation import check_dtype, check_features, check_plan_type, refuse_tracing
+from .validation import check_dtype, check_features, check_index_device, check_plan_type, refuse_tracing
 
 __all__ = ["ChainRNN"]
 
@@ -158,12 +158,14 @@ class ChainRNN(RecurrentMessagePassing):
         if isinstance(x, Tensor) and x.dim() == 2:
             self._materialize(x.size(1))
         self._check_input(x)
+        check_index_device(edge_index, x)
+        check_index_device(edge_type, x, "edge_type")
         num_nodes = x.size(0)
         if plan is None:
             plan = self.plan(edge_index, num_nodes, level, edge_type=edge_type)
         else:
             check_plan_type(plan)
-            plan.check(edge_index, num_nodes, self.flow, edge_type)
+            plan.check(edge_index, num_nodes, self.flow, edge_type, self.edge_types)
         initial = self._initial_state(initial_state, num_nodes, x)
         wants_cell_states = return_state and self.cell_type == "lstm"
         if num_nodes == 0:
@@ -292,6 +294,10 @@ class ChainRNN(RecurrentMessagePassing):
                 f"{'a tuple (h, c)' if expected == 2 else 'one tensor h'}, got {len(state)} tensor(s)"
             )
         for s in state:
+            if not isinstance(s, Tensor):
+                raise TypeError(f"initial_state must be a tensor (or a tuple of tensors for LSTM), got "
+                                f"{type(s).__name__}")
+            check_dtype(s, self.cell.weight_hh, "initial_state", type(self).__name__)
             if s.shape != (num_nodes, self.hidden_channels):
                 raise ValueError(
                     f"initial_state must have shape [num_nodes, hidden_channels]="
@@ -299,7 +305,7 @@ class ChainRNN(RecurrentMessagePassing):
                     "predecessors are ignored; index a per-graph state with batch, e.g. h0[batch])"
                 )
             check_features(s, "initial_state", self.check_finite)
-        return tuple(s.to(x.dtype) for s in state)
+        return state
 
     def extra_repr(self) -> str:
         flow = f", flow={self.flow!r}" if self.flow != "source_to_target" else ""

@@ -14,7 +14,14 @@ from graphrnn.graph.planner import Planner
 from graphrnn.nn.one_line_repr import OneLineRepr
 
 from .level_store import LevelStore, level_store
-from .validation import check_dtype, check_edge_inputs, check_edge_type_shape, check_plan_type, refuse_tracing
+from .validation import (
+    check_dtype,
+    check_edge_inputs,
+    check_edge_type_shape,
+    check_index_device,
+    check_plan_type,
+    refuse_tracing,
+)
 
 __all__ = ["RecurrentMessagePassing", "SynchronousStep", "State"]
 
@@ -112,6 +119,8 @@ class RecurrentMessagePassing(OneLineRepr, MessagePassing):
                  tie_weights: bool = True, num_edge_types: int = 1,
                  aggregate_per_type: bool = False, aggr: str = "sum",
                  flow: str = "source_to_target", edge_types: Optional[Sequence[int]] = None) -> None:
+        if flow not in ("source_to_target", "target_to_source"):
+            raise ValueError(f"flow must be 'source_to_target' or 'target_to_source' (leaves to root), got {flow!r}")
         super().__init__(aggr=aggr, flow=flow, node_dim=0)
         if schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
@@ -208,12 +217,14 @@ class RecurrentMessagePassing(OneLineRepr, MessagePassing):
         """
         node_inputs = dict(node_inputs or {})
         edge_inputs = dict(edge_inputs or {})
+        for name, tensor in node_inputs.items():
+            check_index_device(edge_index, tensor, features=name)
         num_nodes = self._num_nodes(edge_index, num_nodes, node_inputs)
         if plan is None:
             plan = self.plan(edge_index, num_nodes, level, edge_type=edge_type)
         else:
             check_plan_type(plan)
-            plan.check(edge_index, num_nodes, self.flow, edge_type)
+            plan.check(edge_index, num_nodes, self.flow, edge_type, self.edge_types)
         if edge_type is not None or self.num_edge_types > 1:
             edge_type = check_edge_type_shape(edge_type, edge_index.size(1),
                                               self.num_edge_types if self.num_edge_types > 1 else None)
@@ -500,6 +511,8 @@ def _check_edge_types(edge_types: Optional[Sequence[int]]) -> Optional[Tuple[int
         raise TypeError(f"edge_types must be a list of non-negative ints such as [PARENT], got {edge_types!r}")
     if len(edge_types) == 0:
         raise ValueError("edge_types must name at least one edge type (or be None to follow every edge)")
+    if len(set(edge_types)) != len(edge_types):
+        raise ValueError(f"edge_types names a type twice: {list(edge_types)}; name each followed type once")
     return tuple(edge_types)
 
 

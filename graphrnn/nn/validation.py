@@ -78,3 +78,10 @@ def check_dtype(x: Tensor, weight: Tensor, name: str, layer: str) -> None:
         fix = "double()" if x.dtype == torch.float64 else ("float()" if x.dtype == torch.float32 else f"to({x.dtype})")
         raise TypeError(f"{name} is {x.dtype} but {layer}'s parameters are {weight.dtype}; call "
                         f"layer.{fix} on the layer, or convert the input with {name}.to({weight.dtype})")
+
+
+def check_index_device(index: Tensor, x: Tensor, name: str = "edge_index", features: str = "x") -> None:
+    """An index tensor (``edge_index``, ``edge_type``) must sit on the device of the features it indexes."""
+    if isinstance(index, Tensor) and isinstance(x, Tensor) and index.device != x.device:
+        raise ValueError(f"{name} is on {index.device} but {features} is on {x.device}; move both to one device "
+                         "(batch.to(device) moves a whole PyG batch)")

@@ -104,12 +104,17 @@ def test_edge_type_selection_needs_and_records_edge_types():
     plan = build_topological_plan(tree.edge_index, 4, edge_type=tree.edge_type, edge_types=[PARENT])
     assert plan.num_levels == 2 and plan.edge_ptr[-1] == 3  # the sibling chain 1 -> 2 -> 3 is not followed
     with pytest.raises(ValueError, match="follows edge types"):
-        plan.check(tree.edge_index, 4, "source_to_target")
+        plan.check(tree.edge_index, 4, "source_to_target", edge_types=[PARENT])
+    with pytest.raises(ValueError, match=r"plan follows edge types \[0\], but this layer follows every edge type"):
+        plan.check(tree.edge_index, 4, "source_to_target", tree.edge_type)
+    with pytest.raises(ValueError, match=r"but this layer follows \[1\]"):
+        plan.check(tree.edge_index, 4, "source_to_target", tree.edge_type, edge_types=[SIBLING])
+    plan.check(tree.edge_index, 4, "source_to_target", tree.edge_type, edge_types=[PARENT])
     other = tree.edge_type.clone()
     other[other == SIBLING] = PARENT
     other[0] = SIBLING
     with pytest.raises(ValueError, match="its edge_type differs"):
-        plan.check(tree.edge_index, 4, "source_to_target", other)
+        plan.check(tree.edge_index, 4, "source_to_target", other, edge_types=[PARENT])
 
 
 def test_plan_moves_and_prints_on_one_line():

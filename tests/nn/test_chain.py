@@ -1,6 +1,7 @@
 """ChainRNN against torch.nn.LSTM/GRU/RNN on chains and a node-by-node recursion on DAGs."""
 import random
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
@@ -498,3 +499,35 @@ def test_input_on_another_device_than_the_parameters_is_named():
     layer = ChainRNN(3, 4)
     with pytest.raises(ValueError, match="x is on meta but ChainRNN's parameters are on cpu"):
         layer(torch.zeros(3, 3, device="meta"), torch.tensor([[0, 1], [1, 2]]))
+
+
+def test_more_bad_constructor_and_forward_inputs():
+    """Inputs that used to pass silently or fail deep inside torch: each gets graphrnn's error."""
+    with pytest.raises(ValueError, match="nonlinearity must be 'tanh' or 'relu'"):
+        ChainRNN(3, 5, cell="rnn", nonlinearity="sigmoid")  # torch accepts it; a tree pass applied relu
+    with pytest.raises(ValueError, match="hidden size must be a positive integer, got 5.5"):
+        ChainRNN(3, 5.5)
+    with pytest.raises(ValueError, match="flow must be 'source_to_target' or 'target_to_source'"):
+        ChainRNN(3, 5, flow="up")
+    with pytest.raises(ValueError, match="names a type twice"):
+        ChainRNN(3, 5, edge_types=[0, 0])
+    x, edge_index = torch.randn(4, 3), torch.tensor([[0, 1, 2], [1, 2, 3]])
+    gru = ChainRNN(3, 5, cell="gru")
+    with pytest.raises(TypeError, match="initial_state is torch.complex64"):
+        gru(x, edge_index, initial_state=torch.ones(4, 5, dtype=torch.complex64))  # was cast, imaginary part lost
+    with pytest.raises(TypeError, match="initial_state must be a tensor"):
+        gru(x, edge_index, initial_state=np.zeros((4, 5), dtype=np.float32))
+    with pytest.raises(ValueError, match="edge_index is on meta but x is on cpu"):
+        gru(x, edge_index.to("meta"))
+    typed = ChainRNN(3, 5, edge_types=[0])
+    with pytest.raises(TypeError, match="edge_type must be a LongTensor"):
+        typed(x, edge_index, edge_type=[0, 0, 0])
+
+
+def test_a_plan_for_other_edge_types_is_refused():
+    x, edge_index, edge_type = torch.randn(4, 3), torch.tensor([[0, 1, 2], [1, 2, 3]]), torch.tensor([0, 1, 1])
+    follows_0, follows_1 = ChainRNN(3, 5, edge_types=[0]), ChainRNN(3, 5, edge_types=[1])
+    with pytest.raises(ValueError, match=r"plan follows edge types \[0\], but this layer follows \[1\]"):
+        follows_1(x, edge_index, edge_type=edge_type, plan=follows_0.plan(edge_index, 4, edge_type=edge_type))
+    with pytest.raises(ValueError, match="but this layer follows every edge type"):
+        ChainRNN(3, 5)(x, edge_index, plan=follows_0.plan(edge_index, 4, edge_type=edge_type))
