@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 
 __all__ = ["check_edge_index", "check_edge_type", "check_levels", "check_index_dtype", "check_batch_vector",
-           "check_recorded", "device_assert"]
+           "check_recorded", "device_assert", "RecordsGraph"]
 
 
 def check_index_dtype(tensor: Tensor, name: str) -> None:
@@ -165,17 +165,51 @@ def check_batch_vector(batch: Optional[Tensor], num_nodes: int, num_graphs: Opti
     return ids, num_graphs
 
 
-def check_recorded(recorded: Tensor, given, name: str, rebuild: str) -> None:
+class RecordsGraph:
+    """Mixin of the plans (frozen dataclasses): remembers the version counters of the graph tensors a
+    plan was built for (the fields named in ``RECORDED``), so that :func:`check_recorded` notices
+    when the very tensor was edited in place afterwards. Versions are taken whenever a plan is
+    constructed (``build``, ``replace``, ``to``) or unpickled (a loader worker's plan)."""
+
+    RECORDED: Tuple[str, ...] = ("edge_index", "edge_type")
+
+    def __post_init__(self) -> None:
+        self._record_versions()
+
+    def _record_versions(self) -> None:
+        versions = {name: getattr(self, name)._version for name in self.RECORDED
+                    if isinstance(getattr(self, name, None), Tensor)}
+        object.__setattr__(self, "_versions", versions)
+
+    def recorded_version(self, name: str) -> Optional[int]:
+        """The version counter ``name`` had when the plan was made (``None`` if unknown)."""
+        return getattr(self, "_versions", {}).get(name)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_versions", None)  # counters restart in another process
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._record_versions()
+
+
+def check_recorded(recorded: Tensor, given, name: str, rebuild: str, version: Optional[int] = None) -> None:
     """A plan's fingerprint: the tensor it was built for (``recorded``) against the one a layer gets.
 
-    Free when ``given`` is the very tensor; else its dtype, shape and device on the host and its
-    values with :func:`device_assert` (no sync on an accelerator). ``rebuild`` says how to make
-    the right plan.
+    Free when ``given`` is the very tensor (and, when ``version`` is given, its version counter has
+    not moved since: an in-place edit after the plan was built is refused); else its dtype, shape
+    and device on the host and its values with :func:`device_assert` (no sync on an accelerator).
+    ``rebuild`` says how to make the right plan.
 
     Raises:
         ValueError: if ``given`` is not that graph's tensor.
     """
     if given is recorded:
+        if version is not None and not torch.compiler.is_compiling() and given._version != version:
+            raise ValueError(f"{name} was changed in place after the plan was built for it (a plan holds no "
+                             f"copy of the graph); {rebuild}")
         return
     if not isinstance(given, Tensor):
         raise ValueError(f"plan was built for a different graph: its {name} is a tensor, got "

@@ -25,7 +25,7 @@ from typing import Optional, Sequence, Tuple
 import torch
 from torch import Tensor
 
-from graphrnn.graph.checks import check_edge_index, check_edge_type, check_levels, check_recorded
+from graphrnn.graph.checks import RecordsGraph, check_edge_index, check_edge_type, check_levels, check_recorded
 from graphrnn.graph.levels import forest_depth_and_root, topological_levels
 
 __all__ = ["TopologicalPlan", "ChainPacking", "build_topological_plan", "FLOWS"]
@@ -67,7 +67,7 @@ class ChainPacking:
 
 
 @dataclass(frozen=True, eq=False)
-class TopologicalPlan:
+class TopologicalPlan(RecordsGraph):
     r"""Where every node and edge sits in a level-by-level pass; see the module docstring.
 
     Positions are *level-major*: the nodes of level 0 first, then level 1, and so on
@@ -178,11 +178,11 @@ class TopologicalPlan:
         if edge_index.device != self.edge_index.device:
             raise ValueError(f"plan is on {self.edge_index.device} but edge_index is on {edge_index.device}; "
                              "move it with plan.to(device) (batch.to(device) moves the plans a DataLoader built)")
-        check_recorded(self.edge_index, edge_index, "edge_index", _REBUILD)
+        check_recorded(self.edge_index, edge_index, "edge_index", _REBUILD, self.recorded_version("edge_index"))
         if self.edge_types is not None:
             if edge_type is None:
                 raise ValueError(f"plan follows edge types {list(self.edge_types)}: pass edge_type (LongTensor [E])")
-            check_recorded(self.edge_type, edge_type, "edge_type", _REBUILD)
+            check_recorded(self.edge_type, edge_type, "edge_type", _REBUILD, self.recorded_version("edge_type"))
 
     def __repr__(self) -> str:
         types = f", edge_types={list(self.edge_types)}" if self.edge_types is not None else ""

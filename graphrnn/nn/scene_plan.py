@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from graphrnn.data.graphs import NUM_SCENE_EDGE_TYPES, PERSON, PERSON_TO_PERSON, PERSON_TO_SCENE, SCENE, SCENE_TO_PERSON
-from graphrnn.graph.checks import check_edge_index, check_edge_type, check_recorded
+from graphrnn.graph.checks import RecordsGraph, check_edge_index, check_edge_type, check_recorded
 
 from .bags import EdgeBags, edge_bags
 
@@ -25,7 +25,7 @@ _TYPE_NAMES = {PERSON_TO_PERSON: "PERSON_TO_PERSON", PERSON_TO_SCENE: "PERSON_TO
 
 
 @dataclass(frozen=True, eq=False)
-class ScenePlan:
+class ScenePlan(RecordsGraph):
     """Rows, edge grouping and per-type message bags of a batch of scene graphs.
 
     Persons and scenes each have their own rows (``persons[k]`` is the node of person row ``k``);
@@ -55,6 +55,8 @@ class ScenePlan:
     edge_type: Tensor
     node_type: Tensor
 
+    RECORDED = ("edge_index", "edge_type", "node_type")
+
     @property
     def num_persons(self) -> int:
         return self.persons.numel()
@@ -72,7 +74,8 @@ class ScenePlan:
         """Raises ``ValueError`` if the plan was built for another scene graph (asynchronously on a GPU)."""
         for name, given, recorded in (("edge_index", edge_index, self.edge_index), ("edge_type", edge_type,
                                       self.edge_type), ("node_type", node_type, self.node_type)):
-            check_recorded(recorded, given, name, "rebuild it with build_scene_plan or the loader")
+            check_recorded(recorded, given, name, "rebuild it with build_scene_plan or the loader",
+                           self.recorded_version(name))
 
     def __repr__(self) -> str:
         return (f"ScenePlan(num_nodes={self.num_nodes}, num_persons={self.num_persons}, "

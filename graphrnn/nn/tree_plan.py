@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from graphrnn.data.graphs import NUM_TREE_EDGE_TYPES, PARENT, SIBLING
-from graphrnn.graph.checks import check_batch_vector, check_edge_index, check_edge_type, check_recorded
+from graphrnn.graph.checks import RecordsGraph, check_batch_vector, check_edge_index, check_edge_type, check_recorded
 from graphrnn.graph.levels import forest_depth_and_root
 from graphrnn.graph.plan import TopologicalPlan, build_topological_plan
 
@@ -57,7 +57,7 @@ class SenderPlan:
 
 
 @dataclass(frozen=True, eq=False)
-class TreePlan:
+class TreePlan(RecordsGraph):
     """The DRNN's view of a batch of trees: both recurrences, the tree of every node, and the graph.
 
     Attributes:
@@ -85,7 +85,8 @@ class TreePlan:
                              f"{self.edge_index.size(1)} edges); rebuild it with build_tree_plan or the loader")
         for name, given, recorded in (("edge_index", edge_index, self.edge_index),
                                       ("edge_type", edge_type, self.edge_type)):
-            check_recorded(recorded, given, name, "rebuild it with build_tree_plan or the loader")
+            check_recorded(recorded, given, name, "rebuild it with build_tree_plan or the loader",
+                           self.recorded_version(name))
 
     def __repr__(self) -> str:
         return (f"TreePlan(num_nodes={self.num_nodes}, num_trees={self.num_trees}, "

@@ -192,3 +192,21 @@ def test_float_levels_are_refused_instead_of_truncated():
         build_topological_plan(edge_index, 3, level=torch.tensor([0.0, 1.0, 2.0]))
     plan = build_topological_plan(edge_index, 3, level=torch.tensor([0, 1, 2]))
     assert plan.num_levels == 3
+
+
+def test_an_edit_in_place_after_the_plan_is_refused_and_a_pickled_plan_still_fits():
+    """A plan holds no copy of its graph: the very edge_index, edited in place afterwards, is refused
+    (its version counter moved); a plan that went through pickle (a loader worker) still checks by identity."""
+    layer = ChainRNN(3, 5)
+    x, edge_index = torch.randn(4, 3), torch.tensor([[0, 1, 2], [1, 2, 3]])
+    plan = layer.plan(edge_index, 4)
+    layer(x, edge_index, plan=plan)
+    edge_index[0, 2] = 0  # 0 -> 3 instead of 2 -> 3: another DAG of the same size
+    with pytest.raises(ValueError, match="edge_index was changed in place after the plan was built"):
+        layer(x, edge_index, plan=plan)
+    torch.testing.assert_close(layer(x, edge_index, plan=layer.plan(edge_index, 4)), layer(x, edge_index))
+    batch = next(iter(DataLoader(random_trees(3, 0), batch_size=3, plans={"plan": layer.planner()})))
+    batch.edge_index.add_(0)  # an in-place op moves the counter even when the values stay
+    reloaded = pickle.loads(pickle.dumps(batch))
+    assert reloaded.plan.edge_index is reloaded.edge_index
+    layer(reloaded.x, reloaded.edge_index, plan=reloaded.plan)  # counters restart after unpickling: no false alarm

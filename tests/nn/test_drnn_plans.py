@@ -106,3 +106,12 @@ def test_float64_inputs_into_a_float32_drnn():
     memory_, mask = memory()
     with pytest.raises(TypeError, match=r"memory is torch.float64"):
         model("mlp")(batch, torch.zeros(4, 8), memory_.double(), mask)
+
+
+def test_a_tree_edited_in_place_after_its_plan_is_refused():
+    drnn = model()
+    batch = next(iter(DataLoader(trees(), batch_size=4, plans=drnn.planners())))
+    drnn(batch, torch.zeros(4, 8))
+    batch.edge_index[1, 0] = batch.edge_index[1, 1]  # the same tensor, another value
+    with pytest.raises(ValueError, match="edge_index was changed in place after the plan was built"):
+        drnn(batch, torch.zeros(4, 8))

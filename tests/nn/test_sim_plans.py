@@ -128,3 +128,12 @@ def test_no_graph_breaks_given_a_plan():
     explanation = torch._dynamo.explain(sim)(x, batch.edge_index, batch.edge_type, batch.node_type,
                                              plan=batch.sim_plan)
     assert explanation.graph_break_count == 0
+
+
+def test_a_scene_graph_edited_in_place_after_its_plan_is_refused():
+    sim = model()
+    batch = next(iter(DataLoader(scenes(), batch_size=4, plans=sim.planners())))
+    sim(batch)
+    batch.edge_type[-1] = PERSON_TO_SCENE  # the same tensor, another value (was SCENE_TO_PERSON)
+    with pytest.raises(ValueError, match="edge_type was changed in place after the plan was built"):
+        sim(batch)
