@@ -18,7 +18,6 @@ from typing import NamedTuple, Optional
 
 import torch
 from torch import Tensor
-from torch.autograd.function import once_differentiable
 
 __all__ = ["EdgeBags", "edge_bags", "bag_sum"]
 
@@ -49,7 +48,22 @@ class EdgeBags(NamedTuple):
 
 
 def edge_bags(source_rows: Tensor, target_rows: Tensor, num_sources: int, num_targets: int) -> EdgeBags:
-    """:class:`EdgeBags` of edges ``source_rows[e] -> target_rows[e]`` already sorted by target row (CPU)."""
+    """:class:`EdgeBags` of edges ``source_rows[e] -> target_rows[e]`` already sorted by target row (CPU).
+
+    Raises:
+        ValueError: if the rows are not two ``[E]`` integer tensors, a row lies outside
+            ``[0, num_sources)`` / ``[0, num_targets)``, or the edges are not sorted by target row.
+    """
+    for name, rows, bound in (("source_rows", source_rows, num_sources), ("target_rows", target_rows, num_targets)):
+        if not isinstance(rows, Tensor) or rows.dim() != 1 or rows.is_floating_point() or rows.dtype == torch.bool:
+            raise ValueError(f"{name} must be a 1-d integer tensor, got "
+                             f"{rows.dtype if isinstance(rows, Tensor) else type(rows).__name__}")
+        if rows.numel() and (int(rows.min()) < 0 or int(rows.max()) >= bound):
+            raise ValueError(f"{name} must lie in [0, {bound}), got values in [{int(rows.min())}, {int(rows.max())}]")
+    if source_rows.numel() != target_rows.numel():
+        raise ValueError(f"source_rows and target_rows must have one entry per edge, got {source_rows.numel()} "
+                         f"and {target_rows.numel()}")
+    source_rows, target_rows = source_rows.long(), target_rows.long()
     if target_rows.numel() > 1 and bool((target_rows[1:] < target_rows[:-1]).any()):
         raise ValueError("edge_bags needs the edges sorted by target row")
     per_target = torch.bincount(target_rows, minlength=num_targets)
@@ -64,7 +78,19 @@ def edge_bags(source_rows: Tensor, target_rows: Tensor, num_sources: int, num_ta
 def bag_sum(table: Tensor, bags: EdgeBags, weights: Tensor) -> Tensor:
     r"""``[num_targets, F]``: :math:`\mathbf{y}_t = \sum_{e:\, t_e = t} w_e \mathbf{x}_{s_e}` of ``table``
     ``[num_sources, F]`` with per-edge ``weights`` ``[E]`` (0 for a target without edges).
-    Differentiable in ``table`` and ``weights`` (first order)."""
+    Differentiable in ``table`` and ``weights``, to any order (a backward that builds a graph,
+    ``create_graph=True``, uses plain differentiable operators).
+
+    Raises:
+        ValueError: if ``table`` does not have one row per source row of ``bags``, or ``weights``
+            one entry per edge (sizes only: no host-device sync).
+    """
+    if not isinstance(table, Tensor) or table.dim() != 2 or table.size(0) != bags.source_offsets.numel():
+        raise ValueError(f"table must have shape [num_sources={bags.source_offsets.numel()}, F], got "
+                         f"{list(table.shape) if isinstance(table, Tensor) else type(table).__name__}")
+    if not isinstance(weights, Tensor) or weights.shape != bags.sources.shape:
+        raise ValueError(f"weights must have shape [E]={list(bags.sources.shape)}, got "
+                         f"{list(weights.shape) if isinstance(weights, Tensor) else type(weights).__name__}")
     return _BagSum.apply(table, weights, bags)
 
 
@@ -87,10 +113,11 @@ class _BagSum(torch.autograd.Function):
         return _weighted_bags(table, bags.sources, bags.offsets, weights)
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, grad: Tensor):
         table, weights = ctx.saved_tensors
         bags: EdgeBags = ctx.bags
+        if torch.is_grad_enabled():  # create_graph=True: differentiable operators, for higher derivatives
+            return (*_differentiable_grads(grad, table, weights, bags, ctx.needs_input_grad), None)
         grad_table: Optional[Tensor] = None
         grad_weights: Optional[Tensor] = None
         if ctx.needs_input_grad[0]:
@@ -99,3 +126,15 @@ class _BagSum(torch.autograd.Function):
         if ctx.needs_input_grad[1]:
             grad_weights = _dot_per_edge(grad, table, bags)
         return grad_table, grad_weights, None
+
+
+def _differentiable_grads(grad: Tensor, table: Tensor, weights: Tensor, bags: EdgeBags, needed):
+    """The two gradients with gather / index_add / mul (each edge's row materialised), which autograd
+    differentiates again."""
+    per_edge = grad.index_select(0, bags.targets)
+    grad_table = grad_weights = None
+    if needed[0]:
+        grad_table = table.new_zeros(table.shape).index_add(0, bags.sources, per_edge * weights.unsqueeze(-1))
+    if needed[1]:
+        grad_weights = (per_edge * table.index_select(0, bags.sources)).sum(-1)
+    return grad_table, grad_weights

@@ -144,8 +144,9 @@ class SimIteration(nn.Module):
         out = []
         for r, message in enumerate(messages):
             c_target, width = c[TARGET_KIND[r]], message.size(1)
-            source_score = torch.mv(message, weight[r, :width])
-            target_score = torch.mv(c_target, weight[r, width:width + c_target.size(1)]) + bias[r]
+            # .to(): under autocast the messages may be in a lower precision than the weights
+            source_score = torch.mv(message, weight[r, :width].to(message.dtype))
+            target_score = torch.mv(c_target, weight[r, width:width + c_target.size(1)].to(c_target.dtype)) + bias[r]
             out.append(torch.sigmoid(source_score.index_select(0, plan.bags[r].sources)
                                      + target_score.index_select(0, plan.bags[r].targets)))
         return tuple(out)
@@ -367,9 +368,10 @@ class StructureInferenceMachine(RecurrentMessagePassing):
         one :func:`~graphrnn.nn.bags.bag_sum` per type over the source table, with the gates divided
         by the in-degree as per-edge weights, so no per-edge message is materialised."""
         messages = edge_state[:NUM_SCENE_EDGE_TYPES]
-        weights = inverse_degrees if not self.gated else tuple(
+        edge_weights = inverse_degrees if not self.gated else tuple(
             gate * inverse for gate, inverse in zip(edge_state[NUM_SCENE_EDGE_TYPES:], inverse_degrees))
-        return tuple(bag_sum(messages[r], plan.bags[r], weights[r]) for r in range(NUM_SCENE_EDGE_TYPES))
+        return tuple(bag_sum(messages[r], plan.bags[r], edge_weights[r].to(messages[r].dtype))
+                     for r in range(NUM_SCENE_EDGE_TYPES))
 
     def update(self, aggr: Tuple[Tensor, Tensor, Tensor], step: int,
                input_predictions: Sequence[Tuple[Tensor, Tensor]]) -> Tuple[Tensor, Tensor]:

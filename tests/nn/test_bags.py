@@ -82,3 +82,29 @@ def test_unsorted_targets_raise():
 def test_to_moves_every_tensor():
     bags = edge_bags(torch.tensor([0, 1]), torch.tensor([0, 0]), 2, 1).to("meta")
     assert all(t.device.type == "meta" for t in bags)
+
+
+def test_second_derivatives():
+    sources, targets = sorted_edges([0, 2, 1, 0, 2], [1, 1, 0, 3, 3])
+    bags = edge_bags(sources, targets, 3, 4)
+    table = torch.randn(3, 2, dtype=torch.float64, requires_grad=True)
+    weights = torch.rand(5, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradgradcheck(lambda t, w: bag_sum(t, bags, w), (table, weights))
+
+
+def test_bad_sizes_and_rows_raise():
+    bags = edge_bags(torch.tensor([0, 1]), torch.tensor([0, 0]), 2, 1)
+    with pytest.raises(ValueError, match=r"table must have shape \[num_sources=2, F\], got \[3, 4\]"):
+        bag_sum(torch.zeros(3, 4), bags, torch.ones(2))
+    with pytest.raises(ValueError, match=r"weights must have shape \[E\]=\[2\], got \[3\]"):
+        bag_sum(torch.zeros(2, 4), bags, torch.ones(3))
+    with pytest.raises(ValueError, match=r"source_rows must lie in \[0, 3\), got values in \[0, 5\]"):
+        edge_bags(torch.tensor([0, 5]), torch.tensor([0, 0]), 3, 1)
+    with pytest.raises(ValueError, match="target_rows must be a 1-d integer tensor"):
+        edge_bags(torch.tensor([0, 1]), torch.tensor([0.0, 0.0]), 2, 1)
+    with pytest.raises(ValueError, match="one entry per edge"):
+        edge_bags(torch.tensor([0, 1]), torch.tensor([0]), 2, 1)
+    int32 = edge_bags(torch.tensor([0, 1], dtype=torch.int32), torch.tensor([0, 0], dtype=torch.int32), 2, 1)
+    table = torch.randn(2, 3, requires_grad=True)
+    bag_sum(table, int32, torch.ones(2)).sum().backward()  # int32 rows are taken as long
+    torch.testing.assert_close(table.grad, torch.ones(2, 3))

@@ -241,6 +241,32 @@ def test_gradcheck():
     assert torch.autograd.gradcheck(run, (person_x, model.iterations[0].gate.weight))
 
 
+def test_second_derivatives_for_a_gradient_penalty():
+    generator = torch.Generator().manual_seed(8)
+    model = make_model(generator, iterations=2, activation="tanh", output_activation=False)
+    scenes = batch_of([make_scene(k, generator) for k in (1, 3)])
+
+    def run(person_x):
+        scenes.person_x = person_x
+        return model(scenes)[-1][1]
+
+    person_x = scenes.person_x.clone().requires_grad_(True)
+    assert torch.autograd.gradgradcheck(run, (person_x,))
+
+
+def test_runs_under_cpu_autocast():
+    """bfloat16 messages with float32 gate weights (the gate's dot products used to refuse the mix)."""
+    generator = torch.Generator().manual_seed(10)
+    model = make_model(generator).float()
+    scene = make_scene(4, generator, dtype=torch.float32)
+    expected = model(scene)[-1]
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        got = model(scene)[-1]
+    assert got[0].dtype == torch.bfloat16
+    for a, b in zip(got, expected):
+        torch.testing.assert_close(a.float(), b, atol=0.1, rtol=0.05)
+
+
 def test_float32_and_dtype_follow_inputs():
     generator = torch.Generator().manual_seed(7)
     model = make_model(generator).float()
