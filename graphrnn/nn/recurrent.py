@@ -92,7 +92,8 @@ class RecurrentMessagePassing(OneLineRepr, MessagePassing):
 
     Hooks receive keyword arguments filtered by their signatures: ``state_j``
     (source states), ``state_i`` (target states, synchronous only), ``state`` (every
-    node's state, for the synchronous edge hooks), ``edge_state``,
+    node's state) and ``edge_index`` (``[2, E]``, senders in row 0 after the flow), both for
+    the synchronous edge hooks, ``edge_state``,
     ``edge_type``, ``step`` (the level or iteration), node inputs ``<name>_j`` /
     ``<name>_i`` gathered for the edges' sources / targets, and ``<name>`` for the
     updated nodes; see each hook.
@@ -128,6 +129,9 @@ class RecurrentMessagePassing(OneLineRepr, MessagePassing):
             raise ValueError(f"schedule='synchronous' needs num_steps >= 1, got {num_steps}")
         if num_edge_types < 1:
             raise ValueError(f"num_edge_types must be >= 1, got {num_edge_types}")
+        if schedule == "topological" and self._fuses_message_and_aggregate():
+            raise TypeError(f"{type(self).__name__} overrides message_and_aggregate, which only the synchronous "
+                            "schedule calls; the topological schedule calls message and aggregate level by level")
         self.schedule = schedule
         self.num_steps = num_steps
         self.tie_weights = tie_weights
@@ -217,6 +221,7 @@ class RecurrentMessagePassing(OneLineRepr, MessagePassing):
         """
         node_inputs = dict(node_inputs or {})
         edge_inputs = dict(edge_inputs or {})
+        _check_input_names(node_inputs, edge_inputs)
         for name, tensor in node_inputs.items():
             check_index_device(edge_index, tensor, features=name)
         num_nodes = self._num_nodes(edge_index, num_nodes, node_inputs)
@@ -354,6 +359,7 @@ class RecurrentMessagePassing(OneLineRepr, MessagePassing):
         steps = self._synchronous_steps(num_steps)
         node_inputs = dict(node_inputs or {})
         edge_inputs = dict(edge_inputs or {})
+        _check_input_names(node_inputs, edge_inputs)
         num_nodes = as_tuple(state)[0].size(0)
         check_edge_index(edge_index, num_nodes)
         edge_type = check_edge_type(edge_type, edge_index.size(1), self.num_edge_types)
@@ -375,8 +381,8 @@ class RecurrentMessagePassing(OneLineRepr, MessagePassing):
         """The step loop over checked inputs; ``shared`` values go unchanged to every hook call."""
         refuse_tracing(type(self).__name__)
         shared = shared or {}
-        per_edge = {"state_j", "state_i", "state", "edge_type", "step", "edge_state", *edge_inputs, *shared,
-                    *_endpoint_names(node_inputs)}
+        per_edge = {"state_j", "state_i", "state", "edge_index", "edge_type", "step", "edge_state", *edge_inputs,
+                    *shared, *_endpoint_names(node_inputs)}
         hooks = {"update": {"state", "step", *node_inputs, *shared}}
         hooks["message_and_aggregate" if self._fuses_message_and_aggregate() else "message"] = per_edge
         if edge_state is not None:
@@ -412,7 +418,8 @@ class RecurrentMessagePassing(OneLineRepr, MessagePassing):
 
     def _synchronous_step(self, step, node_state, edge_state, src, dst, edge_type, node_inputs,
                           endpoint_inputs, edge_inputs, shared, wanted):
-        per_edge = dict(state=node_state, edge_type=edge_type, step=step, **endpoint_inputs, **edge_inputs, **shared)
+        per_edge = dict(state=node_state, edge_index=torch.stack([src, dst]) if {"edge_index", "**"} & wanted else None,
+                        edge_type=edge_type, step=step, **endpoint_inputs, **edge_inputs, **shared)
         if "state_j" in wanted or "**" in wanted:
             per_edge["state_j"] = tuple(s.index_select(0, src) for s in node_state)
         if "state_i" in wanted or "**" in wanted:
@@ -499,6 +506,14 @@ def _accepted_params(function) -> frozenset:
     return frozenset(names)
 
 
+def _check_input_names(node_inputs: Dict[str, Tensor], edge_inputs: Dict[str, Tensor]) -> None:
+    """Node and edge inputs may not take a name the schedules pass themselves (``state``, ``step``, ...)."""
+    taken = sorted(set(node_inputs).union(edge_inputs).intersection(_SCHEDULE_NAMES))
+    if taken:
+        raise ValueError(f"input name(s) {taken} are passed by the schedules themselves "
+                         f"({sorted(_SCHEDULE_NAMES)}); rename the input")
+
+
 def _endpoint_names(node_inputs) -> set:
     """``<name>_j`` and ``<name>_i`` of every node input: what an edge hook can read of its two ends."""
     return {f"{name}{end}" for name in node_inputs for end in ("_j", "_i")}
@@ -519,7 +534,7 @@ def _check_edge_types(edge_types: Optional[Sequence[int]]) -> Optional[Tuple[int
 #: the first positional argument of each hook (the aggregated messages, the node count, the edge state)
 _POSITIONAL = {"update": 1, "initial_message": 1, "message": 0, "edge_update": 0}
 #: names the schedules hand to every hook besides node and edge inputs
-_SCHEDULE_NAMES = frozenset({"state_j", "state_i", "state", "edge_state", "edge_type", "step"})
+_SCHEDULE_NAMES = frozenset({"state_j", "state_i", "state", "edge_state", "edge_index", "edge_type", "step"})
 
 
 def _required_params(function) -> frozenset:

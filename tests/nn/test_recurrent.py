@@ -495,3 +495,71 @@ def test_topological_message_receives_target_inputs(graph):
                 acc = acc + torch.sigmoid(layer.G @ x[v]) * h[u] + 0.5 * layer.U @ x[u]
         h[v] = torch.tanh(acc + layer.U @ x[v])
     torch.testing.assert_close(got, torch.stack(h))
+
+
+# ------------------------------------------- synchronous: fused message_and_aggregate
+class MeanOfNeighbours(RecurrentMessagePassing):
+    """h' = tanh(W mean_{u->v} sigmoid(g . h_v) h_u + h): message, then mean aggregation."""
+
+    def __init__(self, h):
+        super().__init__(schedule="synchronous", num_steps=2, aggr="mean")
+        self.W = nn.Linear(h, h)
+        self.g = nn.Linear(h, 1)
+
+    def message(self, state_j, state_i):
+        return torch.sigmoid(self.g(state_i[0])) * state_j[0]
+
+    def update(self, aggr, state):
+        return torch.tanh(self.W(aggr[0]) + state[0])
+
+
+class FusedMeanOfNeighbours(MeanOfNeighbours):
+    """The same math with message_and_aggregate reading the node states and the oriented edges."""
+
+    def message_and_aggregate(self, state, edge_index):
+        src, dst = edge_index
+        h = state[0]
+        total = torch.zeros_like(h).index_add(0, dst, torch.sigmoid(self.g(h))[dst] * h[src])
+        return total / torch.bincount(dst, minlength=h.size(0)).clamp(min=1).unsqueeze(-1).to(h.dtype)
+
+
+class KeywordsSeen(RecurrentMessagePassing):
+    """Records what a **kwargs message hook receives."""
+
+    def __init__(self):
+        super().__init__(schedule="synchronous", num_steps=1)
+        self.seen = set()
+
+    def message(self, **kwargs):
+        self.seen.update(k for k, v in kwargs.items() if v is not None)
+        return kwargs["state_j"]
+
+
+@pytest.mark.parametrize("flow", ["source_to_target", "target_to_source"])
+def test_fused_message_and_aggregate_equals_message_then_aggregate(flow):
+    edge_index = random_cyclic_graph(6, 12, seed=30)
+    plain, fused = MeanOfNeighbours(4).double(), FusedMeanOfNeighbours(4).double()
+    plain.flow = fused.flow = flow
+    init_params(plain, gen(31))
+    fused.load_state_dict(plain.state_dict())
+    h0 = torch.randn(6, 4, generator=gen(32), dtype=DT)
+    for a, b in zip(plain.propagate_synchronous(edge_index, h0), fused.propagate_synchronous(edge_index, h0)):
+        torch.testing.assert_close(a.state, b.state, atol=1e-12, rtol=0)
+
+
+def test_synchronous_hooks_see_state_and_edge_index_and_inputs_named_like_them_are_refused():
+    layer = KeywordsSeen()
+    edge_index = torch.tensor([[0, 1], [1, 2]])
+    layer.propagate_synchronous(edge_index, torch.randn(3, 2), node_inputs={"x": torch.randn(3, 1)})
+    assert {"state_j", "state_i", "state", "edge_index", "x_j", "x_i", "step"} <= layer.seen
+    with pytest.raises(ValueError, match=r"input name\(s\) \['state'\] are passed by the schedules"):
+        layer.propagate_synchronous(edge_index, torch.randn(3, 2), edge_inputs={"state": torch.randn(2, 1)})
+
+
+def test_a_fused_hook_on_the_topological_schedule_is_refused():
+    class Topological(RecurrentMessagePassing):
+        def message_and_aggregate(self, state):
+            return state
+
+    with pytest.raises(TypeError, match="overrides message_and_aggregate, which only the synchronous schedule"):
+        Topological()
