@@ -69,7 +69,7 @@ class DAGNNConv(RecurrentMessagePassing):
                 plan: Optional[TopologicalPlan] = None) -> Tensor:
         """Node states :math:`(N, H)`; see the class docstring."""
         check_node_features(x, self.in_channels, type(self).__name__, self.cell.weight_ih)
-        check_edges(edge_index, x.size(0), type(self).__name__)
+        check_edges(edge_index, x.size(0), type(self).__name__, x)
         if x.size(0) == 0:
             return x.new_zeros(0, self.hidden_channels)
         node = torch.arange(x.size(0), device=x.device)
@@ -188,7 +188,7 @@ class DAGNN(nn.Module):
                 reverse_plan: Optional[TopologicalPlan] = None) -> Tensor:
         """Node representations, or graph representations with a readout; see the class docstring."""
         check_node_features(x, self.in_channels, "DAGNN", next(self.parameters()))
-        check_edges(edge_index, x.size(0), "DAGNN")
+        check_edges(edge_index, x.size(0), "DAGNN", x)
         edge_type = check_edge_vector(edge_type, edge_index.size(1), "edge_type", "DAGNN")
         batch = self._check_batch(batch, x, edge_index)
         if plan is None and x.size(0) > 0:

@@ -186,3 +186,8 @@ def test_a_batch_vector_that_disagrees_with_the_edges_raises():
     with pytest.raises(ValueError, match="DAGNN: batch holds a negative graph id"):
         layer(x, edge_index, batch=torch.tensor([0, 0, 0, -1, -1]))
     assert layer(x, edge_index, batch=torch.tensor([0, 0, 0, 1, 1])).shape == (2, layer.out_channels)
+
+
+def test_edges_on_another_device_than_x_are_named():
+    with pytest.raises(ValueError, match="edge_index is on meta but x is on cpu"):
+        DAGNN(3, 4)(torch.zeros(3, 3), torch.tensor([[0, 0], [1, 2]], device="meta"))

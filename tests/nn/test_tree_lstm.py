@@ -290,3 +290,9 @@ def test_no_graph_breaks_under_torch_compile_given_a_plan():
 def test_input_on_another_device_than_the_parameters_is_named(layer):
     with pytest.raises(ValueError, match=f"x is on meta but {type(layer).__name__}'s parameters are on cpu"):
         layer(torch.zeros(3, 3, device="meta"), torch.tensor([[0, 0], [1, 2]]))
+
+
+@pytest.mark.parametrize("layer", [ChildSumTreeLSTM(3, 4), NaryTreeLSTM(3, 4, 2)], ids=["child-sum", "n-ary"])
+def test_edges_on_another_device_than_x_are_named(layer):
+    with pytest.raises(ValueError, match="edge_index is on meta but x is on cpu"):
+        layer(torch.zeros(3, 3), torch.tensor([[0, 0], [1, 2]], device="meta"))
