@@ -140,7 +140,7 @@ def test_bad_input_lines_are_named(mixer_out, tmp_path, capsys):
 
 @pytest.mark.parametrize("content, message", [
     (b"a b\tB A\nno tab here\n", "pairs.tsv:2: expected 'source<TAB>target', found no tab"),
-    (b"a b\tB A\n\n", "pairs.tsv:2: empty line"),
+    (b"a b\tB A\n\nc\tC\n", "pairs.tsv:2: empty line"),
     ("a b\tB A\ncaf\xe9\tX\n".encode("latin-1"), "pairs.tsv:2: byte 0xe9 is not UTF-8"),
 ])
 def test_train_on_a_bad_tsv_gives_one_line_naming_the_line(tmp_path, capsys, content, message):
@@ -176,3 +176,16 @@ def test_train_sim_on_a_bad_volleyball_file_names_the_line(tmp_path, capsys):
     assert main(["train", "sim", "--data", str(tmp_path), "--epochs", "1", "--out", str(tmp_path / "out")]) == 2
     error = capsys.readouterr().err.strip()
     assert "videos/7/annotations.txt:2: expected '<frame>.jpg <activity>'" in error and "\n" not in error
+
+
+def test_inputs_from_windows_and_other_editors_get_the_plain_answers(mixer_out, tmp_path):
+    plain, variant = tmp_path / "plain.txt", tmp_path / "from windows.txt"
+    plain.write_text("".join(line + "\n" for line in LINES), encoding="utf-8")
+    variant.write_bytes(("\ufeff" + "".join(line + " \t\r\n" for line in LINES) + "\r\n").encode("utf-8"))
+    answers = []
+    for path in (plain, variant):
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            assert main(["predict", "mixer", "--checkpoint", str(mixer_out / "best.pt"), "--input", str(path)]) == 0
+        answers.append(printed.getvalue())
+    assert len(answers[0].splitlines()) == 3 and answers[1] == answers[0]

@@ -20,7 +20,6 @@ with ``<unk>`` cannot be turned back into code.
 from __future__ import annotations
 
 import ast
-import gzip
 import os
 import re
 from functools import lru_cache
@@ -217,10 +216,11 @@ def read_django(directory: Optional[os.PathLike] = None) -> List[Tuple[str, str]
 
 
 def _read(root: Path, name: str) -> List[str]:
-    for path, opener in ((root / f"{name}.gz", gzip.open), (root / name, open)):
+    from graphrnn.datasets.text import read_lines
+
+    for path in (root / f"{name}.gz", root / name):
         if path.is_file():
-            with opener(path, "rt", encoding="utf-8") as stream:
-                return [line.rstrip("\n") for line in stream]
+            return read_lines(path, "one line of the corpus")
     raise FileNotFoundError(f"{root} lacks {name}.gz (or {name}); expected the Django corpus files "
                             "all.anno.gz and all.code.gz")
 

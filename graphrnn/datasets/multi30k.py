@@ -5,7 +5,6 @@ pass); nothing is downloaded or copied. Any parallel corpus in the same layout w
 """
 from __future__ import annotations
 
-import gzip
 import os
 from pathlib import Path
 from typing import List, Optional
@@ -35,15 +34,12 @@ def data_directory(name: str, directory: Optional[os.PathLike] = None) -> Path:
 
 
 def read_lines(directory: os.PathLike, split: str, language: str, limit: Optional[int] = None) -> List[str]:
-    """Lines of ``<split>.<language>`` or ``<split>.<language>.gz`` in ``directory``."""
+    r"""Lines of ``<split>.<language>`` or ``<split>.<language>.gz`` in ``directory`` (the first ``limit``), read
+    as every text file is (:func:`graphrnn.datasets.text.read_lines`: byte-order marks and ``\r`` dropped)."""
+    from graphrnn.datasets.text import read_lines as read_text_lines
+
     base = Path(directory) / f"{split}.{language}"
-    for path, opener in ((base.with_name(base.name + ".gz"), gzip.open), (base, open)):
+    for path in (base.with_name(base.name + ".gz"), base):
         if path.is_file():
-            with opener(path, "rt", encoding="utf-8") as stream:
-                lines = []
-                for line in stream:
-                    lines.append(line.rstrip("\n"))
-                    if limit is not None and len(lines) >= limit:
-                        break
-                return lines
+            return read_text_lines(path, "one sentence")[:limit]
     raise FileNotFoundError(f"expected {base}.gz or {base} (one sentence per line) in {directory}")

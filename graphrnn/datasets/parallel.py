@@ -23,7 +23,7 @@ import os
 from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
-from graphrnn.datasets.text import HELD_OUT_FRACTION, DataFormatError, hold_out, read_lines, where
+from graphrnn.datasets.text import HELD_OUT_FRACTION, DataFormatError, has_suffix, hold_out, read_lines, where
 
 __all__ = ["ParallelCorpus", "read_tsv_pairs", "read_aligned_split", "find_split_file", "load_parallel",
            "DEFAULT_SPLITS"]
@@ -138,7 +138,7 @@ def load_parallel(path: os.PathLike | str, source: Optional[str] = None, target:
 
 
 def _read_tsv_corpus(path: Path) -> Tuple[Dict[str, List[Pair]], List[str]]:
-    if not (path.name.endswith(".tsv") or path.name.endswith(".tsv.gz")):
+    if not has_suffix(path, ".tsv"):
         raise ValueError(f"{path} is a file but not .tsv or .tsv.gz; pass a source<TAB>target .tsv file or a "
                          "folder of line-aligned <split>.<lang> files")
     pairs = read_tsv_pairs(path)

@@ -5,9 +5,10 @@ Two formats, told apart by the file name:
 - **labelled sequences** (``*.csv``, ``*.tsv``, optionally ``.gz``): one ``sequence,label``
   record per line (a tab instead of the comma in ``.tsv``); the sequence is text, tokenised
   like every text input (:class:`~graphrnn.datasets.text.TextOptions`), the label any string.
-  CSV fields may be quoted (``"good, really",pos``) but a record may not span lines. A first
-  line ``sequence,label`` (any case) is a header and skipped; columns after the second are ignored.
-  A classifier is trained.
+  CSV fields may be quoted (``"good, really",pos``, also after a space: ``x, "pos"``) and have any length,
+  but a record may not span lines. A first line ``sequence,label`` (any case) is a header and skipped, as
+  is a first line whose label column is named ``label`` (``text,label``, ``review<TAB>Label``) when no
+  other record has that label; columns after the second are ignored. A classifier is trained.
 - **text** (any other name, e.g. ``*.txt``): one sentence per line. A language model is trained.
 
 Empty lines, a missing separator, an empty sequence or label, and bytes that are not UTF-8
@@ -17,10 +18,9 @@ from __future__ import annotations
 
 import csv
 import os
-from pathlib import Path
 from typing import List, Tuple
 
-from graphrnn.datasets.text import DataFormatError, read_lines, where
+from graphrnn.datasets.text import DataFormatError, has_suffix, read_lines, where
 
 __all__ = ["is_labelled_file", "read_labelled_sequences", "read_sentences"]
 
@@ -29,7 +29,7 @@ _HEADER = ["sequence", "label"]
 
 def is_labelled_file(path: os.PathLike | str) -> bool:
     """Whether ``path`` names a labelled-sequence file (``.csv``/``.tsv``, optionally ``.gz``)."""
-    return Path(path).name.lower().removesuffix(".gz").endswith((".csv", ".tsv"))
+    return has_suffix(path, ".csv", ".tsv")
 
 
 def read_labelled_sequences(path: os.PathLike | str) -> List[Tuple[str, str]]:
@@ -39,7 +39,7 @@ def read_labelled_sequences(path: os.PathLike | str) -> List[Tuple[str, str]]:
         FileNotFoundError: if the file does not exist.
         DataFormatError: naming the line, for a malformed record.
     """
-    tab = Path(path).name.lower().removesuffix(".gz").endswith(".tsv")
+    tab = has_suffix(path, ".tsv")
     separator, name = ("\t", "tab") if tab else (",", "comma")
     expected = f"'sequence{'<TAB>' if tab else ','}label'"
     records = []
@@ -57,15 +57,27 @@ def read_labelled_sequences(path: os.PathLike | str) -> List[Tuple[str, str]]:
             if not value:
                 raise DataFormatError(f"{at}: the {what} is empty; expected {expected} with both filled")
         records.append((sequence, label))
+    return _without_named_header(records)
+
+
+def _without_named_header(records: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
+    """``records`` without a first record that is a header naming its columns ``<anything>,label``: its label
+    ``label`` (any case) is taken as a column name only when no other record has it."""
+    if records and records[0][1].lower() == _HEADER[1] and all(label != records[0][1] for _, label in records[1:]):
+        return records[1:]
     return records
 
 
 def _csv_fields(line: str, at: str) -> List[str]:
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, len(line) + 1))  # a record is one line: its fields cannot be longer
     try:
-        return next(csv.reader([line], strict=True))
+        return next(csv.reader([line], strict=True, skipinitialspace=True))
     except csv.Error as error:
         raise DataFormatError(f"{at}: not one CSV record ({error}); quote fields that hold commas, and keep "
                               "each record on one line") from None
+    finally:
+        csv.field_size_limit(limit)
 
 
 def read_sentences(path: os.PathLike | str) -> List[str]:

@@ -49,6 +49,8 @@ from typing import Dict, List, NamedTuple, Sequence, Union
 import numpy as np
 import torch
 
+from graphrnn.datasets.text import read_lines
+
 __all__ = ["ROOT", "LETTERS", "SPLITS", "GRAMMARS", "TreeExample", "TreeGrammar", "make_grammar", "dataset_grammar",
            "sample_tree",
            "generate_dataset", "write_split", "read_split", "write_dataset", "read_dataset", "preorder",
@@ -277,7 +279,7 @@ def read_split(directory: PathLike, split: str) -> List[TreeExample]:
     if missing:
         raise FileNotFoundError(f"{folder} lacks {missing}; a split folder holds {list(_FILES)} "
                                 "(write one with graphrnn.datasets.synthetic_trees.write_dataset)")
-    texts = {name: (folder / name).read_text(encoding="utf-8").splitlines() for name in _FILES}
+    texts = {name: read_lines(folder / name, "one example") for name in _FILES}
     counts = {name: len(rows) for name, rows in texts.items()}
     if len(set(counts.values())) != 1:
         raise ValueError(f"{folder}: the files must have one line per example, got line counts {counts}")
@@ -287,6 +289,9 @@ def read_split(directory: PathLike, split: str) -> List[TreeExample]:
 def _parse_example(folder: Path, line: int, source: str, labels: str, parents: str) -> TreeExample:
     labels_list, parent_tokens = labels.split(), parents.split()
     where = f"{folder}, line {line}"
+    if not labels_list or not source.split():
+        raise ValueError(f"{where}: empty line in {'t.toks' if not labels_list else 's.toks'}; every line holds one "
+                         "example (remove blank lines from s.toks, t.toks and t.parents)")
     if len(labels_list) != len(parent_tokens):
         raise ValueError(f"{where}: t.toks has {len(labels_list)} labels but t.parents {len(parent_tokens)} indices")
     try:

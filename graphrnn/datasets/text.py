@@ -16,6 +16,7 @@ the predicted tokens joined by single spaces.
 """
 from __future__ import annotations
 
+import codecs
 import gzip
 import os
 import re
@@ -27,8 +28,8 @@ import torch
 
 from graphrnn.data.vocab import tokenize
 
-__all__ = ["DataFormatError", "read_lines", "decode_lines", "where", "TOKENIZERS", "tokenize_13a", "TextOptions",
-           "hold_out", "HELD_OUT_FRACTION"]
+__all__ = ["DataFormatError", "read_lines", "decode_lines", "where", "has_suffix", "TOKENIZERS", "tokenize_13a",
+           "TextOptions", "hold_out", "HELD_OUT_FRACTION"]
 
 TOKENIZERS = ("13a", "whitespace", "words")
 #: Fraction of the training items cut off as a missing validation or test split.
@@ -45,8 +46,21 @@ def where(path: os.PathLike | str, line: int) -> str:
     return f"{path}:{line}"
 
 
+def has_suffix(path: os.PathLike | str, *suffixes: str) -> bool:
+    """Whether the name of ``path`` ends with one of ``suffixes``, in any case, with or without ``.gz``
+    (``has_suffix("Pairs.TSV.gz", ".tsv")`` is true)."""
+    name = Path(path).name.lower()
+    name = name[:-3] if name.endswith(".gz") else name
+    return name.endswith(tuple(suffix.lower() for suffix in suffixes))
+
+
 def read_lines(path: os.PathLike | str, what: str) -> List[str]:
-    """The lines of a UTF-8 text file (``.gz`` compressed when the name ends with ``.gz``), without newlines.
+    r"""The lines of a UTF-8 text file (``.gz`` compressed when the name ends with ``.gz``), without newlines.
+
+    Harmless differences between editors and systems are undone here, for every reader: a byte-order
+    mark (a UTF-16 file with its mark is decoded as UTF-16), Windows (``\r\n``) and old Mac (``\r``)
+    line ends, and blank lines at the end of the file (dropped). Blank lines before the last text line
+    are kept, for the readers to refuse or skip.
 
     Args:
         path: the file.
@@ -65,29 +79,40 @@ def read_lines(path: os.PathLike | str, what: str) -> List[str]:
 
 
 def decode_lines(raw: bytes, name: str, what: str) -> List[str]:
-    """The lines of UTF-8 ``raw`` bytes read from ``name`` (a file, or ``<stdin>``), without newlines.
+    r"""The lines of UTF-8 ``raw`` bytes read from ``name`` (a file, or ``<stdin>``), without newlines (see
+    :func:`read_lines` for what is undone: byte-order marks, ``\r\n`` and ``\r`` line ends, trailing blank lines).
 
     Raises:
         DataFormatError: naming the line of the first byte that is not UTF-8.
     """
+    text = _decode(raw, name, what)
+    if text.startswith("\ufeff"):
+        text = text[1:]  # a byte-order mark is not part of the first line
+    if "\n" not in text and "\r" in text:
+        text = text.replace("\r", "\n")  # old Mac line ends: \r alone ends every line
+    lines = text.split("\n")  # not splitlines(): other separators (\x1c, \u2028) would shift line numbers
+    lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+    while lines and not lines[-1].strip():
+        lines.pop()  # the final newline, and blank lines after the last text line
+    return lines
+
+
+def _decode(raw: bytes, name: str, what: str) -> str:
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not raw.startswith(codecs.BOM_UTF32_LE):
+        try:
+            return raw.decode("utf-16")  # e.g. Windows "Unicode text"; the mark gives the byte order
+        except UnicodeDecodeError:
+            pass  # not UTF-16 after all: reported as bytes that are not UTF-8
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as error:
         line = raw.count(b"\n", 0, error.start) + 1
         raise DataFormatError(f"{where(name, line)}: byte 0x{raw[error.start]:02x} is not UTF-8; expected UTF-8 "
                               f"text with {what} per line (convert it, e.g. iconv -f latin1 -t utf-8)") from None
-    if text.startswith("\ufeff"):
-        text = text[1:]  # a byte-order mark is not part of the first line
-    if not text:
-        return []
-    lines = text.split("\n")  # not splitlines(): other separators (\x1c, \u2028) would shift line numbers
-    if lines[-1] == "":
-        lines.pop()
-    return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
 def _read_bytes(path: Path) -> bytes:
-    if path.name.endswith(".gz"):
+    if path.name.lower().endswith(".gz"):
         try:
             with gzip.open(path, "rb") as stream:
                 return stream.read()

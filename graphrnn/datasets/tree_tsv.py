@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Sequence, Tuple
 
 from graphrnn.datasets.synthetic_trees import ROOT, SPLITS, TreeExample, read_dataset
-from graphrnn.datasets.text import HELD_OUT_FRACTION, DataFormatError, hold_out, read_lines, where
+from graphrnn.datasets.text import HELD_OUT_FRACTION, DataFormatError, has_suffix, hold_out, read_lines, where
 
 __all__ = ["OPEN", "CLOSE", "parse_bracketed", "format_bracketed", "read_tree_tsv", "load_tree_data"]
 
@@ -141,7 +141,7 @@ def load_tree_data(path: os.PathLike | str, seed: int = 0, fraction: float = HEL
         raise FileNotFoundError(f"{path} does not exist, so it is not a directory; pass a folder in the authors' "
                                 "layout (<dir>/{train,dev,test}/{s.toks,t.toks,t.parents}) or a sentence<TAB>tree .tsv "
                                 "file")
-    if not path.name.endswith((".tsv", ".tsv.gz")):
+    if not has_suffix(path, ".tsv"):
         raise DataFormatError(f"{path} is a file but not .tsv or .tsv.gz; pass a sentence<TAB>bracketed tree .tsv "
                               "file or a folder in the authors' layout")
     examples = read_tree_tsv(path)

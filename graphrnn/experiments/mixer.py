@@ -308,7 +308,9 @@ def _median_words(texts: List[str]) -> int:
 
 
 def _is_own_data(settings: Settings, data: Optional[Path]) -> bool:
-    own_file = data is not None and Path(data).is_file() and Path(data).name.endswith((".tsv", ".tsv.gz"))
+    from graphrnn.datasets.text import has_suffix
+
+    own_file = data is not None and Path(data).is_file() and has_suffix(data, ".tsv")
     return own_file or any(settings.extra.get(key) for key in ("source", "target"))
 
 

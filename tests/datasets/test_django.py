@@ -95,3 +95,14 @@ def test_reader_errors(tmp_path, monkeypatch):
         stream.write("x = 1\n")
     with pytest.raises(ValueError, match="must be aligned"):
         read_django(folder)
+
+
+def test_read_django_drops_byte_order_marks_and_windows_line_ends(tmp_path):
+    plain = read_django(write_sample(tmp_path / "plain"))
+    folder = tmp_path / "windows"
+    folder.mkdir()
+    for name, column in (("all.anno", 0), ("all.code", 1)):
+        text = "\ufeff" + "".join(line[column] + "\r\n" for line in LINES)
+        (folder / name).write_bytes(gzip.compress(text.encode("utf-8")) if name == "all.code" else text.encode("utf-8"))
+    (folder / "all.code").rename(folder / "all.code.gz")
+    assert read_django(folder) == plain == LINES

@@ -57,3 +57,10 @@ def test_language_model_experiment_runs_end_to_end(tmp_path):
     assert (result["train_sentences"], result["validation_sentences"], result["test_sentences"]) == (12, 1, 12)
     assert set(result["samples"]) == {"rnn", "lstm"} and len(result["samples"]["lstm"]) == 2
     assert "Elman RNN" in results_table(result)
+
+
+def test_read_lines_drops_byte_order_marks_and_windows_line_ends(tmp_path):
+    (tmp_path / "train.en").write_bytes(("\ufeff" + "\r\n".join(SENTENCES) + "\r\n\r\n").encode("utf-8"))
+    (tmp_path / "train.de").write_text("\n".join(SENTENCES) + "\n", encoding="utf-8")
+    assert read_lines(tmp_path, "train", "en") == read_lines(tmp_path, "train", "de") == SENTENCES
+    assert read_lines(tmp_path, "train", "en", limit=2) == SENTENCES[:2]

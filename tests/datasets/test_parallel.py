@@ -98,3 +98,23 @@ def test_bad_arguments(tmp_path):
         load_parallel(tmp_path / "train.de")
     with pytest.raises(FileNotFoundError, match="does not exist"):
         load_parallel(tmp_path / "nothing.tsv")
+
+
+def test_harmless_variants_give_the_plain_pairs(tmp_path):
+    pairs = [(f"Go {i} 中文.", f"Va {i} ! 😀") for i in range(12)]
+    plain = load_parallel(write(tmp_path / "pairs.tsv", "".join(f"{s}\t{t}\tCC-BY\n" for s, t in pairs)), seed=0)
+    variant = tmp_path / "Export Tatoeba.TSV.GZ"  # a space, upper case, Windows line ends, a mark, trailing blanks
+    text = "\ufeff" + "".join(f"{s} \t{t}\t\r\n" for s, t in pairs) + "\r\n \r\n"
+    variant.write_bytes(gzip.compress(text.encode("utf-8")))
+    assert load_parallel(variant, seed=0).splits == plain.splits
+    assert sorted(sum(plain.splits.values(), [])) == sorted(pairs)
+
+
+def test_aligned_files_with_crlf_on_one_side_and_trailing_blank_lines_stay_aligned(tmp_path):
+    write(tmp_path / "train.xx", "a b\nc\n")
+    write(tmp_path / "train.yy", "B A\nC\n")
+    plain = read_aligned_split(tmp_path, "train", "xx", "yy")
+    (tmp_path / "train.xx").write_bytes(b"\xef\xbb\xbfa b\r\nc\r\n")
+    (tmp_path / "train.yy").write_bytes(b"B A\nC\n\n\n")
+    (tmp_path / "README.md").write_text("unrelated file")
+    assert read_aligned_split(tmp_path, "train", "xx", "yy") == plain == [("a b", "B A"), ("c", "C")]

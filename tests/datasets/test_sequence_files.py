@@ -1,4 +1,7 @@
 """Own sequences for graphrnn train rnn: sequence,label CSV/TSV and text files."""
+import csv
+import gzip
+
 import pytest
 
 from graphrnn.datasets.sequence_files import is_labelled_file, read_labelled_sequences, read_sentences
@@ -18,7 +21,7 @@ def test_tsv(tmp_path):
 
 
 @pytest.mark.parametrize("name, text, message", [
-    ("r.csv", "a,b\n\n", r"r.csv:2: empty line"),
+    ("r.csv", "a,b\n\nc,d\n", r"r.csv:2: empty line"),
     ("r.csv", "a,b\nno comma\n", r"r.csv:2: expected 'sequence,label', found no comma"),
     ("r.tsv", "a\tb\nno tab\n", r"r.tsv:2: expected 'sequence<TAB>label', found no tab"),
     ("r.csv", "a,\n", r"r.csv:1: the label is empty"),
@@ -37,3 +40,42 @@ def test_sentences_and_file_kinds(tmp_path):
     with pytest.raises(DataFormatError, match=r"gap.txt:2: empty line"):
         read_sentences(tmp_path / "gap.txt")
     assert is_labelled_file("a.csv") and is_labelled_file("a.TSV.gz") and not is_labelled_file("a.txt")
+
+
+PLAIN_CSV = 'sequence,label\n"good, really",pos\nbad movie,neg\n'
+PLAIN_RECORDS = [("good, really", "pos"), ("bad movie", "neg")]
+
+
+@pytest.mark.parametrize("name, content", [
+    ("crlf_bom.csv", ("\ufeff" + PLAIN_CSV.replace("\n", "\r\n")).encode("utf-8")),
+    ("trailing.csv", PLAIN_CSV.replace(",pos\n", ",pos \t\n").encode("utf-8") + b"\n \n"),
+    ("other_header.csv", PLAIN_CSV.replace("sequence,label", "text,Label").encode("utf-8")),
+    ("quoted_after_space.csv", PLAIN_CSV.replace(",pos", ', "pos"').replace(",neg", ', "neg"').encode("utf-8")),
+    ("UPPER.CSV.GZ", gzip.compress(PLAIN_CSV.encode("utf-8"))),
+    ("excel.tsv", "Text\tLabel\r\ngood, really\tpos\r\nbad movie\tneg\r\n".encode("utf-16")),
+])
+def test_harmless_variants_give_the_plain_records(tmp_path, name, content):
+    (tmp_path / name).write_bytes(content)
+    assert is_labelled_file(tmp_path / name)
+    assert read_labelled_sequences(tmp_path / name) == PLAIN_RECORDS
+
+
+def test_a_first_record_labelled_label_is_kept_when_label_is_a_class(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("x,label\ny,label\nz,other\n", encoding="utf-8")
+    assert read_labelled_sequences(path) == [("x", "label"), ("y", "label"), ("z", "other")]
+
+
+def test_a_field_longer_than_the_csv_module_limit_is_read_and_the_limit_restored(tmp_path):
+    limit = csv.field_size_limit()
+    long_text = "word " * (limit // 5 + 10)
+    path = tmp_path / "long.csv"
+    path.write_text(f'"{long_text}",pos\n{long_text},neg\n', encoding="utf-8")
+    assert read_labelled_sequences(path) == [(long_text.strip(), "pos"), (long_text.strip(), "neg")]
+    assert csv.field_size_limit() == limit
+
+
+def test_sentences_variants_give_the_plain_sentences(tmp_path):
+    (tmp_path / "lm.txt").write_bytes("\ufeffone two . \r\nthree .\t\r\n\r\n".encode("utf-8"))
+    (tmp_path / "mac.txt").write_bytes(b"one two .\rthree .\r")
+    assert read_sentences(tmp_path / "lm.txt") == read_sentences(tmp_path / "mac.txt") == ["one two .", "three ."]

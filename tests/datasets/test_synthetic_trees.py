@@ -144,3 +144,25 @@ def test_generate_dataset_refuses_bad_sizes(sizes):
     # before: a negative size gave an empty split, and a missing one was dropped by zip, silently
     with pytest.raises(ValueError, match="sizes must be 3 integers >= 0"):
         generate_dataset(seed=0, sizes=sizes)
+
+
+@pytest.mark.parametrize("variant", ["crlf", "bom", "trailing blank line", "extra files"])
+def test_authors_layout_variants_read_as_the_plain_files(tmp_path, variant):
+    data = generate_dataset(seed=1, sizes=(6, 2, 2))
+    write_dataset(tmp_path, data)
+    for path in tmp_path.glob("*/*"):
+        text = path.read_text(encoding="utf-8")
+        changed = {"crlf": text.replace("\n", "\r\n"), "bom": "\ufeff" + text, "trailing blank line": text + "\n"}
+        path.write_text(changed.get(variant, text), encoding="utf-8", newline="")
+    (tmp_path / "README.md").write_text("unrelated")
+    (tmp_path / "train" / "notes.txt").write_text("unrelated")
+    assert read_dataset(tmp_path) == data
+
+
+def test_a_blank_line_in_the_authors_layout_is_refused_not_an_empty_tree(tmp_path):
+    folder = tmp_path / "train"
+    folder.mkdir()
+    for name, text in (("s.toks", "a b\n\nc\n"), ("t.toks", "ROOT a\n\nROOT c\n"), ("t.parents", "0 1\n\n0 1\n")):
+        (folder / name).write_text(text)
+    with pytest.raises(ValueError, match=r"train, line 2: empty line in t.toks"):
+        read_split(tmp_path, "train")

@@ -5,7 +5,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graphrnn.datasets.text import DataFormatError, TextOptions, decode_lines, hold_out, read_lines, tokenize_13a
+from graphrnn.datasets.text import (
+    DataFormatError,
+    TextOptions,
+    decode_lines,
+    has_suffix,
+    hold_out,
+    read_lines,
+    tokenize_13a,
+)
 
 sacrebleu_13a = pytest.importorskip("sacrebleu.tokenizers.tokenizer_13a")
 
@@ -18,6 +26,36 @@ def test_read_lines_plain_gzip_crlf_and_bom(tmp_path):
     assert read_lines(tmp_path / "b.txt.gz", "a word") == ["x", "y"]
     assert decode_lines(b"", "<stdin>", "x") == []
     assert decode_lines("a\u2028b\n".encode("utf-8"), "<stdin>", "x") == ["a\u2028b"]  # only \n ends a line
+
+
+PLAIN_LINES = ["première ligne\tcol 2", "中文 😀 3.5", "", "last, line"]
+
+
+@pytest.mark.parametrize("variant, encode", [
+    ("crlf", lambda text: text.replace("\n", "\r\n").encode("utf-8")),
+    ("bom", lambda text: ("\ufeff" + text).encode("utf-8")),
+    ("bom and crlf", lambda text: ("\ufeff" + text.replace("\n", "\r\n")).encode("utf-8")),
+    ("old Mac cr", lambda text: text.replace("\n", "\r").encode("utf-8")),
+    ("no final newline", lambda text: text[:-1].encode("utf-8")),
+    ("trailing blank lines", lambda text: (text + "\n  \n\t\r\n").encode("utf-8")),
+    ("utf-16 little-endian with its mark", lambda text: b"\xff\xfe" + text.replace("\n", "\r\n").encode("utf-16-le")),
+    ("utf-16 big-endian with its mark", lambda text: b"\xfe\xff" + text.encode("utf-16-be")),
+])
+def test_harmless_variants_read_as_the_plain_file(tmp_path, variant, encode):
+    plain = "".join(line + "\n" for line in PLAIN_LINES)
+    (tmp_path / "plain.txt").write_bytes(plain.encode("utf-8"))
+    (tmp_path / "variant.txt").write_bytes(encode(plain))
+    assert read_lines(tmp_path / "plain.txt", "a line") == PLAIN_LINES
+    assert read_lines(tmp_path / "variant.txt", "a line") == PLAIN_LINES
+    assert decode_lines(encode(plain), "<stdin>", "a line") == PLAIN_LINES  # predict's stdin
+
+
+def test_gzip_suffix_in_any_case_and_has_suffix(tmp_path):
+    with gzip.open(tmp_path / "B.TXT.GZ", "wt", encoding="utf-8") as stream:
+        stream.write("x\r\ny\r\n")
+    assert read_lines(tmp_path / "B.TXT.GZ", "a word") == ["x", "y"]
+    assert has_suffix("Pairs.TSV", ".tsv") and has_suffix("a/b.tsv.Gz", ".tsv") and has_suffix("r.CSV", ".csv", ".tsv")
+    assert not has_suffix("pairs.tsv.txt", ".tsv") and not has_suffix("tsv", ".tsv") and not has_suffix("a.gz", ".tsv")
 
 
 def test_wrong_encoding_names_the_line(tmp_path):

@@ -60,7 +60,7 @@ def test_read_tree_tsv(tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("a\tROOT ( a )\n\n", r"trees.tsv:2: empty line"),
+    ("a\tROOT ( a )\n\nb\tROOT ( b )\n", r"trees.tsv:2: empty line"),
     ("a ROOT ( a )\n", r"trees.tsv:1: expected 'sentence<TAB>bracketed tree'.*found no tab"),
     ("a\tROOT ( a )\nb\tROOT ( b\n", r"trees.tsv:2: bad tree in column 2: 1 '\(' left open"),
     ("a\tS ( a )\n", r"trees.tsv:1: the tree's root is 'S'; expected 'ROOT'"),
@@ -103,3 +103,13 @@ def test_authors_layout_problems_are_one_line_naming_the_line(tmp_path):
     parents.write_bytes(b"0\n\xff\n")
     with pytest.raises(DataFormatError, match=r"dev/t.parents:2: byte 0xff is not UTF-8"):
         load_tree_data(tmp_path)
+
+
+def test_harmless_variants_give_the_plain_trees(tmp_path):
+    plain = tmp_path / "trees.tsv"
+    plain.write_text("".join(f"w{i} é\tROOT ( w{i} é )\n" for i in range(30)), encoding="utf-8")
+    variant = tmp_path / "My Trees.TSV"
+    variant.write_bytes(("\ufeff" + "".join(f"w{i} é \tROOT  ( w{i} é ) \tnote\r\n" for i in range(30)) + "\r\n")
+                        .encode("utf-8"))
+    assert read_tree_tsv(variant) == read_tree_tsv(plain)
+    assert load_tree_data(variant, seed=1) == load_tree_data(plain, seed=1)

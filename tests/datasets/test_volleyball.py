@@ -121,3 +121,29 @@ def test_bytes_that_are_not_utf8_name_the_line(tmp_path):
     path.write_bytes(SAMPLE.splitlines()[0].encode() + b"\n1.jpg r_set 1 2 3 4 caf\xe9\n")
     with pytest.raises(DataFormatError, match=f"{path}:2: byte 0xe9 is not UTF-8"):
         read_annotations(path)
+
+
+def _scene_values(root: Path):
+    return [(g.person_x.tolist(), g.scene_x.tolist(), g.person_y.tolist(), g.scene_y.tolist(), g.frame.tolist())
+            for g in volleyball_scenes(root)]
+
+
+@pytest.mark.parametrize("variant", ["crlf and mark", "old Mac cr", "trailing spaces and tabs", "upper case, .JPG, "
+                                     "tabs", "extra files, symlinked video"])
+def test_harmless_variants_give_the_plain_scenes(tmp_path, variant):
+    write(tmp_path / "plain", "3", SAMPLE)
+    lines = SAMPLE.splitlines()
+    text = {"crlf and mark": "\ufeff" + "\r\n".join(lines) + "\r\n\r\n", "old Mac cr": "\r".join(lines) + "\r",
+            "trailing spaces and tabs": "".join(line + " \t \n" for line in lines),
+            "upper case, .JPG, tabs": SAMPLE.upper().replace(" ", "\t")}.get(variant, SAMPLE)
+    root = tmp_path / "my volleyball"
+    if variant.startswith("extra files"):
+        (root / "videos").mkdir(parents=True)
+        (root / "videos" / "3").symlink_to(tmp_path / "plain" / "videos" / "3")
+        (root / "README.txt").write_text("unrelated")
+        (root / "videos" / ".DS_Store").write_text("unrelated")
+        (root / "videos" / "3" / "notes.txt").write_text("unrelated")
+    else:
+        (root / "videos" / "3").mkdir(parents=True)
+        (root / "videos" / "3" / "annotations.txt").write_bytes(text.encode("utf-8"))
+    assert _scene_values(root) == _scene_values(tmp_path / "plain")
