@@ -33,7 +33,9 @@ class Email:
 
 
 def parse_subject_file(text: str, name: str = "") -> Email:
-    """Parse one ``*.subject`` file: the body, then ``@subject`` and ``@annN`` sections."""
+    """Parse one ``*.subject`` file: the body, then ``@subject`` and ``@annN`` sections (a byte-order mark and
+    Windows or old Mac line ends are read as the plain file)."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     parts = _MARKER.split(text)
     if len(parts) < 3 or parts[1] != "subject":
         raise ValueError(f"{name or 'AESLC file'}: expected the email body, then a line '@subject' and the subject "

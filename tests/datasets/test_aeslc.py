@@ -95,3 +95,10 @@ def test_real_archive_dev_split():
     emails = read_aeslc(None, "dev")
     assert len(emails) == 1960  # the published count
     assert all(e.body and e.subject and len(e.references) == 3 for e in emails)
+
+
+@pytest.mark.parametrize("variant", ["crlf", "bom", "old Mac cr"])
+def test_windows_and_other_editors_files_parse_as_the_plain_file(variant):
+    for text in [*TRAIN.values(), *DEV.values()]:
+        changed = {"crlf": text.replace("\n", "\r\n"), "bom": "\ufeff" + text, "old Mac cr": text.replace("\n", "\r")}
+        assert parse_subject_file(changed[variant]) == parse_subject_file(text)
