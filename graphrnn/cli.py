@@ -11,7 +11,7 @@ from graphrnn.cli_checks import run_guarded
 from graphrnn.datasets.text import DataFormatError
 from graphrnn.predict import add_predict, run_predict
 from graphrnn.tasks import TASKS
-from graphrnn.training import CheckpointError, is_main_process
+from graphrnn.training import CheckpointError, NonFiniteError, is_main_process
 
 
 def _add_reproduce(commands) -> None:
@@ -70,7 +70,9 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "train":
         try:
             summary = TASKS[args.train_task].run(args)
-        except (FileNotFoundError, CheckpointError, DataFormatError) as error:
+        except NonFiniteError:
+            raise  # a diverged run: run_guarded exits with 1
+        except (FileNotFoundError, CheckpointError, DataFormatError, ValueError) as error:
             print(f"graphrnn train {args.train_task}: error: {error}", file=sys.stderr)
             return 2
         if is_main_process():

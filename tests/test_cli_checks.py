@@ -176,3 +176,16 @@ def test_an_empty_or_one_line_data_file_is_one_line(capsys, tmp_path, task, text
     data.write_text(text, encoding="utf-8")
     status, _, err = run_cli(capsys, "train", task, "--data", str(data), "--out", str(tmp_path / "run"))
     assert status == 2 and "cannot cut a held-out split from" in one_error_line(err) and "data.tsv" in err
+
+
+@pytest.mark.parametrize("task, options, message", [
+    # both were ValueError tracebacks (exit 1)
+    ("mixer", ["--task", "translation", "--source", "xx", "--target", "yy"], "pairs.txt is a file but not .tsv"),
+    ("sim", ["--distractors", "1", "2"], "--distractors makes synthetic scenes; it cannot be combined with --data"),
+])
+def test_a_value_error_of_a_task_is_one_line(capsys, tmp_path, task, options, message):
+    data = tmp_path / "pairs.txt"
+    data.write_text("a b\tB A\n", encoding="utf-8")
+    status, _, err = run_cli(capsys, "train", task, "--data", str(data), *options, "--quick", "--out",
+                             str(tmp_path / "run"))
+    assert status == 2 and message in one_error_line(err)
