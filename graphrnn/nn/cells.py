@@ -91,25 +91,27 @@ def hidden_step(cell_module: nn.RNNCellBase, gates_x: Tensor, state: Tuple[Tenso
                 weight_hh_t: Optional[Tensor] = None) -> Tuple[Tensor, ...]:
     r"""One step of ``cell_module`` given :func:`input_gates` of its input: the same math as
     ``cell_module(x, state)`` (``torch.nn.LSTMCell`` / ``GRUCell`` / ``RNNCell``), in fewer operators.
-    ``weight_hh_t`` is ``cell_module.weight_hh.t()``, to transpose once per pass rather than per step."""
+    ``weight_hh_t`` is ``cell_module.weight_hh.t()``, to transpose once per pass rather than per step.
+
+    The gates are taken apart with ``split_with_sizes`` rather than slices: the backward of a slice
+    fills a zero tensor of the whole gate width for each slice, the backward of a split is one ``cat``."""
     h = state[0]
     if weight_hh_t is None:
         weight_hh_t = cell_module.weight_hh.t()
+    hidden = h.size(1)
     if isinstance(cell_module, nn.GRUCell):
         gates_h = h @ weight_hh_t if cell_module.bias_hh is None else torch.addmm(cell_module.bias_hh, h, weight_hh_t)
-        hidden = h.size(1)
-        reset_update = torch.sigmoid(gates_x[:, :2 * hidden] + gates_h[:, :2 * hidden])
-        candidate = torch.tanh(torch.addcmul(gates_x[:, 2 * hidden:], reset_update[:, :hidden],
-                                             gates_h[:, 2 * hidden:]))
-        return (torch.lerp(candidate, h, reset_update[:, hidden:]),)
+        x_reset_update, x_new = gates_x.split_with_sizes([2 * hidden, hidden], 1)
+        h_reset_update, h_new = gates_h.split_with_sizes([2 * hidden, hidden], 1)
+        reset, update = torch.sigmoid(x_reset_update + h_reset_update).split_with_sizes([hidden, hidden], 1)
+        return (torch.lerp(torch.tanh(torch.addcmul(x_new, reset, h_new)), h, update),)
     gates = torch.addmm(gates_x, h, weight_hh_t)
     if isinstance(cell_module, nn.RNNCell):
         return (torch.tanh(gates) if cell_module.nonlinearity == "tanh" else torch.relu(gates),)
-    hidden = h.size(1)
-    activated = torch.sigmoid(gates)
-    candidate = torch.tanh(gates[:, 2 * hidden:3 * hidden])
-    c = torch.addcmul(activated[:, hidden:2 * hidden] * state[1], activated[:, :hidden], candidate)
-    return activated[:, 3 * hidden:] * torch.tanh(c), c
+    in_forget, candidate, out = gates.split_with_sizes([2 * hidden, hidden, hidden], 1)
+    in_gate, forget = torch.sigmoid(in_forget).split_with_sizes([hidden, hidden], 1)
+    c = torch.addcmul(forget * state[1], in_gate, torch.tanh(candidate))
+    return torch.sigmoid(out) * torch.tanh(c), c
 
 
 def fused_chain_kernel(cell_module: nn.RNNCellBase, packed_input: Tensor, batch_sizes: Tensor,

@@ -200,7 +200,7 @@ class ChainRNN(RecurrentMessagePassing):
             return hidden_step(self.cell, gates_x, aggr, weight_hh_t)[0]
         hidden = self.hidden_channels
         state = aggr[0]
-        h, c = hidden_step(self.cell, gates_x, (state[:, :hidden], state[:, hidden:]), weight_hh_t)
+        h, c = hidden_step(self.cell, gates_x, state.split_with_sizes([hidden, hidden], 1), weight_hh_t)
         return torch.cat([h, c], 1)
 
     def initial_message(self, num_nodes: int, gates_x: Tensor, initial: Optional[Tensor] = None) -> Tensor:
