@@ -174,10 +174,13 @@ class ChainRNN(RecurrentMessagePassing):
         edge_inputs = self._edge_inputs(edge_weight, edge_attr, edge_index.size(1), x)
         if self.fused and plan.chains is not None and not wants_cell_states and not edge_inputs:
             return self._fused_forward(x, plan.chains, initial)
-        inputs = {"gates_x": input_gates(self.cell, x)}
+        inputs = {}
         if initial is not None:
             inputs["initial"] = torch.cat(initial, 1) if len(initial) > 1 else initial[0]
-        (state,) = self._run_plan(plan, None, inputs, edge_inputs, {"weight_hh_t": self.cell.weight_hh.t()})
+        # W_ih x + b of every node, in level order: permuting x (D wide) costs less than the gates (4H wide)
+        gates_x = input_gates(self.cell, x.index_select(0, plan.node_order))
+        (state,) = self._run_plan(plan, None, inputs, edge_inputs, {"weight_hh_t": self.cell.weight_hh.t()},
+                                  level_ordered={"gates_x": gates_x})
         if wants_cell_states:
             return state[:, :self.hidden_channels], state[:, self.hidden_channels:]
         return state[:, :self.hidden_channels] if self.cell_type == "lstm" else state

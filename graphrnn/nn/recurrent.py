@@ -237,18 +237,22 @@ class RecurrentMessagePassing(OneLineRepr, MessagePassing):
         return self._run_plan(plan, edge_type, node_inputs, edge_inputs)
 
     def _run_plan(self, plan: TopologicalPlan, edge_type: Optional[Tensor], node_inputs: Dict[str, Tensor],
-                  edge_inputs: Dict[str, Tensor], shared: Optional[Dict[str, object]] = None) -> Tuple[Tensor, ...]:
-        """The level loop over a checked plan. ``shared`` values go unchanged to every hook call."""
+                  edge_inputs: Dict[str, Tensor], shared: Optional[Dict[str, object]] = None,
+                  level_ordered: Optional[Dict[str, Tensor]] = None) -> Tuple[Tensor, ...]:
+        """The level loop over a checked plan. ``shared`` values go unchanged to every hook call;
+        ``level_ordered`` node inputs are already in the plan's order (``x.index_select(0, plan.node_order)``),
+        e.g. a projection computed after permuting its narrower input."""
         refuse_tracing(type(self).__name__)
         if plan.num_nodes == 0:
             return ()
         shared = shared or {}
-        self._check_topological_inputs(node_inputs, edge_inputs, shared)
-        self._check_input_dtypes(node_inputs, edge_inputs)
+        ordered = {k: v.index_select(0, plan.node_order) for k, v in node_inputs.items()}
+        ordered.update(level_ordered or {})
+        self._check_topological_inputs(ordered, edge_inputs, shared)
+        self._check_input_dtypes(ordered, edge_inputs)
         sizes = plan.level_sizes()
-        per_level = {k: v.index_select(0, plan.node_order).split(sizes) for k, v in node_inputs.items()}
-        sorted_inputs = {k: v.index_select(0, plan.node_order) for k, v in node_inputs.items()
-                         if self._wants_endpoint(k)}
+        per_level = {k: v.split(sizes) for k, v in ordered.items()}
+        sorted_inputs = {k: v for k, v in ordered.items() if self._wants_endpoint(k)}
         edge_inputs = {k: v.index_select(0, plan.edge_order) for k, v in edge_inputs.items()}
         if edge_type is not None:
             edge_type = edge_type.index_select(0, plan.edge_order)
