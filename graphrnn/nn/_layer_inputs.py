@@ -13,7 +13,7 @@ from torch import Tensor
 
 from graphrnn.graph.checks import device_assert
 
-from .validation import check_dtype
+from .validation import check_dtype, check_index_device
 
 
 def check_node_features(x: Tensor, in_channels: int, layer: str, weight: Optional[Tensor] = None) -> None:
@@ -39,9 +39,8 @@ def check_edges(edge_index: Tensor, num_nodes: int, layer: str, x: Optional[Tens
     """``edge_index`` must be an integer ``[2, E]`` tensor of node ids in ``[0, num_nodes)``, on ``x``'s device."""
     if not isinstance(edge_index, Tensor):
         raise TypeError(f"{layer}: edge_index must be a torch.Tensor [2, E], got {type(edge_index).__name__}")
-    if x is not None and edge_index.device != x.device:
-        raise ValueError(f"{layer}: edge_index is on {edge_index.device} but x is on {x.device}; move both to one "
-                         "device (batch.to(device) moves a whole PyG batch)")
+    if x is not None:
+        check_index_device(edge_index, x)
     if edge_index.dim() != 2 or edge_index.size(0) != 2:
         raise ValueError(f"{layer}: edge_index must have shape [2, E], got {list(edge_index.shape)}; "
                          "transpose an [E, 2] edge list with edge_index.t()")

@@ -9,7 +9,7 @@ from torch import Tensor
 from torch_geometric.nn import MessagePassing
 
 from graphrnn.graph.checks import check_edge_index, check_edge_type
-from graphrnn.graph.plan import TopologicalPlan, build_topological_plan
+from graphrnn.graph.plan import FLOWS, TopologicalPlan, build_topological_plan
 from graphrnn.graph.planner import Planner
 from graphrnn.nn.one_line_repr import OneLineRepr
 
@@ -120,7 +120,7 @@ class RecurrentMessagePassing(OneLineRepr, MessagePassing):
                  tie_weights: bool = True, num_edge_types: int = 1,
                  aggregate_per_type: bool = False, aggr: str = "sum",
                  flow: str = "source_to_target", edge_types: Optional[Sequence[int]] = None) -> None:
-        if flow not in ("source_to_target", "target_to_source"):
+        if flow not in FLOWS:
             raise ValueError(f"flow must be 'source_to_target' or 'target_to_source' (leaves to root), got {flow!r}")
         super().__init__(aggr=aggr, flow=flow, node_dim=0)
         if schedule not in SCHEDULES:
@@ -393,7 +393,8 @@ class RecurrentMessagePassing(OneLineRepr, MessagePassing):
             hooks["edge_update"] = per_edge
         self._check_hook_inputs("synchronous", hooks)
         wanted = self._edge_hook_params(edge_state is not None)
-        src, dst = self._oriented(edge_index)
+        oriented = self._oriented(edge_index)
+        src, dst = oriented
         endpoint_inputs = self._endpoint_inputs(node_inputs, src, dst, wanted)
         template, edge_template = state, edge_state
         node_state = as_tuple(state)
@@ -401,7 +402,7 @@ class RecurrentMessagePassing(OneLineRepr, MessagePassing):
         history = []
         for step in range(steps):
             node_state, current_edge_state = self._synchronous_step(
-                step, node_state, current_edge_state, src, dst, edge_type, node_inputs,
+                step, node_state, current_edge_state, oriented, edge_type, node_inputs,
                 endpoint_inputs, edge_inputs, shared, wanted)
             history.append(SynchronousStep(
                 like_input(node_state, template),
@@ -420,10 +421,11 @@ class RecurrentMessagePassing(OneLineRepr, MessagePassing):
             hooks.append("edge_update")
         return frozenset().union(*(self._hook_params[hook] for hook in hooks))
 
-    def _synchronous_step(self, step, node_state, edge_state, src, dst, edge_type, node_inputs,
+    def _synchronous_step(self, step, node_state, edge_state, oriented, edge_type, node_inputs,
                           endpoint_inputs, edge_inputs, shared, wanted):
-        per_edge = dict(state=node_state, edge_index=torch.stack([src, dst]) if {"edge_index", "**"} & wanted else None,
-                        edge_type=edge_type, step=step, **endpoint_inputs, **edge_inputs, **shared)
+        src, dst = oriented  # edge_index after the flow: senders in row 0
+        per_edge = dict(state=node_state, edge_index=oriented, edge_type=edge_type, step=step, **endpoint_inputs,
+                        **edge_inputs, **shared)
         if "state_j" in wanted or "**" in wanted:
             per_edge["state_j"] = tuple(s.index_select(0, src) for s in node_state)
         if "state_i" in wanted or "**" in wanted:

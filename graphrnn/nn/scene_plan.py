@@ -111,11 +111,11 @@ def build_scene_plan(edge_index: Tensor, edge_type: Tensor, node_type: Tensor) -
     kind_size = {PERSON: persons.numel(), SCENE: scenes.numel()}
     order = torch.sort(types * max(num_nodes, 1) + dst, stable=True).indices
     counts = torch.bincount(types, minlength=NUM_SCENE_EDGE_TYPES)
+    device = edge_index.device
     bags = tuple(edge_bags(row.index_select(0, src.index_select(0, block)),
                            row.index_select(0, dst.index_select(0, block)), kind_size[EDGE_ENDPOINTS[kind][0]],
-                           kind_size[EDGE_ENDPOINTS[kind][1]]).to(edge_index.device)
+                           kind_size[EDGE_ENDPOINTS[kind][1]]).to(device)
                  for kind, block in enumerate(order.split(counts.tolist())))
-    device = edge_index.device
     return ScenePlan(num_nodes=num_nodes, persons=persons.to(device), scenes=scenes.to(device),
                      edge_order=order.to(device), type_counts=tuple(counts.tolist()), bags=bags,
                      edge_index=edge_index, edge_type=edge_type, node_type=node_type)
