@@ -9,6 +9,12 @@ with the best validation score is kept (``<out>/best.pt``) and scored once on th
 beside a trivial baseline: the most frequent training label (classifier) or add-one smoothed
 unigram frequencies (language model). Perplexity is :math:`\exp` of the mean cross-entropy per
 predicted token (the words and ``<eos>``).
+
+Everything fitted comes from the training part only: the vocabulary, the language model's length
+cap, the baselines, and the classifier's labels. A validation or test record whose label never
+occurs in training keeps its place: its target is
+:data:`~graphrnn.experiments.objectives.UNSEEN_LABEL`, an index the model never outputs, so it is
+scored as wrong (by the model and by the baseline) and left out of the cross-entropy.
 """
 from __future__ import annotations
 
@@ -16,7 +22,7 @@ import math
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -26,12 +32,12 @@ from graphrnn.data.vocab import Vocab
 from graphrnn.datasets.sequence_files import is_labelled_file, read_labelled_sequences, read_sentences
 from graphrnn.datasets.text import HELD_OUT_FRACTION, TextOptions, hold_out
 from graphrnn.experiments.common import run_directory
-from graphrnn.experiments.objectives import classification_objectives
+from graphrnn.experiments.objectives import UNSEEN_LABEL, classification_objectives
 from graphrnn.models import NextStepPredictor, SequenceClassifier
 from graphrnn.training import TrainConfig, Trainer
 
-__all__ = ["CELLS", "train_on_file", "split_three", "train_classifier", "train_language_model",
-           "unigram_perplexity"]
+__all__ = ["CELLS", "train_on_file", "split_three", "training_labels", "label_targets", "train_classifier",
+           "train_language_model", "unigram_perplexity"]
 
 CELLS = ("rnn", "gru", "lstm")
 
@@ -56,16 +62,36 @@ def _evaluate(trainer: Trainer, data: list) -> Dict[str, float]:
     return trainer.evaluate()
 
 
+def training_labels(train: Sequence[Tuple[str, str]]) -> List[str]:
+    """The classes a classifier trained on the ``(sequence, label)`` records ``train`` can predict:
+    their labels, sorted (validation and test labels never enter)."""
+    return sorted({label for _, label in train})
+
+
+def label_targets(records: Sequence[Tuple[str, str]], labels: Sequence[str]) -> List[int]:
+    """The target of each record: the index of its label in ``labels``, or
+    :data:`~graphrnn.experiments.objectives.UNSEEN_LABEL` for a label not among them (scored as wrong,
+    left out of the cross-entropy)."""
+    index = {label: i for i, label in enumerate(labels)}
+    return [index.get(label, UNSEEN_LABEL) for _, label in records]
+
+
 def train_classifier(path: Path, cell: str = "lstm", hidden: int = 64, epochs: int = 10, seed: int = 0,
                      out: Optional[Path] = None, device: str = "auto", resume: bool = False,
                      text: TextOptions = TextOptions(), progress: bool = False) -> Dict[str, object]:
-    """Trains a :class:`SequenceClassifier` on a ``sequence,label`` file; returns the result row."""
+    """Trains a :class:`SequenceClassifier` on a ``sequence,label`` file; returns the result row.
+
+    The labels (the model's classes) and the vocabulary come from the training part only; a
+    validation or test record with a label unseen in training is scored as wrong (see the module
+    docstring), and ``row["unseen_labels"]`` counts them per part.
+    """
     train, val, test = split_three(read_labelled_sequences(path), seed, source=str(path))
-    labels = sorted({label for _, label in train + val + test})
+    labels = training_labels(train)
     vocab = Vocab.build(text(sequence) for sequence, _ in train)
 
     def graphs(records):
-        return [chain_graph(vocab.encode(text(s)), y=labels.index(label)) for s, label in records]
+        return [chain_graph(vocab.encode(text(s)), y=target)
+                for (s, _), target in zip(records, label_targets(records, labels))]
 
     torch.manual_seed(seed)
     settings = dict(in_channels=len(vocab), hidden_channels=hidden, out_channels=len(labels), cell=cell, tokens=True)
@@ -88,7 +114,9 @@ def train_classifier(path: Path, cell: str = "lstm", hidden: int = 64, epochs: i
             "best_epoch": trainer.early_stopping.best_epoch, "seconds": time.perf_counter() - start,
             "val_accuracy": 100.0 * trainer.early_stopping.best, "test_accuracy": 100.0 * test_scores["accuracy"],
             "majority_label": majority,
-            "majority_accuracy": 100.0 * sum(label == majority for _, label in test) / len(test)}
+            "majority_accuracy": 100.0 * sum(label == majority for _, label in test) / len(test),
+            "unseen_labels": {name: label_targets(part, labels).count(UNSEEN_LABEL)
+                              for name, part in (("val", val), ("test", test))}}
 
 
 IGNORE = -100
@@ -168,8 +196,10 @@ def summary(path: Path, row: Dict[str, object]) -> str:
     head = (f"{row['model']} {row['kind']} on {path}: {train} train / {val} val / {test} test (cut at random, "
             f"seeded), {row['vocab']} tokens; best validation epoch {row['best_epoch']} of {row['epochs']}")
     if row["kind"] == "classifier":
+        unseen = row.get("unseen_labels", {}).get("test", 0)
+        note = (f"; {unseen} test record(s) have a label never seen in training, scored as wrong" if unseen else "")
         return (f"{head}\ntest accuracy {row['test_accuracy']:.1f}% (validation {row['val_accuracy']:.1f}%); "
                 f"baseline, always '{row['majority_label']}' (most frequent training label): "
-                f"{row['majority_accuracy']:.1f}%")
+                f"{row['majority_accuracy']:.1f}%{note}")
     return (f"{head}\ntest perplexity {row['test_perplexity']:.2f} (validation {row['val_perplexity']:.2f}); "
             f"baseline, add-one unigram frequencies: {row['unigram_perplexity']:.2f}")
