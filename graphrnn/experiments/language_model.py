@@ -22,7 +22,7 @@ from graphrnn.bench import markdown_table
 from graphrnn.data import chain_graph
 from graphrnn.data.vocab import Vocab, tokenize
 from graphrnn.datasets.multi30k import data_directory, read_lines
-from graphrnn.experiments.common import run_directory
+from graphrnn.experiments.common import run_directory, unigram_perplexity
 from graphrnn.models import FeedForward, NextStepPredictor
 from graphrnn.training import TrainConfig, Trainer
 
@@ -57,20 +57,6 @@ def load_corpus(directory=None, train_limit: Optional[int] = None, test_limit: O
         return [chain_graph(vocab.encode(s, bos=True, eos=True)) for s in sentences if s]
 
     return Corpus(graphs(text["train"]), graphs(text["val"]), graphs(text["test_2016_flickr"]), vocab)
-
-
-def _predicted_tokens(graphs: Sequence) -> torch.Tensor:
-    """Every token a model predicts: all but the leading ``<bos>`` of each chain."""
-    return torch.cat([g.x.view(-1)[1:] for g in graphs])
-
-
-def unigram_perplexity(train: Sequence, test: Sequence, vocab_size: int) -> float:
-    """Perplexity on ``test`` of add-one smoothed unigram frequencies of ``train``, over the tokens a
-    model can predict: the vocabulary's words, ``<unk>`` and ``<eos>`` (not ``<pad>``/``<bos>``)."""
-    counts = torch.bincount(_predicted_tokens(train), minlength=vocab_size).double() + 1.0
-    counts[[Vocab.pad, Vocab.bos]] = 0.0
-    log_probs = (counts / counts.sum()).log()
-    return math.exp(-float(log_probs[_predicted_tokens(test)].mean()))
 
 
 def build_model(name: str, vocab_size: int, hidden: int, window: int = 4) -> nn.Module:

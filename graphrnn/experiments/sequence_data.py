@@ -7,8 +7,9 @@ are split at random with a seeded generator into train / validation / test
 (:data:`~graphrnn.datasets.text.HELD_OUT_FRACTION` each for test, then validation); the epoch
 with the best validation score is kept (``<out>/best.pt``) and scored once on the test part,
 beside a trivial baseline: the most frequent training label (classifier) or add-one smoothed
-unigram frequencies (language model). Perplexity is :math:`\exp` of the mean cross-entropy per
-predicted token (the words and ``<eos>``).
+unigram frequencies over the model's own classes (language model;
+:func:`~graphrnn.experiments.common.unigram_perplexity`, shared with the Multi30k experiment).
+Perplexity is :math:`\exp` of the mean cross-entropy per predicted token (the words and ``<eos>``).
 
 Everything fitted comes from the training part only: the vocabulary, the language model's length
 cap, the baselines, and the classifier's labels. A validation or test record whose label never
@@ -31,7 +32,7 @@ from graphrnn.data import chain_graph
 from graphrnn.data.vocab import Vocab
 from graphrnn.datasets.sequence_files import is_labelled_file, read_labelled_sequences, read_sentences
 from graphrnn.datasets.text import HELD_OUT_FRACTION, TextOptions, hold_out
-from graphrnn.experiments.common import run_directory
+from graphrnn.experiments.common import run_directory, unigram_perplexity
 from graphrnn.experiments.objectives import UNSEEN_LABEL, classification_objectives
 from graphrnn.models import NextStepPredictor, SequenceClassifier
 from graphrnn.training import TrainConfig, Trainer
@@ -133,16 +134,6 @@ def _lm_metrics(model, batch):
     return {"nll": loss, "count": (targets != IGNORE).sum().float()}
 
 
-def unigram_perplexity(train: Sequence[Sequence[str]], test: Sequence[Sequence[str]]) -> float:
-    """Perplexity on ``test`` (words and one ``<eos>`` per sentence) of add-one smoothed unigram
-    frequencies of ``train``, over the training words, ``<eos>`` and one unknown-word class."""
-    counts = Counter(token for sentence in train for token in list(sentence) + ["<eos>"])
-    classes = len(counts) + 1
-    total = sum(counts.values()) + classes
-    nll = [-math.log((counts.get(token, 0) + 1) / total) for sentence in test for token in list(sentence) + ["<eos>"]]
-    return math.exp(sum(nll) / len(nll))
-
-
 def train_language_model(path: Path, cell: str = "lstm", hidden: int = 64, epochs: int = 10, seed: int = 0,
                          out: Optional[Path] = None, device: str = "auto", resume: bool = False,
                          text: TextOptions = TextOptions(), progress: bool = False,
@@ -152,8 +143,8 @@ def train_language_model(path: Path, cell: str = "lstm", hidden: int = 64, epoch
     train, val, test = split_three(sentences, seed, source=str(path))
     vocab = Vocab.build(train, min_count=min_count)
 
-    def graphs(part):
-        return [chain_graph(vocab.encode(s, bos=True, eos=True)) for s in part]
+    train_graphs, val_graphs, test_graphs = ([chain_graph(vocab.encode(s, bos=True, eos=True)) for s in part]
+                                             for part in (train, val, test))
 
     torch.manual_seed(seed)
     settings = dict(in_channels=len(vocab), hidden_channels=hidden, out_channels=len(vocab), cell=cell, tokens=True,
@@ -162,18 +153,19 @@ def train_language_model(path: Path, cell: str = "lstm", hidden: int = 64, epoch
     inference = {"kind": "language_model", "model_settings": settings, "vocab": vocab.to_list(),
                  "text": text.to_dict(), "max_len": max(len(s) for s in train) + 1}
     with run_directory(out) as folder:
-        trainer = Trainer(model, lambda m, b: _lm_loss(m, b, "mean")[0], graphs(train),
+        trainer = Trainer(model, lambda m, b: _lm_loss(m, b, "mean")[0], train_graphs,
                           _config(epochs, seed, folder, device, resume, progress, "nll", "min"),
-                          metrics_fn=_lm_metrics, eval_data=graphs(val),
+                          metrics_fn=_lm_metrics, eval_data=val_graphs,
                           extra_state={"task": "rnn", "inference": inference})
         start = time.perf_counter()
         history = trainer.fit()
         trainer.load_best()
-        test_scores = _evaluate(trainer, graphs(test))
+        test_scores = _evaluate(trainer, test_graphs)
+    unigram = unigram_perplexity(train_graphs, test_graphs, len(vocab))  # the same classes as the model
     return {"kind": "language model", "model": cell, "vocab": len(vocab), "sizes": (len(train), len(val), len(test)),
             "epochs": len(history), "best_epoch": trainer.early_stopping.best_epoch,
             "seconds": time.perf_counter() - start, "val_perplexity": math.exp(trainer.early_stopping.best),
-            "test_perplexity": math.exp(test_scores["nll"]), "unigram_perplexity": unigram_perplexity(train, test)}
+            "test_perplexity": math.exp(test_scores["nll"]), "unigram_perplexity": unigram}
 
 
 def train_on_file(path: Path, cell: str = "lstm", **settings) -> Dict[str, object]:

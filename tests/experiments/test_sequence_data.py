@@ -1,6 +1,7 @@
 """``graphrnn train rnn --data FILE``: labels, vocabulary and baselines come from the training part only."""
 import math
 import random
+from collections import Counter
 
 import pytest
 import torch
@@ -104,3 +105,30 @@ def test_text_options_reach_the_vocabulary(tmp_path):
     row = sequence_data.train_classifier(path, "rnn", hidden=4, epochs=1, seed=0, device="cpu",
                                          text=TextOptions("whitespace", lowercase=True))
     assert row["vocab"] == 4 + 3  # the specials, good0, good1, movie
+
+
+def _vocabulary_unigram_perplexity(train, test, min_count):
+    """Add-one unigram perplexity over the classes a language model with this vocabulary predicts: training
+    words seen ``min_count`` times, ``<unk>`` for every other word, ``<eos>``."""
+    kept = {w for w, c in Counter(w for s in train for w in s).items() if c >= min_count}
+
+    def classes(sentence):
+        return [w if w in kept else "<unk>" for w in sentence] + ["<eos>"]
+
+    counts = Counter(c for s in train for c in classes(s))
+    total = sum(counts.values()) + len(kept) + 2
+    nll = [-math.log((counts[c] + 1) / total) for s in test for c in classes(s)]
+    return math.exp(sum(nll) / len(nll))
+
+
+def test_the_language_models_unigram_baseline_predicts_over_its_vocabulary(tmp_path):
+    draw = random.Random(0)
+    words = ["one", "two", "three", "four"]
+    lines = [" ".join(words[:draw.randint(1, 4)] + [f"rare{i}"] * (i % 3 == 0)) for i in range(60)]
+    path = tmp_path / "counting.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    row = sequence_data.train_language_model(path, "rnn", hidden=4, epochs=1, seed=0, device="cpu",
+                                             text=TextOptions("whitespace"), min_count=2)
+    train, _, test = (list(map(str.split, part)) for part in sequence_data.split_three(lines, 0))
+    assert row["vocab"] == 4 + 4  # each rare<i> is seen once: <unk> for the model and for the baseline
+    assert row["unigram_perplexity"] == pytest.approx(_vocabulary_unigram_perplexity(train, test, 2), rel=1e-12)
