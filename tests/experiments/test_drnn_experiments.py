@@ -157,3 +157,22 @@ def test_django_comparison_on_a_tiny_sample(tmp_path, attention):
     table = drnn.django_table(result)
     assert "exact match %" in table and "1 lines dropped" in table and "epoch (chosen on dev)" in table
     assert f"| {NEAREST_NEIGHBOUR} | 30.0 |" in table  # node F1 of 1/3 and 3/11
+
+
+def test_a_label_seen_only_in_test_is_not_in_the_vocabulary_and_its_node_is_missed():
+    """Labels, words and caps come from the training trees: a letter that only a test tree has gets no class,
+    and its node is scored as a miss (the tree is kept), without crashing training or dev scoring."""
+    from graphrnn.datasets.synthetic_trees import TreeExample
+
+    def tree(letters):
+        return TreeExample(list(letters), ["ROOT", *letters], [-1] + [0] * len(letters))
+
+    train = [tree("ab"), tree("ba"), tree("a"), tree("b")] * 4
+    splits = {"train": train, "dev": [tree("az")], "test": [tree("z"), tree("ab")]}
+    source_vocab, label_vocab = drnn.vocabularies(train)
+    assert "z" not in label_vocab.stoi and "z" not in source_vocab.stoi
+    row = drnn.train_seq2tree(splits, epochs=1, hidden=8, device="cpu")
+    assert row["labels"] == len(label_vocab) == 4 + 3  # the specials, ROOT, a, b
+    assert row["test_trees"] == 2 and row["caps"] == list(drnn.decoding_caps(train))
+    # the 'z' tree's one node can never be predicted: node recall is at most 2 of the 3 test nodes
+    assert row["node_recall"] <= 100.0 * 2 / 3 + 1e-9
