@@ -47,16 +47,19 @@ class Corpus(NamedTuple):
 def load_corpus(directory=None, train_limit: Optional[int] = None, test_limit: Optional[int] = None,
                 min_count: int = 2, validation_limit: Optional[int] = None) -> Corpus:
     """The splits ``<dir>/{train,val,test_2016_flickr}.en[.gz]`` as chain graphs, with a vocabulary
-    of the training words seen at least ``min_count`` times (validation and test words never enter it)."""
+    of the training words seen at least ``min_count`` times (validation and test words never enter it).
+    Empty training lines are left out; every validation and test line is kept (an empty one is
+    ``<bos> <eos>``, its ``<eos>`` predicted and scored), so no held-out sentence is dropped."""
     root = data_directory("multi30k", directory)
     text = {split: [tokenize(line) for line in read_lines(root, split, "en", limit)]
             for split, limit in (("train", train_limit), ("val", validation_limit), ("test_2016_flickr", test_limit))}
     vocab = Vocab.build(text["train"], min_count=min_count)
 
     def graphs(sentences):
-        return [chain_graph(vocab.encode(s, bos=True, eos=True)) for s in sentences if s]
+        return [chain_graph(vocab.encode(s, bos=True, eos=True)) for s in sentences]
 
-    return Corpus(graphs(text["train"]), graphs(text["val"]), graphs(text["test_2016_flickr"]), vocab)
+    return Corpus(graphs([s for s in text["train"] if s]), graphs(text["val"]), graphs(text["test_2016_flickr"]),
+                  vocab)
 
 
 def build_model(name: str, vocab_size: int, hidden: int, window: int = 4) -> nn.Module:

@@ -83,3 +83,16 @@ def test_the_lstm_beats_the_unigram_baseline_on_a_small_seeded_run(corpus_dir):
     table = lm.results_table(result)
     assert "epoch chosen on validation" in table and "unigram frequencies" in table
     assert len(result["samples"]["lstm"]) == 2
+
+
+def test_every_held_out_line_is_scored_even_an_empty_one(tmp_path):
+    lines = {"train": ["one two .", "", "two three ."], "val": ["one .", "", "two ."],
+             "test_2016_flickr": ["", "one ."]}
+    for split, part in lines.items():
+        (tmp_path / f"{split}.en").write_text("\n".join(part) + "\n", encoding="utf-8")
+    corpus = lm.load_corpus(tmp_path, min_count=1)
+    assert (len(corpus.train), len(corpus.validation), len(corpus.test)) == (2, 3, 2)  # the empty training line only
+    assert corpus.test[0].x.view(-1).tolist() == [Vocab.bos, Vocab.eos]
+    # the baseline scores the empty line's <eos> too: add-one counts <eos> 3, <unk> 1, one 2, two 3, three 2, . 3
+    expected = math.exp(-(math.log(3 / 14) + math.log(2 / 14) + math.log(3 / 14) + math.log(3 / 14)) / 4)
+    assert lm.unigram_perplexity(corpus.train, corpus.test, len(corpus.vocab)) == pytest.approx(expected)
