@@ -90,6 +90,9 @@ class TopologicalPlan(RecordsGraph):
         edge_order (LongTensor): ``[E']`` id (column of ``edge_index``) of each sorted edge.
         source (LongTensor): ``[E']`` position of each sorted edge's source.
         target (LongTensor): ``[E']`` position of each sorted edge's target *within its level*.
+        bag_offset (LongTensor): ``[N]`` at each position, the offset of the node's first incoming
+            edge among the sorted edges entering its level (the bag offsets of ``embedding_bag``,
+            which sums a level's messages in one call; a node without predecessors has an empty bag).
         root_local (LongTensor): position within its level of every node without a predecessor,
             level by level (level :math:`l`: ``root_local[root_ptr[l]:root_ptr[l + 1]]``).
         edge_index (LongTensor): the ``[2, E]`` graph the plan was built for (as given).
@@ -111,6 +114,7 @@ class TopologicalPlan(RecordsGraph):
     edge_order: Tensor
     source: Tensor
     target: Tensor
+    bag_offset: Tensor
     root_local: Tensor
     edge_index: Tensor
     edge_type: Optional[Tensor]
@@ -118,17 +122,18 @@ class TopologicalPlan(RecordsGraph):
 
     def cut_levels(self) -> "TopologicalPlan":
         """Cuts the per-level slices of the index tensors (``level_source``, ``level_target``,
-        ``level_roots``) once, so that a pass cuts none. Planners and :meth:`to` do it; a plan
+        ``level_bag_offsets``, ``level_roots``) once, so that a pass cuts none. Planners and :meth:`to` do it; a plan
         built for one call cuts them when the level-by-level path first reads them (the fused
         chain path never does)."""
         if "level_source" not in self.__dict__:
             object.__setattr__(self, "level_source", _cut(self.source, self.edge_ptr))
             object.__setattr__(self, "level_target", _cut(self.target, self.edge_ptr))
+            object.__setattr__(self, "level_bag_offsets", _cut(self.bag_offset, self.level_ptr))
             object.__setattr__(self, "level_roots", _cut(self.root_local, self.root_ptr))
         return self
 
     def __getattr__(self, name: str):
-        if name in ("level_source", "level_target", "level_roots"):
+        if name in ("level_source", "level_target", "level_bag_offsets", "level_roots"):
             return getattr(self.cut_levels(), name)
         raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
@@ -286,6 +291,9 @@ def _layout(num_nodes: int, level: Tensor, src: Tensor, dst: Tensor, selected: T
         if num_levels else target_position
 
     in_degree = torch.bincount(target_position, minlength=num_nodes)
+    first_edge = torch.cumsum(in_degree, 0) - in_degree  # edges are sorted by target position
+    bag_offset = first_edge - torch.tensor(edge_ptr[:-1], dtype=torch.long)[position_level] if num_levels \
+        else first_edge
     roots = (in_degree == 0).nonzero().view(-1)
     root_level = position_level[roots]
     root_ptr = [0] + torch.cumsum(torch.bincount(root_level, minlength=num_levels), 0).tolist()
@@ -301,7 +309,7 @@ def _layout(num_nodes: int, level: Tensor, src: Tensor, dst: Tensor, selected: T
     return dict(level_ptr=tuple(level_ptr), edge_ptr=tuple(edge_ptr), root_ptr=tuple(root_ptr),
                 source_levels=tuple(tuple(s) for s in source_levels), single_predecessor=tuple(single.tolist()),
                 node_order=node_order, node_position=node_position, edge_order=selected[order], source=source,
-                target=target_local, root_local=root_local)
+                target=target_local, bag_offset=bag_offset, root_local=root_local)
 
 
 def _is_chain_batch(src: Tensor, dst: Tensor, num_nodes: int) -> bool:

@@ -2,7 +2,7 @@ r"""ChainRNN: an RNN/GRU/LSTM cell run over a DAG by the topological schedule.""
 from __future__ import annotations
 
 import math
-from typing import Optional, Sequence, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor, nn
@@ -197,6 +197,9 @@ class ChainRNN(RecurrentMessagePassing):
         if edge_weight is None:
             return state
         return state * edge_weight.unsqueeze(-1)
+
+    def _message_is_identity(self, edge_inputs: Dict[str, Tensor]) -> bool:
+        return type(self).message is ChainRNN.message and not edge_inputs
 
     def update(self, aggr: Tuple[Tensor], gates_x: Tensor, weight_hh_t: Optional[Tensor] = None) -> Tensor:
         if self.cell_type != "lstm":

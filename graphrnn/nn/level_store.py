@@ -15,7 +15,9 @@ the gradient instead:
   before the write of any level it read from.
 
 Forward and backward each touch :math:`O((N + E) H)` numbers in all, with one gather and
-one write per level.
+one write per level. A gather can also sum the rows it reads into *bags* (the predecessors
+of each node of a level), with one ``embedding_bag`` instead of a gather, a zero tensor and a
+scatter, and without materialising a row per edge.
 """
 from __future__ import annotations
 
@@ -45,10 +47,16 @@ class LevelStore:
             self.level_views = [buffer.split(sizes) for buffer in self.values]
         self.tokens[level] = _Write.apply(self, level, *states)
 
-    def gather(self, index: Tensor, levels: Sequence[int], final: bool = False) -> Tuple[Tensor, ...]:
-        """Rows ``index`` (level-major positions on ``levels``) of every state tensor."""
+    def gather(self, index: Tensor, levels: Sequence[int], final: bool = False,
+               bags: Optional[Tuple[Tensor, Tensor]] = None) -> Tuple[Tensor, ...]:
+        """Rows ``index`` (level-major positions on ``levels``) of every state tensor.
+
+        With ``bags=(offsets, bag_of_row)`` the rows are summed per bag instead: ``offsets``
+        (``[B]``, non-decreasing) says where each bag starts among the rows, ``bag_of_row``
+        (``[len(index)]``) is the bag of every row (sorted); the result has ``B`` rows, zero
+        for an empty bag."""
         tokens = [self.tokens[level] for level in levels if self.tokens[level] is not None]
-        return _Gather.apply(self, index, final, *tokens)
+        return _Gather.apply(self, index, final, bags, *tokens)
 
 
 class ListLevelStore:
@@ -63,13 +71,18 @@ class ListLevelStore:
     def write(self, level: int, states: Tuple[Tensor, ...]) -> None:
         self.levels[level] = tuple(states)
 
-    def gather(self, index: Tensor, levels: Sequence[int], final: bool = False) -> Tuple[Tensor, ...]:
+    def gather(self, index: Tensor, levels: Sequence[int], final: bool = False,
+               bags: Optional[Tuple[Tensor, Tensor]] = None) -> Tuple[Tensor, ...]:
         levels = list(levels)
         first, last = min(levels), max(levels)
         spanned = [self.levels[level] for level in range(first, last + 1)]
         parts = spanned[0] if len(spanned) == 1 else tuple(torch.cat(p, 0) for p in zip(*spanned))
         local = index - self.level_ptr[first] if self.level_ptr[first] else index
-        return tuple(p.index_select(0, local) for p in parts)
+        rows = tuple(p.index_select(0, local) for p in parts)
+        if bags is None:
+            return rows
+        offsets, bag_of_row = bags
+        return tuple(r.new_zeros((offsets.numel(), *r.shape[1:])).index_add_(0, bag_of_row, r) for r in rows)
 
 
 def level_store(level_ptr: Sequence[int]):
@@ -83,7 +96,7 @@ class _Write(torch.autograd.Function):
         for views, state in zip(store.level_views, states):
             views[level].copy_(state)
         ctx.store, ctx.rows = store, (store.level_ptr[level], store.level_ptr[level + 1])
-        return states[0].new_empty(0)
+        return torch.empty(0, dtype=states[0].dtype, device=states[0].device)
 
     @staticmethod
     def backward(ctx, _token_grad: Tensor):
@@ -95,21 +108,26 @@ class _Write(torch.autograd.Function):
 
 class _Gather(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, store: LevelStore, index: Tensor, final: bool, *tokens: Tensor) -> Tuple[Tensor, ...]:
+    def forward(ctx, store: LevelStore, index: Tensor, final: bool, bags: Optional[Tuple[Tensor, Tensor]],
+                *tokens: Tensor) -> Tuple[Tensor, ...]:
         ctx.store, ctx.final, ctx.num_tokens = store, final, len(tokens)
-        ctx.save_for_backward(index)
+        ctx.save_for_backward(index, *(bags[1:] if bags is not None else ()))
         if tokens:
             ctx.token_like = tokens[0]
-        return tuple(buffer.index_select(0, index) for buffer in store.values)
+        if bags is None:
+            return tuple(buffer.index_select(0, index) for buffer in store.values)
+        # mode 0: sum; an empty bag gives a zero row
+        return tuple(torch.ops.aten._embedding_bag_forward_only(buffer, index, bags[0], False, 0)[0]
+                     for buffer in store.values)
 
     @staticmethod
     def backward(ctx, *grads: Optional[Tensor]):
         store = ctx.store
-        (index,) = ctx.saved_tensors
+        index, *bag_of_row = ctx.saved_tensors
         if ctx.final or store.grads is None:  # the final read runs first in every backward pass
             store.grads = [torch.zeros_like(buffer) for buffer in store.values]
         for grad_buffer, grad in zip(store.grads, grads):
             if grad is not None:
-                grad_buffer.index_add_(0, index, grad)
+                grad_buffer.index_add_(0, index, grad.index_select(0, bag_of_row[0]) if bag_of_row else grad)
         no_grad = ctx.token_like.new_zeros(0) if ctx.num_tokens else None
-        return (None, None, None) + (no_grad,) * ctx.num_tokens
+        return (None, None, None, None) + (no_grad,) * ctx.num_tokens

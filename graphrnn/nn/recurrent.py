@@ -246,10 +246,11 @@ class RecurrentMessagePassing(OneLineRepr, MessagePassing):
         if plan.num_nodes == 0:
             return ()
         shared = shared or {}
+        # the caller's tensors only: level_ordered ones the layer made itself (bfloat16 under autocast)
+        self._check_input_dtypes(node_inputs, edge_inputs)
         ordered = {k: v.index_select(0, plan.node_order) for k, v in node_inputs.items()}
         ordered.update(level_ordered or {})
         self._check_topological_inputs(ordered, edge_inputs, shared)
-        self._check_input_dtypes(ordered, edge_inputs)
         sizes = plan.level_sizes()
         per_level = {k: v.split(sizes) for k, v in ordered.items()}
         sorted_inputs = {k: v for k, v in ordered.items() if self._wants_endpoint(k)}
@@ -316,6 +317,11 @@ class RecurrentMessagePassing(OneLineRepr, MessagePassing):
         target = plan.level_target[level_index]
         accepted = self._hook_params["message"]
         anything = "**" in accepted
+        if (self._sums() and not self.aggregate_per_type and not plan.single_predecessor[level_index]
+                and self._message_is_identity(edge_inputs)):
+            # the sum of the predecessors' states, one embedding_bag: no message rows, no zero tensor
+            return store.gather(source, plan.source_levels[level_index],
+                                bags=(plan.level_bag_offsets[level_index], target))
         kwargs = dict(shared)
         if "state_j" in accepted or anything:
             kwargs["state_j"] = store.gather(source, plan.source_levels[level_index])
@@ -334,6 +340,11 @@ class RecurrentMessagePassing(OneLineRepr, MessagePassing):
         if plan.single_predecessor[level_index] and self._single_message_is_identity():
             return messages  # one edge per target, sorted by target: already one row per node, in order
         return self._aggregate_state(messages, target, size, types)
+
+    def _message_is_identity(self, edge_inputs: Dict[str, Tensor]) -> bool:
+        """Whether :meth:`message` returns ``state_j`` unchanged given these edge inputs (a subclass
+        whose message is the identity in some cases says so by overriding this)."""
+        return type(self).message is RecurrentMessagePassing.message
 
     def _single_message_is_identity(self) -> bool:
         """Whether aggregating one message gives the message itself (so no scatter is needed)."""

@@ -48,6 +48,9 @@ def test_plan_layout_matches_networkx(graph, flow):
         assert torch.all(level_of_position[sources] < level)
         assert sorted(set(level_of_position[sources].tolist())) == sorted(plan.source_levels[level])
         assert targets.tolist() == sorted(targets.tolist())
+        local = plan.level_target[level].tolist()  # bag offsets: edges of the level before each node's first
+        assert plan.level_bag_offsets[level].tolist() == [sum(t < v for t in local)
+                                                         for v in range(plan.level_sizes()[level])]
         got += [(int(plan.node_order[s]), int(plan.node_order[t])) for s, t in zip(sources, targets)]
         roots = {int(plan.node_order[a + r]) for r in plan.level_roots[level]}
         assert roots == {v for v in generations[level] if g.in_degree(v) == 0}
