@@ -35,8 +35,12 @@ def check_node_features(x: Tensor, in_channels: int, layer: str, weight: Optiona
                                                "it reaches. Clean the input first")
 
 
-def check_edges(edge_index: Tensor, num_nodes: int, layer: str, x: Optional[Tensor] = None) -> None:
-    """``edge_index`` must be an integer ``[2, E]`` tensor of node ids in ``[0, num_nodes)``, on ``x``'s device."""
+def check_edges(edge_index: Tensor, num_nodes: int, layer: str, x: Optional[Tensor] = None,
+                node_ids: bool = True) -> None:
+    """``edge_index`` must be an integer ``[2, E]`` tensor of node ids in ``[0, num_nodes)``, on ``x``'s device.
+
+    ``node_ids=False`` skips the range of the ids (a host read on the CPU): for a caller given a plan,
+    which checked them when it was built and is compared with ``edge_index`` before use."""
     if not isinstance(edge_index, Tensor):
         raise TypeError(f"{layer}: edge_index must be a torch.Tensor [2, E], got {type(edge_index).__name__}")
     if x is not None:
@@ -46,7 +50,7 @@ def check_edges(edge_index: Tensor, num_nodes: int, layer: str, x: Optional[Tens
                          "transpose an [E, 2] edge list with edge_index.t()")
     if edge_index.dtype not in (torch.int64, torch.int32):
         raise ValueError(f"{layer}: edge_index must hold integer node ids (torch.long), got {edge_index.dtype}")
-    if torch.compiler.is_compiling() or edge_index.numel() == 0:
+    if torch.compiler.is_compiling() or edge_index.numel() == 0 or not node_ids:
         return
     if edge_index.device.type != "cpu":  # no host read on an accelerator: an asynchronous assert
         device_assert(((edge_index >= 0) & (edge_index < num_nodes)).all(),

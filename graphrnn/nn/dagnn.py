@@ -69,7 +69,7 @@ class DAGNNConv(RecurrentMessagePassing):
                 plan: Optional[TopologicalPlan] = None) -> Tensor:
         """Node states :math:`(N, H)`; see the class docstring."""
         check_node_features(x, self.in_channels, type(self).__name__, self.cell.weight_ih)
-        check_edges(edge_index, x.size(0), type(self).__name__, x)
+        check_edges(edge_index, x.size(0), type(self).__name__, x, node_ids=plan is None)
         if x.size(0) == 0:
             return x.new_zeros(0, self.hidden_channels)
         node = torch.arange(x.size(0), device=x.device)
@@ -139,8 +139,9 @@ class DAGNN(nn.Module):
 
     Shapes:
         - **input:** :math:`(N, D)` features, :math:`(2, E)` edges, optional ``edge_type`` :math:`(E)`,
-          ``batch`` :math:`(N)` (for the readout), ``plan`` / ``reverse_plan`` (from
-          ``layer.plan(edge_index)`` of the first forward / reverse conv).
+          ``batch`` :math:`(N)` and ``num_graphs`` :math:`B` (for the readout), ``plan`` /
+          ``reverse_plan`` (from :meth:`plans`); given the plans and ``num_graphs``, a forward
+          reads no tensor value on the host.
         - **output:** :math:`(N, C)` without readout, else :math:`(B, C)`, with
           :math:`C` = ``out_channels``.
     """
@@ -185,12 +186,19 @@ class DAGNN(nn.Module):
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_type: Optional[Tensor] = None,
                 batch: Optional[Tensor] = None, plan: Optional[TopologicalPlan] = None,
-                reverse_plan: Optional[TopologicalPlan] = None) -> Tensor:
-        """Node representations, or graph representations with a readout; see the class docstring."""
+                reverse_plan: Optional[TopologicalPlan] = None, num_graphs: Optional[int] = None) -> Tensor:
+        """Node representations, or graph representations with a readout; see the class docstring.
+
+        ``num_graphs`` (``data.num_graphs``) is the number of graphs :math:`B` the readout pools
+        into; without it the readout reads ``batch.max()`` on the host. Given it and the plans,
+        a forward reads no tensor value on the host."""
         check_node_features(x, self.in_channels, "DAGNN", next(self.parameters()))
-        check_edges(edge_index, x.size(0), "DAGNN", x)
+        given_plans = plan is not None and (reverse_plan is not None or not self.bidirectional)
+        check_edges(edge_index, x.size(0), "DAGNN", x, node_ids=not given_plans)
         edge_type = check_edge_vector(edge_type, edge_index.size(1), "edge_type", "DAGNN")
         batch = self._check_batch(batch, x, edge_index)
+        if self.readout is not None:
+            num_graphs = self._check_num_graphs(num_graphs, batch)
         if plan is None and x.size(0) > 0:
             plan = self.forward_layers[0].plan(edge_index, x.size(0))
         directions = [self._pass(self.forward_layers, x, edge_index, edge_type, plan)]
@@ -201,8 +209,8 @@ class DAGNN(nn.Module):
         inputs = [x] if self.include_input else []
         if self.readout is None or self.readout_nodes == "all":
             z = torch.cat(inputs + [h for states in directions for h in states], dim=-1)
-            return z if self.readout is None else _POOLS[self.readout](z, batch, size=self._num_graphs(batch))
-        return torch.cat([self._pool_ends(torch.cat(inputs + states, dim=-1), edge_index[d], batch)
+            return z if self.readout is None else _POOLS[self.readout](z, batch, size=num_graphs)
+        return torch.cat([self._pool_ends(torch.cat(inputs + states, dim=-1), edge_index[d], batch, num_graphs)
                           for d, states in enumerate(directions)], dim=-1)
 
     def _pass(self, layers: nn.ModuleList, x: Tensor, edge_index: Tensor, edge_type: Optional[Tensor],
@@ -213,15 +221,28 @@ class DAGNN(nn.Module):
             states.append(inputs)
         return states
 
-    def _pool_ends(self, z: Tensor, outgoing: Tensor, batch: Tensor) -> Tensor:
-        """Pools ``z`` over the nodes that have no outgoing edge (``outgoing`` = the edges' tails)."""
-        is_end = torch.ones(z.size(0), dtype=torch.bool, device=z.device)
-        is_end[outgoing] = False
-        return _POOLS[self.readout](z[is_end], batch[is_end], size=self._num_graphs(batch))
+    def _pool_ends(self, z: Tensor, outgoing: Tensor, batch: Tensor, num_graphs: int) -> Tensor:
+        """Pools ``z`` over the nodes that have no outgoing edge (``outgoing`` = the edges' tails),
+        with a mask rather than a boolean index (which would read the number of ends on the host)."""
+        is_end = torch.ones(z.size(0), 1, dtype=z.dtype, device=z.device).index_fill_(0, outgoing, 0)
+        if self.readout == "max":
+            return global_max_pool(z.masked_fill(is_end == 0, float("-inf")), batch, size=num_graphs)
+        summed = global_add_pool(z * is_end, batch, size=num_graphs)
+        if self.readout == "sum":
+            return summed
+        return summed / global_add_pool(is_end, batch, size=num_graphs).clamp_min(1)
 
     @staticmethod
-    def _num_graphs(batch: Tensor) -> int:
-        return int(batch.max()) + 1 if batch.numel() else 0
+    def _check_num_graphs(num_graphs: Optional[int], batch: Tensor) -> int:
+        """The readout's number of graphs: given (checked against ``batch`` asynchronously), or read on the host."""
+        if num_graphs is None:
+            return int(batch.max()) + 1 if batch.numel() else 0
+        if isinstance(num_graphs, bool) or not isinstance(num_graphs, int) or num_graphs < 0:
+            raise ValueError(f"DAGNN: num_graphs must be a non-negative int (data.num_graphs), got {num_graphs!r}")
+        if batch.numel():
+            device_assert((batch < num_graphs).all(),
+                          f"DAGNN: batch holds a graph id >= num_graphs={num_graphs}; pass data.num_graphs")
+        return num_graphs
 
     def _check_batch(self, batch: Optional[Tensor], x: Tensor, edge_index: Tensor) -> Tensor:
         """Shape on the host; ids >= 0 and no edge between two graphs with :func:`device_assert` (an edge across

@@ -9,8 +9,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from nn_testing import dags, disjoint_union, init_params, to_edge_index
-from torch_geometric.nn import global_max_pool, global_mean_pool
+from torch_geometric.nn import global_add_pool, global_max_pool, global_mean_pool
 
+from graphrnn.bench import host_sync_ops
 from graphrnn.nn import DAGNN, DAGNNConv
 
 Edges = Sequence[Tuple[int, int]]
@@ -93,20 +94,25 @@ def test_a_multi_edge_counts_twice_in_the_softmax():
     torch.testing.assert_close(model(x, to_edge_index(edges), ), torch.cat([x, expected], -1), atol=1e-9, rtol=0)
 
 
-@pytest.mark.parametrize("readout", ["max", "mean"])
+@pytest.mark.parametrize("readout", ["max", "mean", "sum"])
 def test_readout_pools_each_direction_over_its_end_nodes(readout):
     edges = [(0, 1), (0, 2), (1, 3), (2, 3), (4, 5)]  # graph 0: nodes 0-3, graph 1: nodes 4-5
     batch = torch.tensor([0, 0, 0, 0, 1, 1])
     model = double_model(2, 3, num_layers=2, bidirectional=True, readout=readout)
     x = torch.randn(6, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
     forward, backward = dagnn_reference(model, x, edges)
-    pool = global_max_pool if readout == "max" else global_mean_pool
+    pool = {"max": global_max_pool, "mean": global_mean_pool, "sum": global_add_pool}[readout]
     sinks, sources = torch.tensor([3, 5]), torch.tensor([0, 4])
     expected = torch.cat([pool(torch.cat([x] + forward, -1)[sinks], batch[sinks]),
                           pool(torch.cat([x] + backward, -1)[sources], batch[sources])], -1)
     out = model(x, to_edge_index(edges), batch=batch)
     assert out.shape == (2, model.out_channels)
     torch.testing.assert_close(out, expected, atol=1e-9, rtol=0)
+    # a third graph without nodes: one more row, pooled over nothing (PyG's empty segment)
+    with_empty = model(x, to_edge_index(edges), batch=batch, num_graphs=3)
+    torch.testing.assert_close(with_empty, pool(torch.cat([torch.cat([x] + forward, -1)[sinks],
+                                                           torch.cat([x] + backward, -1)[sources]], -1),
+                                                torch.tensor([0, 1]), size=3), atol=1e-9, rtol=0)
     model.readout_nodes = "all"
     every = torch.cat([x] + forward + backward, -1)
     torch.testing.assert_close(model(x, to_edge_index(edges), batch=batch), pool(every, batch), atol=1e-9, rtol=0)
@@ -174,6 +180,21 @@ def test_bad_inputs_raise_clear_errors():
         DAGNN(2, 3, readout="max", readout_nodes="roots")
     with pytest.raises(ValueError, match="num_layers must be >= 1"):
         DAGNN(2, 3, num_layers=0)
+
+
+@pytest.mark.parametrize("readout_nodes", ["sinks", "all"])
+def test_a_readout_given_plans_and_num_graphs_reads_nothing_on_the_host(readout_nodes):
+    model = DAGNN(2, 3, bidirectional=True, readout="max", readout_nodes=readout_nodes)
+    edges = to_edge_index([(0, 1), (0, 2), (1, 3), (2, 3), (4, 5)])
+    x, batch = torch.randn(6, 2), torch.tensor([0, 0, 0, 0, 1, 1])
+    plan, reverse_plan = model.plans(edges, 6)
+    step = lambda: model(x, edges, batch=batch, plan=plan, reverse_plan=reverse_plan, num_graphs=2)  # noqa: E731
+    assert host_sync_ops(step) == []
+    assert host_sync_ops(lambda: model(x, edges, batch=batch))  # without them it reads ids and sizes
+    with pytest.raises(ValueError, match="num_graphs must be a non-negative int"):
+        model(x, edges, batch=batch, num_graphs=2.0)
+    with pytest.raises(ValueError, match="graph id >= num_graphs=1"):
+        model(x, edges, batch=batch, num_graphs=1)
 
 
 def test_a_batch_vector_that_disagrees_with_the_edges_raises():
