@@ -20,11 +20,14 @@ that name's subtokens.
 
 Left out, and counted by :func:`read_python_functions`: files in test folders (``test``,
 ``tests``, ``idle_test``; their functions are named ``test_*``), files that do not parse,
-dunder methods (``__init__``, ``__eq__``: the language fixes their names), names without a
-letter, and functions with more than ``max_nodes`` AST nodes.
+dunder methods (``__init__``, ``__eq__``: the language fixes their names) and names without a
+letter. Every other function is read, whatever its size.
 
 The split is by module (file), never by function, so that no file's helpers are in two
-splits: the sorted module paths are shuffled with a seeded generator and cut 80/10/10.
+splits: the sorted module paths of all read functions are shuffled with a seeded generator and
+cut 80/10/10. A size cap (:func:`split_by_module`'s ``max_train_nodes``) is applied after the
+split and to the training split only: validation and test keep every function of their modules,
+so the split does not depend on the cap and every held-out function is scored.
 """
 from __future__ import annotations
 
@@ -163,32 +166,27 @@ def _module_functions(tree: ast.AST):
     return [node for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
 
 
-def _skip_reason(function, example: Optional[FunctionExample], max_nodes: int) -> Optional[str]:
+def _skip_reason(function, example: Optional[FunctionExample]) -> Optional[str]:
     name = function.name
     if name.startswith("__") and name.endswith("__"):
         return "dunder"
     if example is None or not example.target:
         return "no_subtokens"
-    if len(example.node_types) > max_nodes:
-        return "too_many_nodes"
     return None
 
 
-def read_python_functions(root: Optional[Union[str, Path]] = None, max_nodes: int = 200,
-                          ) -> Tuple[List[FunctionExample], ReadReport]:
-    """Every kept function under ``root`` (default: this Python's standard library).
+def read_python_functions(root: Optional[Union[str, Path]] = None) -> Tuple[List[FunctionExample], ReadReport]:
+    """Every kept function under ``root`` (default: this Python's standard library), whatever
+    its size (cap training trees with :func:`split_by_module`'s ``max_train_nodes``).
 
     Files are read in sorted path order; ``site-packages`` is never entered.
 
     Raises:
         FileNotFoundError: if ``root`` is not a folder.
-        ValueError: if ``max_nodes`` < 1.
     """
     root = stdlib_directory() if root is None else Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"no source folder at {root}; pass the folder of .py files to read")
-    if max_nodes < 1:
-        raise ValueError(f"max_nodes must be >= 1, got {max_nodes}")
     examples: List[FunctionExample] = []
     skipped: Counter = Counter()
     files = 0
@@ -205,7 +203,7 @@ def read_python_functions(root: Optional[Union[str, Path]] = None, max_nodes: in
         for function in _module_functions(tree):
             example = None if function.name.startswith("__") and function.name.endswith("__") else \
                 function_to_example(function, relative.as_posix())
-            reason = _skip_reason(function, example, max_nodes)
+            reason = _skip_reason(function, example)
             if reason:
                 skipped[reason] += 1
             else:
@@ -232,16 +230,24 @@ def _parse(path: Path) -> Optional[ast.AST]:
 
 
 def split_by_module(examples: Sequence[FunctionExample], seed: int = 0,
-                    fractions: Tuple[float, float, float] = (0.8, 0.1, 0.1),
+                    fractions: Tuple[float, float, float] = (0.8, 0.1, 0.1), max_train_nodes: Optional[int] = None,
                     ) -> Tuple[List[FunctionExample], List[FunctionExample], List[FunctionExample]]:
-    """Train / validation / test by module: the sorted module paths shuffled with ``seed`` and cut
-    by ``fractions`` of the module count; every function of a module lands in one split.
+    """Train / validation / test by module: the sorted module paths of ``examples`` shuffled
+    with ``seed`` and cut by ``fractions`` of the module count; every function of a module lands
+    in one split.
+
+    ``max_train_nodes`` caps the training split only, after the split: training functions with
+    more AST nodes are left out, while validation and test keep every function of their modules.
+    The modules of each split are therefore the same for any cap.
 
     Raises:
-        ValueError: if the fractions are negative or do not sum to 1, or there are fewer than 3 modules.
+        ValueError: if the fractions are negative or do not sum to 1, there are fewer than 3
+            modules, or ``max_train_nodes`` < 1.
     """
     if any(f < 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-9:
         raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {fractions}")
+    if max_train_nodes is not None and max_train_nodes < 1:
+        raise ValueError(f"max_train_nodes must be >= 1 (or None for no cap), got {max_train_nodes}")
     modules = sorted({e.module for e in examples})
     if len(modules) < 3:
         raise ValueError(f"a split by module needs at least 3 modules, got {len(modules)}")
@@ -255,4 +261,6 @@ def split_by_module(examples: Sequence[FunctionExample], seed: int = 0,
     splits: Tuple[List[FunctionExample], ...] = ([], [], [])
     for example in examples:
         splits[part[example.module]].append(example)
+    if max_train_nodes is not None:
+        splits[0][:] = [e for e in splits[0] if len(e.node_types) <= max_train_nodes]
     return splits

@@ -7,7 +7,9 @@ subtokens), and a bag of node types only; all with the same attention decoder. T
 the most frequent training subtokens (how many chosen on validation) and the ceiling that the
 target vocabulary allows. Metric: code2seq's subtoken precision / recall / F1 (micro over the
 split), on greedy decodes. The epoch of each model is chosen on validation F1; test is read
-once, with the chosen weights.
+once, with the chosen weights. Only training functions are capped in size (``max_train_nodes``
+AST nodes); validation and test keep every function of their modules, and every test function
+is predicted and scored (the encoders take whole trees, 1,583 nodes at most in Python 3.11).
 """
 from __future__ import annotations
 
@@ -194,18 +196,22 @@ def vocabulary_ceiling(test_names: List[List[str]], vocab: Vocab) -> Scores:
 
 
 def run(quick: bool = False, seed: int = 0, root=None, epochs: Optional[int] = None, hidden: int = 64,
-        train_limit: Optional[int] = None, max_nodes: int = 150, models=MODELS, threads: Optional[int] = 1,
-        dropout: float = 0.3, lr: float = 3e-3, log=print) -> dict:
+        train_limit: Optional[int] = None, max_train_nodes: Optional[int] = 150, models=MODELS,
+        threads: Optional[int] = 1, dropout: float = 0.3, lr: float = 3e-3, log=print) -> dict:
     """Reads the corpus, trains every model, and scores the chosen epochs on test (with ``threads``
-    intra-op threads; ``None`` keeps torch's setting)."""
+    intra-op threads; ``None`` keeps torch's setting).
+
+    Training functions with more than ``max_train_nodes`` AST nodes are left out (``None``: no
+    cap); validation and test are never filtered by size."""
     with torch_threads(threads):
-        return _run(quick, seed, root, epochs, hidden, train_limit, max_nodes, models, dropout, lr, log)
+        return _run(quick, seed, root, epochs, hidden, train_limit, max_train_nodes, models, dropout, lr, log)
 
 
-def _run(quick, seed, root, epochs, hidden, train_limit, max_nodes, models, dropout, lr, log) -> dict:
+def _run(quick, seed, root, epochs, hidden, train_limit, max_train_nodes, models, dropout, lr, log) -> dict:
     start = time.perf_counter()
-    examples, report = read_python_functions(root, max_nodes=max_nodes)
-    train, val, test = split_by_module(examples, seed=seed)
+    examples, report = read_python_functions(root)
+    train, val, test = split_by_module(examples, seed=seed, max_train_nodes=max_train_nodes)
+    over_cap = len(examples) - len(train) - len(val) - len(test)
     sample = random.Random(seed)
     if quick:
         train, val, test = (sample.sample(part, min(len(part), size)) for part, size in
@@ -216,8 +222,9 @@ def _run(quick, seed, root, epochs, hidden, train_limit, max_nodes, models, drop
     vocabs = build_vocabularies(train)
     graphs = [encode_examples(split, vocabs) for split in (train, val, test)]
     val_names, test_names = [e.target for e in val], [e.target for e in test]
-    log(f"[method_names] {len(train)} / {len(val)} / {len(test)} functions, "
-        f"{len(vocabs.targets)} name subtokens, read in {time.perf_counter() - start:.1f} s")
+    log(f"[method_names] {len(train)} / {len(val)} / {len(test)} functions ({over_cap} training functions over "
+        f"{max_train_nodes} nodes left out; largest val / test tree {largest_tree(val)} / {largest_tree(test)} "
+        f"nodes), {len(vocabs.targets)} name subtokens, read in {time.perf_counter() - start:.1f} s")
     frequency, k = frequency_baseline(train, val_names, test_names)
     rows = [{"model": f"most frequent {k} subtoken(s)", "parameters": 0, "train_seconds": 0.0,
              "best_epoch": None, **frequency._asdict()}]
@@ -238,9 +245,15 @@ def _run(quick, seed, root, epochs, hidden, train_limit, max_nodes, models, drop
     rows.append({"model": "ceiling: gold subtokens in the target vocabulary", "parameters": 0,
                  "train_seconds": 0.0, "best_epoch": None, **ceiling._asdict()})
     return {"rows": rows, "python": python_version(), "counts": [len(train), len(val), len(test)],
-            "skipped": report.skipped, "files": report.files, "epochs": epochs, "hidden": hidden,
+            "skipped": report.skipped, "files": report.files, "max_train_nodes": max_train_nodes,
+            "train_over_cap": over_cap, "largest_tree": [largest_tree(part) for part in (train, val, test)], "epochs": epochs, "hidden": hidden,
             "target_vocab": len(vocabs.targets), "subtoken_vocab": len(vocabs.subtokens),
             "node_types": len(vocabs.node_types), "seed": seed, "quick": quick}
+
+
+def largest_tree(examples: Sequence[FunctionExample]) -> int:
+    """The most AST nodes of one function in ``examples`` (0 if empty)."""
+    return max((len(e.node_types) for e in examples), default=0)
 
 
 def results_table(result: dict) -> str:
@@ -258,8 +271,13 @@ def results_table(result: dict) -> str:
 
 def describe(result: dict) -> str:
     train, val, test = result["counts"]
+    cap = result["max_train_nodes"]
+    capped = (f"training functions over {cap} AST nodes left out ({result['train_over_cap']:,})"
+              if cap is not None else "no size cap")
     return (f"Functions of the Python {result['python']} standard library, name masked, split by module "
-            f"(seed {result['seed']}): {train:,} train / {val:,} validation / {test:,} test; "
+            f"(seed {result['seed']}): {train:,} train / {val:,} validation / {test:,} test; {capped}, "
+            f"validation and test unfiltered (largest test tree {result['largest_tree'][2]:,} nodes, every "
+            f"test function scored); each model's epoch chosen on validation F1, test read once; "
             f"{result['target_vocab']:,} name subtokens, hidden {result['hidden']}, {result['epochs']} epochs, "
             f"greedy decoding; scores in percent.")
 

@@ -95,15 +95,14 @@ def test_read_a_folder_counts_what_it_leaves_out(tmp_path):
     write(tmp_path, "broken.py", "def f(:\n")
     write(tmp_path, "big.py", "def big_one():\n" + "".join(f"    x{i} = {i}\n" for i in range(40)))
     write(tmp_path, "site-packages/other.py", "def never_read():\n    pass\n")
-    examples, report = read_python_functions(tmp_path, max_nodes=60)
-    assert sorted(e.name for e in examples) == ["fetch_rows", "helper", "load_table"]
-    assert {e.module for e in examples} == {"pkg/a.py"}
-    assert report.files == 2 and report.functions == 3
-    assert report.skipped == {"dunder": 1, "test_file": 1, "too_many_nodes": 1, "unparsable_file": 1}
+    examples, report = read_python_functions(tmp_path)
+    assert sorted(e.name for e in examples) == ["big_one", "fetch_rows", "helper", "load_table"]
+    assert {e.module for e in examples} == {"pkg/a.py", "big.py"}
+    assert len(next(e for e in examples if e.name == "big_one").node_types) == 2 + 3 * 40  # kept, whatever its size
+    assert report.files == 2 and report.functions == 4
+    assert report.skipped == {"dunder": 1, "test_file": 1, "unparsable_file": 1}
     with pytest.raises(FileNotFoundError, match="no source folder"):
         read_python_functions(tmp_path / "missing")
-    with pytest.raises(ValueError, match="max_nodes"):
-        read_python_functions(tmp_path, max_nodes=0)
 
 
 def test_split_by_module_keeps_modules_whole_and_is_seeded(tmp_path):
@@ -121,6 +120,35 @@ def test_split_by_module_keeps_modules_whole_and_is_seeded(tmp_path):
         split_by_module(examples, fractions=(0.5, 0.2, 0.2))
     with pytest.raises(ValueError, match="at least 3 modules"):
         split_by_module(examples[:3])
+
+
+BIG_BODY = "".join(f"    print(self.rows, {i})\n" for i in range(60))  # FunctionDef, arguments, arg, then 6 nodes a line: 363 nodes
+
+
+def test_the_size_cap_applies_to_training_only(tmp_path):
+    for m in range(20):
+        write(tmp_path, f"mod{m}.py", "".join(f"def fn_{m}_{k}():\n    return {k}\n" for k in range(3)))
+    small = split_by_module(read_python_functions(tmp_path)[0], seed=0)
+    train_module, test_module = small[0][0].module, small[2][0].module
+    for module, name in ((train_module, "train_big"), (test_module, "test_big")):
+        with open(tmp_path / module, "a") as file:
+            file.write(f"def {name}(self):\n{BIG_BODY}")
+    examples, _ = read_python_functions(tmp_path)
+    assert {e.name: len(e.node_types) for e in examples if "big" in e.name} == {"train_big": 363, "test_big": 363}
+    train, val, test = split_by_module(examples, seed=0, max_train_nodes=150)
+    assert "test_big" in [e.name for e in test] and len(test) == len(small[2]) + 1
+    assert "train_big" not in [e.name for e in train] and len(train) == len(small[0])
+    assert val == small[1]
+    uncapped = split_by_module(examples, seed=0)
+    assert "train_big" in [e.name for e in uncapped[0]]
+    assert (uncapped[1], uncapped[2]) == (val, test)  # the cap never touches validation or test
+    for cap in (1, 362, 363):  # nor which modules land where
+        capped = split_by_module(examples, seed=0, max_train_nodes=cap)
+        assert capped[1:] == (val, test) and {e.module for e in capped[0]} <= {e.module for e in train}
+    assert len(split_by_module(examples, seed=0, max_train_nodes=363)[0]) == len(train) + 1
+    assert split_by_module(examples, seed=0, max_train_nodes=1)[0] == []
+    with pytest.raises(ValueError, match="max_train_nodes must be >= 1"):
+        split_by_module(examples, max_train_nodes=0)
 
 
 def test_the_standard_library_is_found():

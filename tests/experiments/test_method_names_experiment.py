@@ -4,8 +4,10 @@ import random
 import pytest
 
 from graphrnn.data.vocab import Vocab
+from graphrnn.datasets.python_ast import read_python_functions, split_by_module
 from graphrnn.experiments.method_names import (
     MODELS,
+    describe,
     frequency_baseline,
     results_table,
     run,
@@ -69,6 +71,26 @@ def test_tree_model_learns_and_beats_the_baselines_on_a_small_seeded_run(tmp_pat
     assert ceiling["f1"] == 1.0 and tree["parameters"] > 0 and tree["train_seconds"] > 0
     table = results_table(result)
     assert table.count("\n") == 5 and "| tree (Child-Sum Tree-LSTM) |" in table
+
+
+def test_a_big_test_function_is_scored_and_a_big_training_function_left_out(tmp_path):
+    write_corpus(tmp_path)
+    examples, _ = read_python_functions(tmp_path)
+    train, val, test = split_by_module(examples, seed=0)
+    big_body = "".join(f"    print(self._name, {i})\n" for i in range(60))  # 3 + 6 * 60 = 363 AST nodes
+    for module, name in ((train[0].module, "tabulate_rows"), (test[0].module, "summarize_everything")):
+        with open(tmp_path / module, "a") as file:
+            file.write(f"def {name}(self):\n{big_body}")
+    result = run(root=tmp_path, seed=0, epochs=1, hidden=8, models=[MODELS[2]], max_train_nodes=150,
+                 log=lambda message: None)
+    assert result["counts"] == [240, 30, 31] and result["train_over_cap"] == 1
+    assert result["largest_tree"] == [max(len(e.node_types) for e in part) for part in (train, val)] + [363]
+    frequency, bag, ceiling = result["rows"]
+    # 30 small test names of 2 subtokens, all in the vocabulary, and the big one's 2 unseen subtokens
+    assert ceiling["recall"] == pytest.approx(60 / 62) and ceiling["precision"] == 1.0
+    assert 0 < bag["recall"] <= 60 / 62 and bag["val_f1"] >= 0
+    assert "training functions over 150 AST nodes left out (1)" in describe(result)
+    assert "largest test tree 363 nodes" in describe(result)
 
 
 def test_registered_in_reproduce():
