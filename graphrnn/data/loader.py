@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import numbers
-from typing import Callable, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Sequence, Tuple
 
+import torch
+from torch import Tensor
+from torch_geometric.data.data import BaseData
 from torch_geometric.loader import DataLoader as PyGDataLoader
 
-__all__ = ["DataLoader", "PlanningCollater", "planners_of"]
+__all__ = ["DataLoader", "PlanningCollater", "check_batchable", "planners_of"]
 
 
 def planners_of(model) -> Optional[Dict[str, Callable]]:
@@ -16,19 +19,128 @@ def planners_of(model) -> Optional[Dict[str, Callable]]:
     return dict(planners()) if callable(planners) else None
 
 
+def _signature(graph: BaseData, exclude: Iterable[str], cat_dims: Dict[Tuple[Any, str, int], Any]
+               ) -> Dict[Tuple[Any, str], Any]:
+    """``{(store, attribute): what PyG must find equal to join it}`` of one graph (metadata only, no values).
+
+    A tensor gives its dtype and its shape with ``"*"`` for the dimension PyG concatenates along
+    (``__cat_dim__``: the nodes or edges); any other value gives its type's name (only its presence
+    counts). ``cat_dims`` caches ``__cat_dim__`` by attribute and rank, so a batch asks it once.
+    """
+    signature: Dict[Tuple[Any, str], Any] = {}
+    for store in graph.stores:
+        for name, value in store.items():
+            if name in exclude:
+                continue
+            if not isinstance(value, Tensor):
+                signature[(store._key, name)] = type(value).__name__
+                continue
+            shape: list = list(value.shape)
+            if shape:
+                cached = (store._key, name, len(shape))
+                if cached not in cat_dims:
+                    cat_dims[cached] = graph.__cat_dim__(name, value, store)
+                if isinstance(cat_dims[cached], int):
+                    shape[cat_dims[cached]] = "*"  # any length: the graphs are joined along this dimension
+            signature[(store._key, name)] = (value.dtype, shape)
+    return signature
+
+
+def _attribute(key: Tuple[Any, str]) -> str:
+    store, name = key
+    return repr(name) if store is None else f"{name!r} of {store!r}"
+
+
+def _same_kind_of_integer(left, right) -> bool:
+    """int32 and int64 ids concatenate without changing a value; any other pair of dtypes would be cast."""
+    return all(not (d.is_floating_point or d.is_complex) and d is not torch.bool for d in (left, right))
+
+
+def _compare(key: Tuple[Any, str], want: Any, have: Any, label: str, first: str) -> None:
+    if isinstance(want, str) or isinstance(have, str):  # not tensors: only their presence counts
+        if isinstance(want, str) != isinstance(have, str):
+            shown = [value if isinstance(value, str) else "tensor" for value in (have, want)]
+            raise ValueError(f"{label}: {_attribute(key)} is a {shown[0]}, in {first} a {shown[1]}; give every "
+                             "graph the same kind of value")
+        return
+    (want_dtype, want_shape), (have_dtype, have_shape) = want, have
+    if want_dtype != have_dtype and not _same_kind_of_integer(want_dtype, have_dtype):
+        raise ValueError(f"{label}: {_attribute(key)} is {have_dtype}, in {first} it is {want_dtype}; batching would "
+                         f"cast one to the other silently (token ids to floats, or float32 features to float64). "
+                         f"Give every graph the same dtype, e.g. data.{key[1]} = data.{key[1]}.to({want_dtype})")
+    if have_shape != want_shape:
+        raise ValueError(f"{label}: {_attribute(key)} has shape {have_shape}, in {first} {want_shape} ('*': the "
+                         "dimension along which graphs are joined, free); every other dimension must be equal "
+                         "(the same feature width, or a per-graph label in every graph, or a per-node one in every "
+                         "graph)")
+
+
+def check_batchable(items: Sequence[Any], what: str = "the batch", exclude: Iterable[str] = ()) -> None:
+    r"""Checks that PyG can join ``items`` into one batch without failing deep inside torch or changing them.
+
+    PyG's collate reads the attributes of the *first* graph: an attribute missing from a later
+    graph fails with a bare ``KeyError``, one missing from the first is dropped from the whole
+    batch, tensors of different dtypes are cast silently (``torch.cat`` promotes token ids to
+    floats), and different feature widths fail inside ``torch.cat``. This check reads only
+    metadata (attribute names, dtypes, shapes), never tensor values, so it is cheap enough for
+    every batch; :class:`DataLoader` runs it in its collate. Items that are not PyG graphs
+    (tensors, tuples) are left to PyG.
+
+    Args:
+        items: the graphs (``Data`` or ``HeteroData``) of one batch or of a whole dataset.
+        what: how to name ``items`` in errors, e.g. ``"train_data"``.
+        exclude: attribute names the collate leaves out (PyG's ``exclude_keys``).
+
+    Raises:
+        TypeError: if graphs are mixed with other items, or with graphs of another class.
+        ValueError: naming the item and attribute, if an attribute is missing from some graphs,
+            or has another dtype (integers of different widths are fine) or another shape
+            outside the dimension along which graphs are joined.
+    """
+    graphs = [index for index, item in enumerate(items) if isinstance(item, BaseData)]
+    if not graphs:
+        return
+    exclude = set(exclude)
+    first = items[0]
+    if len(graphs) != len(items):
+        other = next(index for index in range(len(items)) if index not in set(graphs))
+        raise TypeError(f"item {other} of {what} is a {type(items[other]).__name__}, item {graphs[0]} a "
+                        f"{type(items[graphs[0]]).__name__}: a batch holds graphs only; build every item as a graph")
+    cat_dims: Dict[Tuple[Any, str, int], Any] = {}
+    reference = _signature(first, exclude, cat_dims)
+    for index in range(1, len(items)):
+        graph, label, first_label = items[index], f"item {index} of {what}", f"item 0 of {what}"
+        if type(graph) is not type(first):
+            raise TypeError(f"{label} is a {type(graph).__name__}, {first_label} a {type(first).__name__}; give "
+                            "every item the same graph class")
+        signature = _signature(graph, exclude, cat_dims)
+        if signature.keys() != reference.keys():
+            missing = [key for key in reference if key not in signature]
+            extra = [key for key in signature if key not in reference]
+            lacking, having = (label, first_label) if missing else (first_label, label)
+            raise ValueError(f"{lacking} has no {_attribute((missing or extra)[0])} while {having} has one: "
+                             "every graph of a batch needs the same attributes (PyG would fail with a KeyError "
+                             "or drop the attribute from the batch); give it to every graph, or delete it from all")
+        for key, want in reference.items():
+            _compare(key, want, signature[key], label, first_label)
+
+
 class PlanningCollater:
-    """Collates like PyG, then attaches ``batch.<name> = planner(batch)`` for every plan asked for.
+    """Checks the items (:func:`check_batchable`), collates like PyG, then attaches
+    ``batch.<name> = planner(batch)`` for every plan asked for.
 
     It runs where the collate runs: in the loader's worker processes when ``num_workers > 0``,
-    so plans are built on the CPU, off the training loop, and travel with the batch
-    (``batch.to(device)`` moves them).
+    so the checks and the plans run on the CPU, off the training loop, and plans travel with the
+    batch (``batch.to(device)`` moves them).
     """
 
     def __init__(self, collate: Callable, plans: Mapping[str, Callable]) -> None:
         self.collate = collate
         self.plans = dict(plans)
+        self.exclude = tuple(getattr(collate, "exclude_keys", None) or ())
 
     def __call__(self, items):
+        check_batchable(items, exclude=self.exclude)
         batch = self.collate(items)
         for name, planner in self.plans.items():
             if name in batch:  # a plan named like x, edge_index or batch would replace that data silently
@@ -41,6 +153,10 @@ class PlanningCollater:
 
 class DataLoader(PyGDataLoader):
     r"""Batches graphs as :class:`torch_geometric.loader.DataLoader` does, and builds their plans.
+
+    Every batch is checked first (:func:`check_batchable`, metadata only): graphs with different
+    attributes, dtypes or feature widths raise a ``ValueError`` naming the item and attribute,
+    where PyG would fail with a ``KeyError`` deep in its collate or cast them silently.
 
     Args:
         dataset: graphs (``Data``) to batch.
@@ -73,5 +189,4 @@ class DataLoader(PyGDataLoader):
         if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
             raise ValueError(f"batch_size must be an integer >= 1 (graphs per batch), got {batch_size!r}")
         super().__init__(dataset, batch_size=int(batch_size), shuffle=shuffle, **kwargs)
-        if plans:
-            self.collate_fn = PlanningCollater(self.collate_fn, plans)
+        self.collate_fn = PlanningCollater(self.collate_fn, plans or {})
