@@ -26,7 +26,7 @@ import json
 import numbers
 import os
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Type
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type
 
 import torch
 from torch import Tensor, nn
@@ -35,7 +35,7 @@ from graphrnn.data import DataLoader
 from graphrnn.data.vocab import Vocab
 from graphrnn.datasets.text import DataFormatError, TextOptions, where
 from graphrnn.training import CheckpointError, resolve_device
-from graphrnn.training.checkpoint import load_checkpoint, load_model_state
+from graphrnn.training.checkpoint import load_checkpoint, load_model_state, require_entries
 
 __all__ = ["TrainedModel", "load", "check_task", "KINDS", "TASK_OF_KIND", "seq2tree_inference_state"]
 
@@ -67,6 +67,8 @@ class TrainedModel(nn.Module):
 
     kind = ""
     task = ""
+    #: the entries of the inference settings that :meth:`build`, ``__init__`` and :meth:`predict` read
+    needs: Tuple[str, ...] = ()
 
     def __init__(self, model: nn.Module, state: Dict[str, Any]) -> None:
         super().__init__()
@@ -154,6 +156,7 @@ class Seq2SeqModel(TrainedModel):
     """Translation or summarization (:class:`~graphrnn.models.Seq2Seq`): a sentence in, its output tokens out."""
 
     searches = True
+    needs = ("model_settings", "source_vocab", "target_vocab", "text", "max_source", "max_len")
 
     def __init__(self, model: nn.Module, state: Dict[str, Any]) -> None:
         super().__init__(model, state)
@@ -201,6 +204,8 @@ def seq2tree_inference_state(source_vocab: Vocab, label_vocab: Vocab, caps: Sequ
 class TreeModel(TrainedModel):
     """Sequence to tree (:class:`~graphrnn.models.Seq2Tree`): tokens separated by spaces in, a bracketed tree out."""
 
+    needs = ("model_settings", "source_vocab", "label_vocab", "caps", "root")
+
     def __init__(self, model: nn.Module, state: Dict[str, Any]) -> None:
         super().__init__(model, state)
         self.source_vocab = Vocab.from_list(state["source_vocab"])
@@ -236,6 +241,8 @@ def _chain_batch(graphs: List[Any], device: torch.device):
 class ClassifierModel(TrainedModel):
     """A :class:`~graphrnn.models.SequenceClassifier` over tokens: a sequence in, its label out."""
 
+    needs = ("model_settings", "vocab", "text", "labels")
+
     def __init__(self, model: nn.Module, state: Dict[str, Any]) -> None:
         super().__init__(model, state)
         self.vocab = Vocab.from_list(state["vocab"])
@@ -261,6 +268,8 @@ class ClassifierModel(TrainedModel):
 @_register("digits")
 class DigitsModel(TrainedModel):
     """The digits classifiers of ``graphrnn train rnn``: 64 pixel values (0-16, row by row) in, the digit out."""
+
+    needs = ("model", "hidden")
 
     @classmethod
     def build(cls, state: Dict[str, Any]) -> nn.Module:
@@ -293,6 +302,7 @@ class LanguageModel(TrainedModel):
     or beam search, until ``<eos>`` or ``max_len`` tokens)."""
 
     searches = True
+    needs = ("model_settings", "vocab", "text", "max_len")
 
     def __init__(self, model: nn.Module, state: Dict[str, Any]) -> None:
         super().__init__(model, state)
@@ -360,6 +370,8 @@ class SceneModel(TrainedModel):
     ``{"boxes": [[x, y, w, h], ...]}`` (Volleyball features) or ``{"person_x": [[...], ...], "scene_x": [...]}``
     (the features themselves, as the model was trained on).
     """
+
+    needs = ("actions", "activities", "person_channels", "scene_channels", "variant", "hidden", "features")
 
     def __init__(self, model: nn.Module, state: Dict[str, Any]) -> None:
         super().__init__(model, state)
@@ -482,17 +494,35 @@ def load(path: os.PathLike | str, device: str = "auto") -> TrainedModel:
         raise CheckpointError(f"no checkpoint at {path}; pass the best.pt (or checkpoint.pt) that "
                               "graphrnn train wrote into its --out folder")
     checkpoint = load_checkpoint(path)
-    state = (checkpoint.get("extra_state") or {}).get("inference")
-    if not isinstance(state, dict) or state.get("kind") not in KINDS:
-        written = (checkpoint.get("extra_state") or {}).get("task")
+    require_entries(checkpoint, {"model": Mapping}, path, "prediction")
+    require_entries({"extra_state": checkpoint.get("extra_state")}, {"extra_state": (Mapping, type(None))}, path,
+                    "prediction")
+    extra_state = checkpoint.get("extra_state") or {}
+    state = extra_state.get("inference")
+    if not isinstance(state, Mapping) or not isinstance(state.get("kind"), str) or state["kind"] not in KINDS:
+        written = extra_state.get("task")
         raise CheckpointError(f"{path} carries no inference settings (vocabularies, model settings){_by(written)}; "
                               "it was written before graphrnn saved them or by your own Trainer: train it again "
                               "with graphrnn train")
     kind = KINDS[state["kind"]]
-    model = kind.build(state)
+    require_entries(state, dict.fromkeys(kind.needs, object), f"{path}'s inference settings", f"a {kind.kind} model")
+    model = _from_settings(lambda: kind.build(dict(state)), kind, path)
     load_model_state(model, checkpoint["model"], source=str(path))
-    trained = kind(model, state)
+    trained = _from_settings(lambda: kind(model, dict(state)), kind, path)
     return trained.to(resolve_device(device)).eval()
+
+
+def _from_settings(make: Callable[[], Any], kind: Type[TrainedModel], path: Path) -> Any:
+    """``make()``, which reads the inference settings: settings that do not build a model (edited, or from
+    another version) are a :class:`CheckpointError` naming the file, not an error from deep inside a constructor."""
+    try:
+        return make()
+    except CheckpointError:
+        raise
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as error:
+        raise CheckpointError(f"{path}'s inference settings do not build a {kind.kind} model ({type(error).__name__}: "
+                              f"{error}); the file was edited or written by another graphrnn version: train it "
+                              "again with graphrnn train") from None
 
 
 def _by(task: Optional[str]) -> str:

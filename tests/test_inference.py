@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import graphrnn
+from graphrnn import cli
 from graphrnn.datasets.text import DataFormatError, TextOptions
 from graphrnn.experiments import sequence_data
 from graphrnn.predict import run_predict
@@ -179,3 +180,64 @@ def test_predict_batch_size_must_be_a_positive_integer(classifier, batch_size):
     # before: 1.5 was a TypeError from range() inside predict
     with pytest.raises(ValueError, match="batch_size must be an integer >= 1"):
         graphrnn.load(classifier[1], device="cpu").predict(["good"], batch_size=batch_size)
+
+
+def edited(source, target, edit):
+    """A copy of checkpoint ``source`` at ``target`` after ``edit(checkpoint)`` (a damaged or foreign file)."""
+    checkpoint = torch.load(source, weights_only=True)
+    edit(checkpoint)
+    torch.save(checkpoint, target)
+    return target
+
+
+def drop_inference_entry(name):
+    def edit(checkpoint):
+        checkpoint["extra_state"] = {**checkpoint["extra_state"],
+                                     "inference": {k: v for k, v in checkpoint["extra_state"]["inference"].items()
+                                                   if k != name}}
+    return edit
+
+
+def set_inference_entry(name, value):
+    def edit(checkpoint):
+        inference = {**checkpoint["extra_state"]["inference"], name: value}
+        checkpoint["extra_state"] = {**checkpoint["extra_state"], "inference": inference}
+    return edit
+
+
+@pytest.mark.parametrize("edit, message", [
+    # before: KeyError: 'model'
+    (lambda c: c.pop("model"), r"lacks \['model'\], which prediction needs"),
+    # before: AttributeError: 'str' object has no attribute 'get'
+    (lambda c: c.update(extra_state="notes"), "its 'extra_state' is str, where prediction needs dict or None"),
+    # before: AttributeError: 'list' object has no attribute 'items' (in the state_dict check)
+    (lambda c: c.update(model=[1, 2]), "its 'model' is list, where prediction needs dict"),
+    # before: KeyError: 'vocab' / 'labels' from the model's constructor or predict
+    (drop_inference_entry("vocab"), r"inference settings lacks \['vocab'\], which a sequence_classifier model needs"),
+    (drop_inference_entry("labels"), r"lacks \['labels'\]"),
+    # before: TypeError: SequenceClassifier.__init__() got an unexpected keyword argument 'depth'
+    (set_inference_entry("model_settings", {"depth": 3}), "inference settings do not build a sequence_classifier "
+                                                          "model .TypeError"),
+    # before: TypeError: unhashable type: 'list'
+    (set_inference_entry("kind", ["rnn"]), "carries no inference settings"),
+])
+def test_damaged_or_edited_checkpoints_are_named_checkpoint_errors(tmp_path, classifier, edit, message):
+    path = edited(classifier[1], tmp_path / "edited.pt", edit)
+    with pytest.raises(CheckpointError, match=message):
+        graphrnn.load(path, device="cpu")
+
+
+def test_a_damaged_checkpoint_is_one_line_and_exit_2_in_predict(tmp_path, classifier, capsys):
+    path = edited(classifier[1], tmp_path / "edited.pt", drop_inference_entry("vocab"))
+    inputs = reviews(tmp_path / "in.csv", 3)
+    assert cli.main(["predict", "rnn", "--checkpoint", str(path), "--input", str(inputs)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and "lacks ['vocab']" in err
+
+
+def test_a_checkpoint_with_extra_entries_of_its_own_still_loads(tmp_path, classifier):
+    # valid but unusual: a user added notes to the checkpoint and its inference settings
+    path = edited(classifier[1], tmp_path / "notes.pt", lambda c: c.update(notes="mine"))
+    path = edited(path, path, set_inference_entry("comment", "kept"))
+    assert graphrnn.load(path, device="cpu").predict(["good"]) == graphrnn.load(classifier[1], device="cpu").predict(
+        ["good"])

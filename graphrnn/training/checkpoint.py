@@ -28,7 +28,7 @@ import os
 import pickle
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Union
+from typing import Any, Dict, Iterable, List, Mapping, Tuple, Type, Union
 
 import torch
 
@@ -39,6 +39,7 @@ __all__ = [
     "save_checkpoint",
     "load_checkpoint",
     "load_model_state",
+    "require_entries",
     "check_weights_only",
     "non_finite_entries",
 ]
@@ -47,6 +48,7 @@ CHECKPOINT_FORMAT = "graphrnn.checkpoint"
 CHECKPOINT_VERSION = 1
 
 PathLike = Union[str, "os.PathLike[str]"]
+_TYPE_NAMES = {type(None): "None", Mapping: "dict"}
 
 
 class CheckpointError(ValueError):
@@ -113,6 +115,39 @@ def load_checkpoint(path: PathLike, map_location: Any = "cpu") -> Dict[str, Any]
     checkpoint = _read(path, map_location)
     _check_format(path, checkpoint)
     return checkpoint
+
+
+def require_entries(checkpoint: Mapping[str, Any], expected: Mapping[str, Union[Type, Tuple[Type, ...]]],
+                    path: PathLike, purpose: str) -> None:
+    """Checks that ``checkpoint`` (or a dict inside it) holds every entry of ``expected``, of its type.
+
+    One check for every reader of checkpoints (resuming, ``load_best``, :func:`graphrnn.load`),
+    so that an edited, foreign or damaged file is a :class:`CheckpointError` naming the entry
+    instead of a ``KeyError`` or ``AttributeError`` deep in the reader.
+
+    Args:
+        checkpoint: the checkpoint dict (or one of its dicts, e.g. its inference settings).
+        expected: entry name -> type (or tuple of types) its value must have.
+        path: the file, for the message.
+        purpose: what needs the entries, e.g. ``"resuming"``.
+
+    Raises:
+        CheckpointError: naming the missing entries, or the first entry of another type.
+    """
+    missing = [name for name in expected if name not in checkpoint]
+    if missing:
+        raise CheckpointError(
+            f"{path} lacks {missing}, which {purpose} needs; it was not written by graphrnn (Trainer or "
+            "graphrnn train) or was edited: pass a checkpoint.pt or best.pt that graphrnn wrote, or train again"
+        )
+    for name, kind in expected.items():
+        if not isinstance(checkpoint[name], kind):
+            kinds = kind if isinstance(kind, tuple) else (kind,)
+            allowed = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
+            raise CheckpointError(
+                f"{path} is damaged: its {name!r} is {type(checkpoint[name]).__name__}, where {purpose} needs "
+                f"{allowed}; resume or predict from another copy (best.pt holds the best epoch), or train again"
+            )
 
 
 def load_model_state(model: torch.nn.Module, state_dict: Mapping[str, Any], source: str = "checkpoint") -> None:

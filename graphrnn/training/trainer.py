@@ -27,6 +27,7 @@ from .checkpoint import (
     load_checkpoint,
     load_model_state,
     non_finite_entries,
+    require_entries,
     save_checkpoint,
 )
 from .config import TrainConfig
@@ -64,8 +65,10 @@ TRAJECTORY_SETTINGS = ("batch_size", "lr", "momentum", "weight_decay", "lr_step_
 UNCOMPARED_SETTINGS = ("resume", "out")
 #: Settings that must not change on resume (the saved optimizer/scheduler state depends on them).
 FIXED_SETTINGS = ("optimizer", "lr_schedule")
-_CHECKPOINT_KEYS = ("model", "optimizer", "scheduler", "rng", "epoch", "step", "history",
-                    "early_stopping", "config")
+#: What resuming reads from a checkpoint, and the type of each entry.
+_CHECKPOINT_ENTRIES = {"model": Mapping, "optimizer": Mapping, "scheduler": (Mapping, type(None)), "rng": list,
+                       "epoch": int, "step": int, "history": list, "early_stopping": Mapping, "config": Mapping}
+_EARLY_STOPPING_ENTRIES = {"best": (int, float, type(None)), "best_epoch": (int, type(None)), "bad_epochs": int}
 
 class NonFiniteError(ValueError):
     """Training met a NaN or infinite loss, gradient or weight and stopped before using or saving it."""
@@ -344,7 +347,9 @@ class Trainer:
         if self.out is None:
             raise ValueError("load_best needs config.out: the best epoch is kept in out/best.pt")
         path = self.out / BEST_NAME
-        state = load_checkpoint(path, map_location=self.device)["model"]
+        checkpoint = load_checkpoint(path, map_location=self.device)
+        require_entries(checkpoint, {"model": Mapping}, path, "load_best")
+        state = checkpoint["model"]
         _refuse_non_finite(state, path, "weights")
         load_model_state(self.model, state, source=str(path))
         return self.model
@@ -379,9 +384,11 @@ class Trainer:
         logger.info("resumed %s at epoch %d, step %d", path, self.epoch, self.step)
 
     def _restore(self, checkpoint: Mapping[str, Any], path: Path) -> None:
-        missing = [key for key in _CHECKPOINT_KEYS if key not in checkpoint]
-        if missing:
-            raise CheckpointError(f"{path} lacks {missing}: it was not written by Trainer, so it cannot be resumed")
+        require_entries(checkpoint, _CHECKPOINT_ENTRIES, path, "resuming")
+        require_entries(checkpoint["early_stopping"], _EARLY_STOPPING_ENTRIES, f"{path}'s early_stopping", "resuming")
+        if not all(isinstance(record, Mapping) for record in checkpoint["history"]):
+            raise CheckpointError(f"{path} is damaged: its 'history' is not a list of per-epoch dicts; resume from "
+                                  "another copy, or start a fresh run")
         _refuse_non_finite(checkpoint["model"], path, "weights")
         _refuse_non_finite(checkpoint["optimizer"], path, "optimizer state")
         _check_resumable(checkpoint["config"], self.config, path)

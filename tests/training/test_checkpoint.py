@@ -228,3 +228,35 @@ def test_load_model_state_refuses_a_lossy_dtype_and_loads_nothing():
     assert torch.equal(model.weight, before)
     load_model_state(model, {"weight": torch.ones(1, 2, dtype=torch.float64), "bias": torch.zeros(1)})  # same kind
     assert torch.equal(model.weight, torch.ones(1, 2))
+
+
+def damage(path, **entries):
+    checkpoint = torch.load(path, weights_only=True)
+    checkpoint.update(entries)
+    torch.save(checkpoint, path)
+
+
+@pytest.mark.parametrize("entries, message", [
+    # before: AttributeError: 'list' object has no attribute 'get' (in the config comparison)
+    ({"config": ["adam"]}, "its 'config' is list, where resuming needs dict"),
+    # before: TypeError: int() argument must be ... 'NoneType'
+    ({"epoch": None}, "its 'epoch' is NoneType, where resuming needs int"),
+    # before: KeyError: 'bad_epochs'
+    ({"early_stopping": {"best": 1.0, "best_epoch": 1}}, r"early_stopping lacks \['bad_epochs'\]"),
+    # before: TypeError: 'int' object is not iterable
+    ({"history": 3}, "its 'history' is int, where resuming needs list"),
+    # before: ValueError: dictionary update sequence element #0 has length 1; 2 is required
+    ({"history": ["epoch 1"]}, "'history' is not a list of per-epoch dicts"),
+])
+def test_a_damaged_checkpoint_is_a_checkpoint_error_naming_the_entry(tmp_path, entries, message):
+    train(tmp_path, epochs=1)
+    damage(tmp_path / "checkpoint.pt", **entries)
+    with pytest.raises(CheckpointError, match=message):
+        train(tmp_path, epochs=2, resume=True)
+
+
+def test_load_best_of_a_file_without_weights_is_a_checkpoint_error(tmp_path):
+    trainer = train(tmp_path, epochs=1)
+    save_checkpoint(tmp_path / "best.pt", {"epoch": 1})
+    with pytest.raises(CheckpointError, match=r"best.pt lacks \['model'\], which load_best needs"):
+        trainer.load_best()
