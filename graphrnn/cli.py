@@ -41,6 +41,9 @@ def _add_train(commands) -> None:
         parser.add_argument("--out", type=Path, default=Path("runs") / name,
                             help=f"checkpoint.pt, best.pt and metrics.jsonl go here (default: runs/{name})")
         parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+        parser.add_argument("--overwrite", action="store_true",
+                            help="start afresh in an --out that holds a previous run, replacing its checkpoint.pt "
+                                 "and best.pt (without it such an --out is refused)")
         parser.add_argument("--device", default="auto", help="auto (CUDA if present, else CPU), cpu, cuda, cuda:1")
         parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
         task.add_arguments(parser)

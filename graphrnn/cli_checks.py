@@ -5,7 +5,9 @@
 1. **Before any work** (:func:`check_arguments`): counts such as ``--epochs`` are >= 1 (``--seed``
    >= 0, ``--distractors LO HI`` with ``0 <= LO <= HI``), ``--device`` names a usable device, the
    output directory (``--out``) can be created and written and is not a file, input paths
-   (``--checkpoint``, ``--input``) exist, and ``--resume`` finds a checkpoint.
+   (``--checkpoint``, ``--input``) exist, ``--resume`` finds a checkpoint, and a fresh training run
+   does not start over a previous run's files (``--out`` holding ``checkpoint.pt`` or ``best.pt``)
+   unless ``--overwrite`` says so.
 2. **Resumed runs** (:func:`reconcile_resumed`): a fresh training run records its options in
    ``OUT/command.json``. On ``--resume``, an option left at its default takes the recorded
    value (so resuming without ``--quick`` a run started with ``--quick`` keeps the small data,
@@ -44,7 +46,9 @@ POSITIVE_NUMBERS = ("lr",)
 #: Input paths that must exist when given (``--data`` is checked by each task, whose message says
 #: which layout it expects; the tasks read it first, before any work).
 INPUT_PATHS = ("checkpoint", "input")
-_NOT_COMPARED = ("command", "resume", "out", "train_task")
+_NOT_COMPARED = ("command", "resume", "overwrite", "out", "train_task")
+#: The files that make ``--out`` hold a previous training run.
+RUN_FILES = ("checkpoint.pt", "best.pt")
 
 
 class CommandLineError(ValueError):
@@ -117,6 +121,24 @@ def _has_checkpoint(out: Path) -> bool:
     return out.is_dir() and any(out.rglob("checkpoint.pt"))
 
 
+def _previous_run(out: Path) -> List[str]:
+    """The files of a previous training run in ``out`` (:data:`RUN_FILES`, in sub-directories too)."""
+    if not out.is_dir():
+        return []
+    return sorted(str(path.relative_to(out)) for name in RUN_FILES for path in out.rglob(name))
+
+
+def _check_fresh_run(out: Path, values: Dict[str, Any]) -> None:
+    """A fresh ``train`` run would replace a previous run's checkpoint and best epoch: only with ``--overwrite``."""
+    if values.get("resume") and values.get("overwrite"):
+        raise CommandLineError("--resume continues the run in --out, --overwrite replaces it; give one of them")
+    found = [] if values.get("resume") or values.get("overwrite") else _previous_run(out)
+    if found:
+        shown = ", ".join(found[:3]) + (", ..." if len(found) > 3 else "")
+        raise CommandLineError(f"--out {out} holds a previous run ({shown}), which a fresh run would replace; "
+                               "continue it with --resume, replace it with --overwrite, or choose another --out")
+
+
 def check_arguments(args: argparse.Namespace) -> None:
     """Checks every option before any work (see the module docstring).
 
@@ -141,6 +163,8 @@ def check_arguments(args: argparse.Namespace) -> None:
         if not _has_checkpoint(Path(out)):
             raise CommandLineError(f"--resume: there is no checkpoint.pt in {out}; give the --out of the run to "
                                    "continue, or start a fresh run without --resume")
+    if out is not None and values.get("command") == "train":
+        _check_fresh_run(Path(out), values)
     if out is not None and values.get("command") in ("train", "reproduce"):
         check_output_directory(Path(out))
 
@@ -156,7 +180,7 @@ def _plain(value: Any) -> Any:
 
 def record_command(args: argparse.Namespace, argv: Sequence[str]) -> None:
     """Writes the options of a fresh training run to ``OUT/command.json`` (atomically)."""
-    settings = {key: _plain(value) for key, value in vars(args).items() if key not in ("resume",)}
+    settings = {key: _plain(value) for key, value in vars(args).items() if key not in ("resume", "overwrite")}
     payload = json.dumps({"argv": _argv_text(argv), "settings": settings}, indent=1, default=str)
     out = Path(args.out)
     handle, temporary = tempfile.mkstemp(dir=out, prefix=f".{COMMAND_FILE}.", suffix=".tmp")
@@ -240,7 +264,7 @@ def interrupted_message(args: argparse.Namespace, argv: Sequence[str], interrupt
         return f"{prefix}: interrupted before the first epoch ended; no checkpoint was written, run the command again"
     epoch = getattr(interrupt, "epoch", None)
     holds = f" (epoch {epoch})" if epoch else ""
-    command = list(argv) + ([] if "--resume" in argv else ["--resume"])
+    command = [a for a in argv if a != "--overwrite"] + ([] if "--resume" in argv else ["--resume"])
     return f"{prefix}: interrupted; {checkpoint}{holds} is kept, continue with: graphrnn {_argv_text(command)}"
 
 

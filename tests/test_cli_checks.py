@@ -189,3 +189,48 @@ def test_a_value_error_of_a_task_is_one_line(capsys, tmp_path, task, options, me
     status, _, err = run_cli(capsys, "train", task, "--data", str(data), *options, "--quick", "--out",
                              str(tmp_path / "run"))
     assert status == 2 and message in one_error_line(err)
+
+
+@pytest.mark.parametrize("previous", ["checkpoint.pt", "best.pt", "xent/checkpoint.pt"])
+def test_a_fresh_run_over_a_previous_run_is_refused(capsys, tmp_path, no_work, previous):
+    # before: the run started, deleted best.pt at once and replaced checkpoint.pt after its first epoch
+    (tmp_path / previous).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / previous).write_bytes(b"the previous run")
+    (tmp_path / COMMAND_FILE).write_text("{}")
+    status, _, err = run_cli(capsys, "train", "rnn", "--quick", "--out", str(tmp_path))
+    assert status == 2
+    assert one_error_line(err) == (f"graphrnn train rnn: error: --out {tmp_path} holds a previous run ({previous}), "
+                                   "which a fresh run would replace; continue it with --resume, replace it with "
+                                   "--overwrite, or choose another --out")
+    assert (tmp_path / previous).read_bytes() == b"the previous run" and (tmp_path / COMMAND_FILE).read_text() == "{}"
+
+
+def test_overwrite_starts_afresh_over_a_previous_run(capsys, tmp_path, monkeypatch):
+    (tmp_path / "checkpoint.pt").write_bytes(b"the previous run")
+    monkeypatch.setitem(TASKS, "rnn", TASKS["rnn"]._replace(run=lambda args: "trained"))
+    status, summary, _ = run_cli(capsys, "train", "rnn", "--quick", "--out", str(tmp_path), "--overwrite")
+    assert status == 0 and summary == "trained\n"
+    assert "overwrite" not in json.loads((tmp_path / COMMAND_FILE).read_text())["settings"]
+
+
+def test_an_empty_or_unrelated_out_directory_is_not_a_previous_run(capsys, tmp_path, monkeypatch):
+    (tmp_path / "notes.txt").write_text("mine")
+    monkeypatch.setitem(TASKS, "rnn", TASKS["rnn"]._replace(run=lambda args: "trained"))
+    assert run_cli(capsys, "train", "rnn", "--out", str(tmp_path))[0] == 0
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_resume_and_overwrite_together_are_refused(capsys, tmp_path, no_work):
+    (tmp_path / "checkpoint.pt").write_bytes(b"the previous run")
+    status, _, err = run_cli(capsys, "train", "rnn", "--out", str(tmp_path), "--resume", "--overwrite")
+    assert status == 2 and "--resume continues the run in --out, --overwrite replaces it" in one_error_line(err)
+
+
+def test_ctrl_c_after_overwrite_suggests_resume_without_overwrite(capsys, tmp_path, monkeypatch):
+    def interrupted(args):
+        raise TrainingInterrupted(args.out / "checkpoint.pt", 1)
+
+    (tmp_path / "checkpoint.pt").write_bytes(b"the previous run")
+    monkeypatch.setitem(TASKS, "rnn", TASKS["rnn"]._replace(run=interrupted))
+    status, _, err = run_cli(capsys, "train", "rnn", "--out", str(tmp_path), "--overwrite")
+    assert status == 130 and one_error_line(err).endswith(f"continue with: graphrnn train rnn --out {tmp_path} --resume")
