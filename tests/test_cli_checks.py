@@ -233,4 +233,23 @@ def test_ctrl_c_after_overwrite_suggests_resume_without_overwrite(capsys, tmp_pa
     (tmp_path / "checkpoint.pt").write_bytes(b"the previous run")
     monkeypatch.setitem(TASKS, "rnn", TASKS["rnn"]._replace(run=interrupted))
     status, _, err = run_cli(capsys, "train", "rnn", "--out", str(tmp_path), "--overwrite")
-    assert status == 130 and one_error_line(err).endswith(f"continue with: graphrnn train rnn --out {tmp_path} --resume")
+    assert status == 130
+    assert one_error_line(err).endswith(f"continue with: graphrnn train rnn --out {tmp_path} --resume")
+
+
+def test_resume_with_fewer_epochs_than_done_is_one_line(capsys, tmp_path):
+    out = tmp_path / "rnn"
+    assert run_cli(capsys, "train", "rnn", "--quick", "--epochs", "2", "--hidden", "4", "--out", str(out),
+                   "--device", "cpu")[0] == 0
+    status, _, err = run_cli(capsys, "train", "rnn", "--epochs", "1", "--out", str(out), "--resume")
+    assert status == 2 and "checkpoint.pt holds 2 epochs, more than this run's epochs=1" in err.splitlines()[-1]
+
+
+def test_resuming_another_tasks_run_names_that_task(capsys, tmp_path, no_work):
+    # before: a misleading "written with lr_schedule='cosine' but this run has lr_schedule=None" (or a model mismatch)
+    (tmp_path / "checkpoint.pt").write_bytes(b"a run")
+    (tmp_path / COMMAND_FILE).write_text(json.dumps({"argv": "train rnn", "settings": {"train_task": "rnn"}}))
+    status, _, err = run_cli(capsys, "train", "sim", "--out", str(tmp_path), "--resume")
+    assert status == 2 and one_error_line(err) == (
+        f"graphrnn train sim: error: {tmp_path} holds a run of `graphrnn train rnn`, not sim: continue it with "
+        f"`graphrnn train rnn --resume --out {tmp_path}`, or give sim another --out")
