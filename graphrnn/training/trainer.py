@@ -289,8 +289,9 @@ class Trainer:
         Raises:
             RuntimeError: if called a second time (make a new Trainer, with
                 ``resume=True`` to continue).
-            CheckpointError: when resuming from a missing, unreadable or
-                non-matching checkpoint, or one holding NaN/infinite weights.
+            CheckpointError: when resuming from a missing, unreadable, damaged or
+                non-matching checkpoint, one holding NaN/infinite weights, or one with
+                more epochs done than ``config.epochs``.
             NonFiniteError: when a loss, gradient or the weights become NaN or infinite;
                 the message names the step, and nothing non-finite was applied or saved.
             TrainingInterrupted: on Ctrl-C (a ``KeyboardInterrupt`` naming the
@@ -389,6 +390,12 @@ class Trainer:
         if not all(isinstance(record, Mapping) for record in checkpoint["history"]):
             raise CheckpointError(f"{path} is damaged: its 'history' is not a list of per-epoch dicts; resume from "
                                   "another copy, or start a fresh run")
+        if checkpoint["epoch"] > self.config.epochs:
+            raise CheckpointError(
+                f"{path} holds {checkpoint['epoch']} epochs, more than this run's epochs={self.config.epochs}, which "
+                f"counts the epochs done: resume with epochs > {checkpoint['epoch']} to train more (--epochs N), or "
+                "start a fresh run"
+            )
         _refuse_non_finite(checkpoint["model"], path, "weights")
         _refuse_non_finite(checkpoint["optimizer"], path, "optimizer state")
         _check_resumable(checkpoint["config"], self.config, path)

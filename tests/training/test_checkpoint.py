@@ -260,3 +260,10 @@ def test_load_best_of_a_file_without_weights_is_a_checkpoint_error(tmp_path):
     save_checkpoint(tmp_path / "best.pt", {"epoch": 1})
     with pytest.raises(CheckpointError, match=r"best.pt lacks \['model'\], which load_best needs"):
         trainer.load_best()
+
+
+def test_resuming_with_fewer_epochs_than_done_is_refused(tmp_path):
+    # before: it trained nothing, said nothing, and returned the old history as if the run had ended
+    train(tmp_path, epochs=3)
+    with pytest.raises(CheckpointError, match=r"holds 3 epochs, more than this run's epochs=2.*epochs > 3"):
+        train(tmp_path, epochs=2, resume=True)
