@@ -219,6 +219,7 @@ def reconcile_resumed(args: argparse.Namespace, defaults: Dict[str, Any], log: C
         log(f"warning: {path} is unreadable; resuming without comparing the options")
         return
     current = vars(args)
+    _check_same_task(path.parent, saved.get("train_task"), current.get("train_task"))
     kept, changed = [], []
     for name, before in saved.items():
         if name in _NOT_COMPARED or name not in current or _plain(current[name]) == before:
@@ -240,6 +241,13 @@ def reconcile_resumed(args: argparse.Namespace, defaults: Dict[str, Any], log: C
     if changed:
         log(f"warning: resuming with changed options: {', '.join(changed)}; the run will not repeat an "
             "uninterrupted one")
+
+
+def _check_same_task(out: Path, recorded: Any, task: Any) -> None:
+    """A run of one task resumed as another would load its checkpoint into the wrong model."""
+    if recorded is not None and task is not None and recorded != task:
+        raise CommandLineError(f"{out} holds a run of `graphrnn train {recorded}`, not {task}: continue it with "
+                               f"`graphrnn train {recorded} --resume --out {out}`, or give {task} another --out")
 
 
 # ------------------------------------------------------------ running a command
