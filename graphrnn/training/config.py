@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import os
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional, Union
@@ -94,6 +95,8 @@ class TrainConfig:
     find_unused_parameters: bool = False
 
     def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):  # np.int64(32) from a grid is 32; checkpoints hold plain values
+            setattr(self, field.name, _plain_number(getattr(self, field.name)))
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
         _check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         _check_choice("mode", self.mode, MODES)
@@ -157,6 +160,13 @@ class TrainConfig:
                 f"unknown TrainConfig settings {unknown}; known ones are {sorted(known)}"
             )
         return cls(**dict(values))
+
+
+def _plain_number(value: Any) -> Any:
+    """A numpy scalar (``np.int64``, ``np.float32``) as the Python number it holds; anything else unchanged."""
+    if isinstance(value, numbers.Number) and not isinstance(value, (bool, int, float)) and hasattr(value, "item"):
+        return value.item()
+    return value
 
 
 def _check_choice(name: str, value: Any, choices: tuple) -> None:

@@ -8,6 +8,7 @@ import math
 import sys
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
@@ -267,6 +268,7 @@ class Trainer:
         self.loader_fn = loader_fn or functools.partial(default_loader, num_workers=self.config.num_workers,
                                                         plans=planners_of(model))
         self.out = Path(self.config.out) if self.config.out is not None else None
+        _check_out(self.out)
         self.monitor = self._resolve_monitor()
         self.optimizer = build_optimizer(self.model.parameters(), self.config)
         self.scheduler = build_scheduler(self.optimizer, self.config)
@@ -662,10 +664,36 @@ def _check_arguments(model: Any, loss_fn: Any, train_data: Any, metrics_fn: Any,
         raise TypeError("loss_fn is required: (model, batch) -> mean loss over the batch")
     if train_data is None:
         raise ValueError("train_data is required")
+    for name, data in (("train_data", train_data), ("eval_data", eval_data)):
+        _check_reusable(name, data)
     if hasattr(train_data, "__len__") and len(train_data) == 0:
         raise ValueError("train_data is empty; pass at least one training item")
+    if eval_data is not None and hasattr(eval_data, "__len__") and len(eval_data) == 0:
+        raise ValueError("eval_data is empty, so no epoch could be evaluated; pass at least one item, or "
+                         "eval_data=None to monitor train_loss")
     if metrics_fn is not None and eval_data is None:
         raise ValueError("metrics_fn is applied to eval_data, which is None; pass eval_data=... too")
+
+
+def _check_reusable(name: str, data: Any) -> None:
+    """Every epoch reads the data again: a generator would be used up after the first, a dict read by key."""
+    if data is None:
+        return
+    if isinstance(data, Iterator):
+        raise TypeError(f"{name} is a {type(data).__name__}, which is used up after one pass, but every epoch reads "
+                        f"it again; pass a list (list({name})) or a Dataset")
+    if isinstance(data, Mapping):
+        raise TypeError(f"{name} is a {type(data).__name__}; pass a list of items (e.g. list({name}.values()))")
+
+
+def _check_out(out: Optional[Path]) -> None:
+    """``config.out`` must be a directory, or a path where one can be made."""
+    if out is None:
+        return
+    blocker = next((path for path in (out, *out.parents) if path.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise ValueError(f"TrainConfig.out={str(out)!r} cannot be a directory: {blocker} is a file; give a directory "
+                         "(it is created if missing)")
 
 
 def _is_terminal(stream: Any) -> bool:

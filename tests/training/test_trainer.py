@@ -340,3 +340,47 @@ def test_bad_arguments_are_refused_up_front():
         Trainer(make_model(), mse_loss, make_dataset(4), config(), metrics_fn=eval_metrics)
     with pytest.raises(TypeError, match="loss_fn must be callable"):
         Trainer(make_model(), "mse", make_dataset(4), config())
+
+
+def test_eval_data_that_is_empty_is_refused_before_training():
+    # before: a whole epoch trained, then "evaluation saw no items"
+    with pytest.raises(ValueError, match="eval_data is empty, so no epoch could be evaluated"):
+        Trainer(make_model(), mse_loss, make_dataset(4), config(), eval_data=[])
+
+
+@pytest.mark.parametrize("name, data, message", [
+    # before: TypeError "object of type 'generator' has no len()" from the loader
+    ("train_data", (item for item in make_dataset(4)), "train_data is a generator, which is used up after one pass"),
+    ("eval_data", iter(make_dataset(4)), "eval_data is a list_iterator, which is used up"),
+    # before: KeyError: 0 from the loader
+    ("train_data", {"a": make_dataset(1)[0]}, r"train_data is a dict; pass a list of items \(e.g. list"),
+])
+def test_data_that_cannot_be_read_every_epoch_is_refused(name, data, message):
+    arguments = {"train_data": make_dataset(4), name: data}
+    with pytest.raises(TypeError, match=message):
+        Trainer(make_model(), mse_loss, arguments["train_data"], config(), eval_data=arguments.get("eval_data"))
+
+
+def test_out_that_is_a_file_is_refused(tmp_path):
+    # before: FileExistsError "[Errno 17] File exists" when fit() made the directory
+    (tmp_path / "taken").write_text("x")
+    for out in (tmp_path / "taken", tmp_path / "taken" / "run"):
+        with pytest.raises(ValueError, match=f"cannot be a directory: {tmp_path / 'taken'} is a file"):
+            Trainer(make_model(), mse_loss, make_dataset(4), config(out=out))
+
+
+def test_numpy_numbers_in_the_config_are_plain_numbers(tmp_path):
+    # before: "TrainConfig.batch_size must be an integer >= 1, got np.int64(8)"
+    settings = config(batch_size=np.int64(8), epochs=np.int32(1), lr=np.float32(0.01), out=tmp_path)
+    assert type(settings.batch_size) is int and type(settings.lr) is float and settings.epochs == 1
+    Trainer(make_model(), mse_loss, make_dataset(16), settings).fit()
+    assert load_checkpoint(tmp_path / "checkpoint.pt")["config"]["batch_size"] == 8  # weights_only-loadable
+
+
+def test_an_iterable_dataset_is_still_read_every_epoch():
+    class Stream(torch.utils.data.IterableDataset):
+        def __iter__(self):
+            return iter(make_dataset(8))
+
+    history = Trainer(make_model(), mse_loss, Stream(), config(epochs=2, shuffle=False)).fit()
+    assert [record["step"] for record in history] == [1, 2]
