@@ -180,12 +180,15 @@ def _plain(value: Any) -> Any:
 
 def record_command(args: argparse.Namespace, argv: Sequence[str]) -> None:
     """Writes the options of a fresh training run to ``OUT/command.json`` (atomically)."""
+    from graphrnn.training.checkpoint import new_file_mode
+
     settings = {key: _plain(value) for key, value in vars(args).items() if key not in ("resume", "overwrite")}
     payload = json.dumps({"argv": _argv_text(argv), "settings": settings}, indent=1, default=str)
     out = Path(args.out)
     handle, temporary = tempfile.mkstemp(dir=out, prefix=f".{COMMAND_FILE}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            os.fchmod(stream.fileno(), new_file_mode())
             stream.write(payload)
         os.replace(temporary, out / COMMAND_FILE)
     except BaseException:

@@ -1,6 +1,7 @@
 """The command line checks every option before any work and turns failures into one line on stderr."""
 import errno
 import json
+import os
 
 import pytest
 
@@ -253,3 +254,13 @@ def test_resuming_another_tasks_run_names_that_task(capsys, tmp_path, no_work):
     assert status == 2 and one_error_line(err) == (
         f"graphrnn train sim: error: {tmp_path} holds a run of `graphrnn train rnn`, not sim: continue it with "
         f"`graphrnn train rnn --resume --out {tmp_path}`, or give sim another --out")
+
+
+def test_command_json_gets_the_permissions_of_any_new_file(capsys, tmp_path, monkeypatch):
+    monkeypatch.setitem(TASKS, "rnn", TASKS["rnn"]._replace(run=lambda args: "trained"))
+    previous = os.umask(0o022)
+    try:
+        assert run_cli(capsys, "train", "rnn", "--out", str(tmp_path))[0] == 0
+    finally:
+        os.umask(previous)
+    assert (tmp_path / COMMAND_FILE).stat().st_mode & 0o777 == 0o644  # was 0600 (mkstemp's)

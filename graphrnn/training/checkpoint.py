@@ -40,6 +40,7 @@ __all__ = [
     "load_checkpoint",
     "load_model_state",
     "require_entries",
+    "new_file_mode",
     "check_weights_only",
     "non_finite_entries",
 ]
@@ -61,7 +62,8 @@ def save_checkpoint(path: PathLike, checkpoint: Mapping[str, Any]) -> Path:
     The file is written to a temporary file in the same directory, flushed and
     fsynced, then renamed over ``path`` with ``os.replace``. A crash at any point
     leaves either the previous file or the new one, never a partial file, and no
-    temporary file is left behind when the write fails with an exception.
+    temporary file is left behind when the write fails with an exception. The file gets
+    the permissions of any new file under the umask (:func:`new_file_mode`).
 
     Args:
         path: the file to write (its directory is created if needed).
@@ -79,6 +81,7 @@ def save_checkpoint(path: PathLike, checkpoint: Mapping[str, Any]) -> Path:
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(descriptor, "wb") as handle:
+            os.fchmod(handle.fileno(), new_file_mode())  # mkstemp makes 0600; a plain open() would give 0644
             torch.save(payload, handle)
             handle.flush()
             os.fsync(handle.fileno())
@@ -88,6 +91,17 @@ def save_checkpoint(path: PathLike, checkpoint: Mapping[str, Any]) -> Path:
         raise
     _fsync_directory(path.parent)
     return path
+
+
+def new_file_mode() -> int:
+    """The permissions ``open(path, "w")`` gives a new file under this process's umask (``0o644`` under ``022``).
+
+    Atomic writes go through :func:`tempfile.mkstemp`, whose file is private (``0o600``); they set
+    this mode instead, so that a checkpoint is as readable by a team as any other output file.
+    """
+    umask = os.umask(0o077)  # read by setting it; restored at once
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def load_checkpoint(path: PathLike, map_location: Any = "cpu") -> Dict[str, Any]:

@@ -267,3 +267,15 @@ def test_resuming_with_fewer_epochs_than_done_is_refused(tmp_path):
     train(tmp_path, epochs=3)
     with pytest.raises(CheckpointError, match=r"holds 3 epochs, more than this run's epochs=2.*epochs > 3"):
         train(tmp_path, epochs=2, resume=True)
+
+
+def test_a_checkpoint_gets_the_permissions_of_any_new_file(tmp_path):
+    # before: 0600 (tempfile.mkstemp's), so a team could not read a run's best.pt
+    previous = os.umask(0o022)
+    try:
+        save_checkpoint(tmp_path / "checkpoint.pt", {"epoch": 1})
+        (tmp_path / "plain.txt").write_text("x")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "checkpoint.pt").stat().st_mode & 0o777 == (tmp_path / "plain.txt").stat().st_mode & 0o777 \
+        == 0o644
