@@ -13,7 +13,9 @@
    value (so resuming without ``--quick`` a run started with ``--quick`` keeps the small data,
    and says so); an option set to another value is warned about, except the data options
    (:data:`DATA_OPTIONS`), whose change would switch the data mid-run and is refused.
-3. **Failures become one line on stderr**: an ``OSError`` (disk full, read-only, missing file)
+3. **Warnings** (a resumed run's changed settings, ...) are one line each, ``PREFIX: warning: ...``,
+   without Python's file name and source line.
+4. **Failures become one line on stderr**: an ``OSError`` (disk full, read-only, missing file)
    or a checked error exits with status 2, a diverged run (NaN) with 1, and Ctrl-C with 130
    after naming the checkpoint to continue from and the ``--resume`` command. No traceback.
 """
@@ -26,6 +28,7 @@ import os
 import shlex
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
@@ -320,13 +323,15 @@ def run_guarded(parser: argparse.ArgumentParser, args: argparse.Namespace, argv:
             print(f"{prefix}: {message}", file=sys.stderr, flush=True)
 
     try:
-        check_arguments(args)
-        if args.command == "train" and args.out is not None and is_main_process():
-            if args.resume:
-                reconcile_resumed(args, _parser_defaults(parser, args), log)
-            else:
-                record_command(args, argv)
-        return run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = lambda message, *rest, **named: log(f"warning: {message}")
+            check_arguments(args)
+            if args.command == "train" and args.out is not None and is_main_process():
+                if args.resume:
+                    reconcile_resumed(args, _parser_defaults(parser, args), log)
+                else:
+                    record_command(args, argv)
+            return run(args)
     except KeyboardInterrupt as interrupt:
         if is_main_process():
             print(interrupted_message(args, argv, interrupt), file=sys.stderr, flush=True)

@@ -264,3 +264,17 @@ def test_command_json_gets_the_permissions_of_any_new_file(capsys, tmp_path, mon
     finally:
         os.umask(previous)
     assert (tmp_path / COMMAND_FILE).stat().st_mode & 0o777 == 0o644  # was 0600 (mkstemp's)
+
+
+def test_a_warning_during_a_command_is_one_line(capsys, tmp_path, monkeypatch):
+    # before: Python's two-line form, "/.../trainer.py:363: UserWarning: ..." then the source line "self._resume()"
+    def warns(args):
+        import warnings
+
+        warnings.warn("resuming checkpoint.pt with epochs 1 -> 2: the run continues to epoch 2", UserWarning)
+        return "trained"
+
+    monkeypatch.setitem(TASKS, "rnn", TASKS["rnn"]._replace(run=warns))
+    status, _, err = run_cli(capsys, "train", "rnn", "--out", str(tmp_path))
+    assert status == 0 and one_error_line(err) == ("graphrnn train rnn: warning: resuming checkpoint.pt with epochs "
+                                                   "1 -> 2: the run continues to epoch 2")
