@@ -115,13 +115,22 @@ class TrainedModel(nn.Module):
         self._check_beam(beam)
         if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
             raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-        items = [self.parse(_as_line(line, where(source, number)), where(source, number))
-                 for number, line in enumerate(inputs, start=1)]
+        items = [self._parse_located(line, where(source, number)) for number, line in enumerate(inputs, start=1)]
         self.model.eval()
         out: List[str] = []
         for start in range(0, len(items), batch_size):
             out += self.predict_batch(items[start:start + batch_size], beam)
         return out
+
+    def _parse_located(self, line: Any, at: str) -> Any:
+        """:meth:`parse`, with an error of the graph builders it calls (a NaN feature, ...) named by ``at``."""
+        line = _as_line(line, at)
+        try:
+            return self.parse(line, at)
+        except DataFormatError:
+            raise
+        except ValueError as error:
+            raise DataFormatError(f"{at}: {error}") from None
 
     searches = False  #: whether ``beam`` applies
 
@@ -398,6 +407,10 @@ class SceneModel(TrainedModel):
             raise DataFormatError(f"{at}: the scene has {widths[0]} person and {widths[1]} scene features, the model "
                                   f"reads {self.state['person_channels']} and {self.state['scene_channels']} "
                                   f"({self.state['features']} features)")
+        for name, values in (("person_x", person_x), ("scene_x", scene_x)):
+            if not bool(torch.isfinite(values).all()):  # the model would refuse the whole batch, naming no line
+                raise DataFormatError(f"{at}: {name} has a NaN or infinite value (from the boxes or the features "
+                                      "given); give finite numbers")
         return scene_graph(person_x, scene_x)
 
     def _json_scene(self, text: str, at: str):

@@ -124,6 +124,9 @@ def test_sim_predicts_scene_and_person_labels_from_json_lines(sim_checkpoint):
     ('{"boxes": [[1, 2, 3, 4]]}', "input:1: the scene has 6 person and 5 scene features, the model reads 11 and 6"),
     ('{"people": []}', "input:1: expected a JSON object with 'boxes'"),
     ("1.jpg 1 2 3", r"input:1: expected '<frame>.jpg \[activity\]' then groups of 'x y w h \[action\]'"),
+    # before: the model's ValueError for the whole batch, naming no line and suggesting check_finite=False
+    (json.dumps({"person_x": [[float("nan")] * 11], "scene_x": [0.0] * 6}), "input:1: person_x has a NaN or inf"),
+    (json.dumps({"person_x": [[0.0] * 11], "scene_x": [float("inf")] * 6}), "input:1: scene_x has a NaN or inf"),
 ])
 def test_sim_bad_scenes_are_named(sim_checkpoint, line, message):
     model = graphrnn.load(sim_checkpoint[0], device="cpu")
