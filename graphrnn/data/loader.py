@@ -24,25 +24,32 @@ def _signature(graph: BaseData, exclude: Iterable[str], cat_dims: Dict[Tuple[Any
     """``{(store, attribute): what PyG must find equal to join it}`` of one graph (metadata only, no values).
 
     A tensor gives its dtype and its shape with ``"*"`` for the dimension PyG concatenates along
-    (``__cat_dim__``: the nodes or edges); any other value gives its type's name (only its presence
-    counts). ``cat_dims`` caches ``__cat_dim__`` by attribute and rank, so a batch asks it once.
+    (``__cat_dim__``: the nodes or edges), ``None`` for an empty 1-D tensor (which joins any shape);
+    any other value gives its type's name (only its presence counts). ``cat_dims`` caches
+    ``__cat_dim__`` by attribute and rank, so a batch asks it once.
     """
     signature: Dict[Tuple[Any, str], Any] = {}
     for store in graph.stores:
+        store_key = store._key
         for name, value in store.items():
             if name in exclude:
                 continue
             if not isinstance(value, Tensor):
-                signature[(store._key, name)] = type(value).__name__
+                signature[(store_key, name)] = type(value).__name__
                 continue
-            shape: list = list(value.shape)
-            if shape:
-                cached = (store._key, name, len(shape))
-                if cached not in cat_dims:
-                    cat_dims[cached] = graph.__cat_dim__(name, value, store)
-                if isinstance(cat_dims[cached], int):
-                    shape[cat_dims[cached]] = "*"  # any length: the graphs are joined along this dimension
-            signature[(store._key, name)] = (value.dtype, shape)
+            shape: Any = value.shape
+            rank = len(shape)
+            if rank == 1 and shape[0] == 0:
+                shape = None  # torch.cat skips an empty 1-D tensor (e.g. x of a graph without nodes): any shape joins
+            elif rank:
+                cached = (store_key, name, rank)
+                dim = cat_dims.get(cached, False)
+                if dim is False:
+                    dim = cat_dims[cached] = graph.__cat_dim__(name, value, store)
+                if isinstance(dim, int):  # any length along the dimension the graphs are joined on
+                    dim %= rank
+                    shape = (*shape[:dim], "*", *shape[dim + 1:])
+            signature[(store_key, name)] = (value.dtype, None if shape is None else list(shape))
     return signature
 
 
@@ -56,23 +63,31 @@ def _same_kind_of_integer(left, right) -> bool:
     return all(not (d.is_floating_point or d.is_complex) and d is not torch.bool for d in (left, right))
 
 
-def _compare(key: Tuple[Any, str], want: Any, have: Any, label: str, first: str) -> None:
+def _compare_kind(key: Tuple[Any, str], want: Any, have: Any, label: str, first: str) -> None:
+    """Tensor or not, and the dtype of a tensor."""
     if isinstance(want, str) or isinstance(have, str):  # not tensors: only their presence counts
         if isinstance(want, str) != isinstance(have, str):
             shown = [value if isinstance(value, str) else "tensor" for value in (have, want)]
             raise ValueError(f"{label}: {_attribute(key)} is a {shown[0]}, in {first} a {shown[1]}; give every "
                              "graph the same kind of value")
         return
-    (want_dtype, want_shape), (have_dtype, have_shape) = want, have
+    (want_dtype, _), (have_dtype, _) = want, have
     if want_dtype != have_dtype and not _same_kind_of_integer(want_dtype, have_dtype):
         raise ValueError(f"{label}: {_attribute(key)} is {have_dtype}, in {first} it is {want_dtype}; batching would "
                          f"cast one to the other silently (token ids to floats, or float32 features to float64). "
                          f"Give every graph the same dtype, e.g. data.{key[1]} = data.{key[1]}.to({want_dtype})")
-    if have_shape != want_shape:
-        raise ValueError(f"{label}: {_attribute(key)} has shape {have_shape}, in {first} {want_shape} ('*': the "
-                         "dimension along which graphs are joined, free); every other dimension must be equal "
-                         "(the same feature width, or a per-graph label in every graph, or a per-node one in every "
-                         "graph)")
+
+
+def _shape(entry: Any) -> Optional[list]:
+    return None if isinstance(entry, str) else entry[1]
+
+
+def _compare_shape(key: Tuple[Any, str], want: Optional[list], have: Optional[list], label: str,
+                   first: str) -> None:
+    if want is not None and have is not None and have != want:
+        raise ValueError(f"{label}: {_attribute(key)} has shape {have}, in {first} {want} ('*': the dimension along "
+                         "which graphs are joined, free); every other dimension must be equal (the same feature "
+                         "width, or a per-graph label in every graph, or a per-node one in every graph)")
 
 
 def check_batchable(items: Sequence[Any], what: str = "the batch", exclude: Iterable[str] = ()) -> None:
@@ -107,22 +122,34 @@ def check_batchable(items: Sequence[Any], what: str = "the batch", exclude: Iter
         raise TypeError(f"item {other} of {what} is a {type(items[other]).__name__}, item {graphs[0]} a "
                         f"{type(items[graphs[0]]).__name__}: a batch holds graphs only; build every item as a graph")
     cat_dims: Dict[Tuple[Any, str, int], Any] = {}
-    reference = _signature(first, exclude, cat_dims)
+    labels = [f"item {index} of {what}" for index in range(len(items))]
+    signatures = [_signature(first, exclude, cat_dims)]
     for index in range(1, len(items)):
-        graph, label, first_label = items[index], f"item {index} of {what}", f"item 0 of {what}"
+        graph = items[index]
         if type(graph) is not type(first):
-            raise TypeError(f"{label} is a {type(graph).__name__}, {first_label} a {type(first).__name__}; give "
-                            "every item the same graph class")
-        signature = _signature(graph, exclude, cat_dims)
-        if signature.keys() != reference.keys():
-            missing = [key for key in reference if key not in signature]
-            extra = [key for key in signature if key not in reference]
-            lacking, having = (label, first_label) if missing else (first_label, label)
-            raise ValueError(f"{lacking} has no {_attribute((missing or extra)[0])} while {having} has one: "
-                             "every graph of a batch needs the same attributes (PyG would fail with a KeyError "
-                             "or drop the attribute from the batch); give it to every graph, or delete it from all")
-        for key, want in reference.items():
-            _compare(key, want, signature[key], label, first_label)
+            raise TypeError(f"{labels[index]} is a {type(graph).__name__}, {labels[0]} a {type(first).__name__}; "
+                            "give every item the same graph class")
+        signatures.append(_signature(graph, exclude, cat_dims))
+        _compare_keys(signatures[0], signatures[index], labels[index], labels[0])
+    if all(signature == signatures[0] for signature in signatures):
+        return  # the usual batch: one comparison of dicts per graph
+    for key, want in signatures[0].items():
+        for index in range(1, len(items)):
+            _compare_kind(key, want, signatures[index][key], labels[index], labels[0])
+        shapes = [_shape(signature[key]) for signature in signatures]
+        shaped = next((index for index, shape in enumerate(shapes) if shape is not None), 0)
+        for index, shape in enumerate(shapes):
+            _compare_shape(key, shapes[shaped], shape, labels[index], labels[shaped])
+
+
+def _compare_keys(reference: Mapping, signature: Mapping, label: str, first: str) -> None:
+    if signature.keys() != reference.keys():
+        missing = [key for key in reference if key not in signature]
+        extra = [key for key in signature if key not in reference]
+        lacking, having = (label, first) if missing else (first, label)
+        raise ValueError(f"{lacking} has no {_attribute((missing or extra)[0])} while {having} has one: every graph "
+                         "of a batch needs the same attributes (PyG would fail with a KeyError or drop the attribute "
+                         "from the batch); give it to every graph, or delete it from all")
 
 
 class PlanningCollater:

@@ -139,3 +139,15 @@ def test_graphs_of_one_kind_always_batch_like_pyg(lengths, width, dtype):
     batch = first_batch(items)
     assert batch.x.dtype == dtype and batch.x.shape == (sum(lengths), width)
     assert torch.equal(batch.edge_index, Batch.from_data_list(items).edge_index)
+
+
+def test_an_empty_one_dimensional_attribute_joins_any_shape_as_torch_cat_allows():
+    # a graph without nodes from from_networkx(nx.DiGraph(), node_attrs="x") has x of shape [0]
+    empty = Data(x=torch.empty(0), edge_index=torch.empty(2, 0, dtype=torch.long), num_nodes=0)
+    full = [chain_graph(torch.zeros(2, 3)), chain_graph(torch.zeros(1, 3))]
+    for items in ([empty, *full], [full[0], empty, full[1]]):
+        assert first_batch(items).x.shape == (3, 3)
+    with pytest.raises(ValueError, match=r"item 2 of the batch: 'x' has shape \['\*', 4\], in item 1 of the batch"):
+        first_batch([empty, full[0], chain_graph(torch.zeros(1, 4))])
+    with pytest.raises(ValueError, match="'x' is torch.int64, in item 0 of the batch it is torch.float32"):
+        first_batch([empty, chain_graph(torch.zeros(2, 3, dtype=torch.long))])  # float [0] would cast the ids
