@@ -167,7 +167,11 @@ class PlanningCollater:
         self.exclude = tuple(getattr(collate, "exclude_keys", None) or ())
 
     def __call__(self, items):
-        check_batchable(items, exclude=self.exclude)
+        try:
+            check_batchable(items, exclude=self.exclude)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{error}. To find the item in the dataset: "
+                              "graphrnn.data.loader.check_batchable(list(dataset), 'dataset')") from None
         batch = self.collate(items)
         for name, planner in self.plans.items():
             if name in batch:  # a plan named like x, edge_index or batch would replace that data silently

@@ -90,6 +90,8 @@ def test_a_value_that_is_a_tensor_in_one_graph_and_not_in_another_is_named():
 
 def test_check_batchable_names_a_dataset_item():
     dataset = [chain_graph(torch.zeros(3, 2))] * 5 + [chain_graph(torch.zeros(3, 4))]
+    with pytest.raises(ValueError, match=r"item 1 of the batch.*check_batchable\(list\(dataset\), 'dataset'\)"):
+        first_batch(dataset[4:])
     with pytest.raises(ValueError, match="item 5 of train_data: 'x' has shape"):
         check_batchable(dataset, "train_data")
 
