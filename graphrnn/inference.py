@@ -503,6 +503,10 @@ def load(path: os.PathLike | str, device: str = "auto") -> TrainedModel:
             settings (written before they were saved: train again), or the weights do not fit.
     """
     path = Path(path)
+    if path.is_dir():
+        inside = [name for name in ("best.pt", "checkpoint.pt") if (path / name).is_file()]
+        hint = f"pass {path / inside[0]}" if inside else "pass the best.pt that graphrnn train wrote into its --out"
+        raise CheckpointError(f"{path} is a directory, not a checkpoint file; {hint}")
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}; pass the best.pt (or checkpoint.pt) that "
                               "graphrnn train wrote into its --out folder")

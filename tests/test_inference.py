@@ -244,3 +244,12 @@ def test_a_checkpoint_with_extra_entries_of_its_own_still_loads(tmp_path, classi
     path = edited(path, path, set_inference_entry("comment", "kept"))
     assert graphrnn.load(path, device="cpu").predict(["good"]) == graphrnn.load(classifier[1], device="cpu").predict(
         ["good"])
+
+
+def test_a_run_directory_given_as_the_checkpoint_names_its_best_pt(tmp_path, classifier):
+    # before: "no checkpoint at DIR", as if nothing were there
+    with pytest.raises(CheckpointError, match=f"{classifier[1].parent} is a directory, not a checkpoint file; pass "
+                                              f"{classifier[1]}"):
+        graphrnn.load(classifier[1].parent)
+    with pytest.raises(CheckpointError, match="is a directory, not a checkpoint file; pass the best.pt that graphrnn"):
+        graphrnn.load(tmp_path)
