@@ -694,6 +694,10 @@ def _check_out(out: Optional[Path]) -> None:
     if blocker is not None and not blocker.is_dir():
         raise ValueError(f"TrainConfig.out={str(out)!r} cannot be a directory: {blocker} is a file; give a directory "
                          "(it is created if missing)")
+    taken = [name for name in (CHECKPOINT_NAME, BEST_NAME, METRICS_NAME) if (out / name).is_dir()]
+    if taken:  # the first epoch's write would fail after the epoch was trained
+        raise ValueError(f"TrainConfig.out={str(out)!r} holds a directory named {taken[0]!r}, where the run writes "
+                         "that file; move it away or choose another out")
 
 
 def _is_terminal(stream: Any) -> bool:

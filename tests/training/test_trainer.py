@@ -369,6 +369,14 @@ def test_out_that_is_a_file_is_refused(tmp_path):
             Trainer(make_model(), mse_loss, make_dataset(4), config(out=out))
 
 
+@pytest.mark.parametrize("name", ["checkpoint.pt", "best.pt", "metrics.jsonl"])
+def test_a_directory_where_a_run_file_goes_is_refused(tmp_path, name):
+    # before: IsADirectoryError after the first epoch was trained (or at the start, for metrics.jsonl)
+    (tmp_path / name).mkdir()
+    with pytest.raises(ValueError, match=f"holds a directory named '{name}', where the run writes that file"):
+        Trainer(make_model(), mse_loss, make_dataset(4), config(out=tmp_path))
+
+
 def test_numpy_numbers_in_the_config_are_plain_numbers(tmp_path):
     # before: "TrainConfig.batch_size must be an integer >= 1, got np.int64(8)"
     settings = config(batch_size=np.int64(8), epochs=np.int32(1), lr=np.float32(0.01), out=tmp_path)
