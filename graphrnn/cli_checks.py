@@ -17,7 +17,9 @@
    without Python's file name and source line.
 4. **Failures become one line on stderr**: an ``OSError`` (disk full, read-only, missing file)
    or a checked error exits with status 2, a diverged run (NaN) with 1, and Ctrl-C with 130
-   after naming the checkpoint to continue from and the ``--resume`` command. No traceback.
+   after naming the checkpoint to continue from and the ``--resume`` command. Any other exception
+   (a reader's own, e.g. ``tarfile.ReadError``, or a bug) is one line too, with exit status 1;
+   ``GRAPHRNN_TRACEBACK=1`` shows its traceback instead. No traceback otherwise.
 """
 from __future__ import annotations
 
@@ -32,8 +34,8 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
-__all__ = ["CommandLineError", "DATA_OPTIONS", "COMMAND_FILE", "check_arguments", "check_output_directory",
-           "reconcile_resumed", "record_command", "run_guarded"]
+__all__ = ["CommandLineError", "DATA_OPTIONS", "COMMAND_FILE", "TRACEBACK_VARIABLE", "check_arguments",
+           "check_output_directory", "reconcile_resumed", "record_command", "run_guarded"]
 
 #: The options of a training run recorded in ``OUT/command.json``.
 COMMAND_FILE = "command.json"
@@ -49,6 +51,8 @@ POSITIVE_NUMBERS = ("lr",)
 #: Input paths that must exist when given (``--data`` is checked by each task, whose message says
 #: which layout it expects; the tasks read it first, before any work).
 INPUT_PATHS = ("checkpoint", "input")
+#: Set to 1 to get the traceback of an unexpected error instead of its one line.
+TRACEBACK_VARIABLE = "GRAPHRNN_TRACEBACK"
 _NOT_COMPARED = ("command", "resume", "overwrite", "out", "train_task")
 #: The files that make ``--out`` hold a previous training run.
 RUN_FILES = ("checkpoint.pt", "best.pt")
@@ -311,7 +315,7 @@ def run_guarded(parser: argparse.ArgumentParser, args: argparse.Namespace, argv:
 
     Returns:
         The command's exit status; 2 for a bad option or an ``OSError``, 1 when training
-        diverged (NaN), 130 on Ctrl-C.
+        diverged (NaN) or on an unexpected exception, 130 on Ctrl-C.
     """
     from graphrnn.training import NonFiniteError, is_main_process
 
@@ -345,3 +349,14 @@ def run_guarded(parser: argparse.ArgumentParser, args: argparse.Namespace, argv:
     except NonFiniteError as error:
         print(f"{prefix}: error: {error}", file=sys.stderr, flush=True)
         return 1
+    except Exception as error:  # unforeseen (a reader's own exception, or a bug): one line, the traceback on request
+        if os.environ.get(TRACEBACK_VARIABLE):
+            raise
+        print(f"{prefix}: error: {_one_line(error)} (unexpected {type(error).__name__}; run again with "
+              f"{TRACEBACK_VARIABLE}=1 to see where it came from, and report it)", file=sys.stderr, flush=True)
+        return 1
+
+
+def _one_line(error: BaseException, width: int = 400) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= width else text[:width] + "..."

@@ -278,3 +278,21 @@ def test_a_warning_during_a_command_is_one_line(capsys, tmp_path, monkeypatch):
     status, _, err = run_cli(capsys, "train", "rnn", "--out", str(tmp_path))
     assert status == 0 and one_error_line(err) == ("graphrnn train rnn: warning: resuming checkpoint.pt with epochs "
                                                    "1 -> 2: the run continues to epoch 2")
+
+
+def test_an_unexpected_error_is_one_line_and_the_traceback_is_on_request(capsys, tmp_path, monkeypatch):
+    # before: a 30-line traceback ending in tarfile.ReadError for `train mixer --task summarization --data empty.txt`
+    import tarfile
+
+    def unreadable(args):
+        raise tarfile.ReadError("file could not be opened successfully:\n- method gz: ReadError('empty file')")
+
+    monkeypatch.setitem(TASKS, "mixer", TASKS["mixer"]._replace(run=unreadable))
+    monkeypatch.delenv("GRAPHRNN_TRACEBACK", raising=False)
+    status, _, err = run_cli(capsys, "train", "mixer", "--out", str(tmp_path))
+    assert status == 1 and one_error_line(err) == (
+        "graphrnn train mixer: error: file could not be opened successfully: - method gz: ReadError('empty file') "
+        "(unexpected ReadError; run again with GRAPHRNN_TRACEBACK=1 to see where it came from, and report it)")
+    monkeypatch.setenv("GRAPHRNN_TRACEBACK", "1")
+    with pytest.raises(tarfile.ReadError):
+        cli.main(["train", "mixer", "--out", str(tmp_path / "again")])
