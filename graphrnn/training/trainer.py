@@ -641,7 +641,19 @@ class Trainer:
         has_evaluation = self.eval_data is not None or self.evaluate_fn is not None
         if not has_evaluation and self.config.monitor == "loss":
             return "train_loss"
+        known = self._known_metrics()
+        if known is not None and self.config.monitor not in known:  # else it failed after the first epoch
+            raise ValueError(
+                f"TrainConfig.monitor={self.config.monitor!r} is not among this run's metrics {sorted(known)}; set "
+                "monitor to one of them, or pass eval_data/metrics_fn/evaluate_fn that report it"
+            )
         return self.config.monitor
+
+    def _known_metrics(self) -> Optional[set]:
+        """The names every epoch record will hold, when no function of the user's decides them (else ``None``)."""
+        if self.evaluate_fn is not None or self.metrics_fn != self._default_metrics:
+            return None
+        return {"train_loss"} | ({"loss"} if self.eval_data is not None else set())
 
     def _show_progress(self) -> bool:
         return self.config.progress and is_main_process()

@@ -392,3 +392,19 @@ def test_an_iterable_dataset_is_still_read_every_epoch():
 
     history = Trainer(make_model(), mse_loss, Stream(), config(epochs=2, shuffle=False)).fit()
     assert [record["step"] for record in history] == [1, 2]
+
+
+@pytest.mark.parametrize("eval_data, message", [
+    (None, r"monitor='accuracy' is not among this run's metrics \['train_loss'\]"),
+    (make_dataset(4), r"monitor='accuracy' is not among this run's metrics \['loss', 'train_loss'\]"),
+])
+def test_a_monitor_no_metric_reports_is_refused_before_training(eval_data, message):
+    # before: a whole epoch trained, then the same complaint, and the epoch was not saved
+    with pytest.raises(ValueError, match=message):
+        Trainer(make_model(), mse_loss, make_dataset(4), config(monitor="accuracy"), eval_data=eval_data)
+
+
+def test_a_monitor_of_the_users_own_metric_is_checked_when_it_is_reported():
+    trainer = Trainer(make_model(), mse_loss, make_dataset(8), config(monitor="mae", epochs=1),
+                      evaluate_fn=lambda model: {"mae": 1.0})
+    assert trainer.fit()[0]["mae"] == 1.0
