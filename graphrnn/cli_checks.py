@@ -51,6 +51,8 @@ POSITIVE_NUMBERS = ("lr",)
 #: Input paths that must exist when given (``--data`` is checked by each task, whose message says
 #: which layout it expects; the tasks read it first, before any work).
 INPUT_PATHS = ("checkpoint", "input")
+#: An input path that means stdin (``--input -``).
+STDIN_NAME = "-"
 #: Set to 1 to get the traceback of an unexpected error instead of its one line.
 TRACEBACK_VARIABLE = "GRAPHRNN_TRACEBACK"
 _NOT_COMPARED = ("command", "resume", "overwrite", "out", "train_task")
@@ -120,7 +122,7 @@ def _check_positive(name: str, value: Any) -> None:
 
 
 def _check_input(name: str, value: Any) -> None:
-    if value is not None and not Path(value).exists():
+    if value is not None and str(value) != STDIN_NAME and not Path(value).exists():
         raise CommandLineError(f"--{name} {value} does not exist; check the path")
 
 

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import BinaryIO, List, Optional, TextIO, Tuple
 
+from graphrnn.cli_checks import STDIN_NAME
 from graphrnn.datasets.text import DataFormatError, decode_lines, read_lines
 from graphrnn.training import CheckpointError
 
@@ -38,7 +39,8 @@ def add_predict(commands) -> None:
                     "to stdout, in input order.", epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("task", choices=PREDICT_TASKS, metavar="TASK", help=f"one of {', '.join(PREDICT_TASKS)}")
     parser.add_argument("--checkpoint", type=Path, required=True, help="best.pt (or checkpoint.pt) of a training run")
-    parser.add_argument("--input", type=Path, default=None, help="UTF-8 file, one input per line (default: stdin)")
+    parser.add_argument("--input", type=Path, default=None,
+                        help="UTF-8 file, one input per line (default, or '-': stdin)")
     parser.add_argument("--beam", type=int, default=None, help="beam size (mixer, rnn language models); "
                                                               "default: greedy decoding")
     parser.add_argument("--batch-size", type=int, default=64, help="inputs per batch (default: 64)")
@@ -46,8 +48,9 @@ def add_predict(commands) -> None:
 
 
 def read_inputs(path: Optional[Path], stdin: Optional[BinaryIO] = None) -> Tuple[List[str], str]:
-    """``(lines, name)`` of ``path``, or of ``stdin`` (binary; default ``sys.stdin.buffer``) when ``path`` is None."""
-    if path is not None:
+    """``(lines, name)`` of ``path``, or of ``stdin`` (binary; default ``sys.stdin.buffer``) when ``path`` is None
+    or ``-``."""
+    if path is not None and str(path) != STDIN_NAME:
         return read_lines(path, "one input"), str(path)
     stream = stdin if stdin is not None else sys.stdin.buffer
     return decode_lines(stream.read(), "<stdin>", "one input"), "<stdin>"

@@ -253,3 +253,14 @@ def test_a_run_directory_given_as_the_checkpoint_names_its_best_pt(tmp_path, cla
         graphrnn.load(classifier[1].parent)
     with pytest.raises(CheckpointError, match="is a directory, not a checkpoint file; pass the best.pt that graphrnn"):
         graphrnn.load(tmp_path)
+
+
+def test_input_dash_reads_stdin_like_no_input(classifier, monkeypatch, capsys):
+    # before: "--input - does not exist"
+    lines = b"good\nawful plot\n"
+    answers = []
+    for extra in ([], ["--input", "-"]):
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(lines)))
+        assert cli.main(["predict", "rnn", "--checkpoint", str(classifier[1]), "--device", "cpu", *extra]) == 0
+        answers.append(capsys.readouterr().out)
+    assert answers[0] == answers[1] and len(answers[0].splitlines()) == 2
