@@ -21,7 +21,8 @@ from graphrnn.experiments.method_names import describe, results_table, run
 
 def main(args):
     result = run(quick=args.quick, seed=args.seed, root=args.source, epochs=args.epochs, hidden=args.hidden,
-                 train_limit=args.train_limit, max_train_nodes=args.max_train_nodes or None, threads=args.threads or None)
+                 train_limit=args.train_limit, max_train_nodes=args.max_train_nodes or None,
+                 threads=args.threads or None)
     print(describe(result))
     print(results_table(result))
     if args.out:

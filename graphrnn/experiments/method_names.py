@@ -246,7 +246,8 @@ def _run(quick, seed, root, epochs, hidden, train_limit, max_train_nodes, models
                  "train_seconds": 0.0, "best_epoch": None, **ceiling._asdict()})
     return {"rows": rows, "python": python_version(), "counts": [len(train), len(val), len(test)],
             "skipped": report.skipped, "files": report.files, "max_train_nodes": max_train_nodes,
-            "train_over_cap": over_cap, "largest_tree": [largest_tree(part) for part in (train, val, test)], "epochs": epochs, "hidden": hidden,
+            "train_over_cap": over_cap, "largest_tree": [largest_tree(part) for part in (train, val, test)],
+            "epochs": epochs, "hidden": hidden,
             "target_vocab": len(vocabs.targets), "subtoken_vocab": len(vocabs.subtokens),
             "node_types": len(vocabs.node_types), "seed": seed, "quick": quick}
 
@@ -272,7 +273,8 @@ def results_table(result: dict) -> str:
 def describe(result: dict) -> str:
     train, val, test = result["counts"]
     cap = result["max_train_nodes"]
-    capped = (f"training functions over {cap} AST nodes left out ({result['train_over_cap']:,})"
+    sampled = " of the full training split, before sampling" if result["quick"] else ""
+    capped = (f"training functions over {cap} AST nodes left out ({result['train_over_cap']:,}{sampled})"
               if cap is not None else "no size cap")
     return (f"Functions of the Python {result['python']} standard library, name masked, split by module "
             f"(seed {result['seed']}): {train:,} train / {val:,} validation / {test:,} test; {capped}, "

@@ -122,7 +122,8 @@ def test_split_by_module_keeps_modules_whole_and_is_seeded(tmp_path):
         split_by_module(examples[:3])
 
 
-BIG_BODY = "".join(f"    print(self.rows, {i})\n" for i in range(60))  # FunctionDef, arguments, arg, then 6 nodes a line: 363 nodes
+# FunctionDef, arguments, arg, then 6 nodes a line: 3 + 6 * 60 = 363 nodes
+BIG_BODY = "".join(f"    print(self.rows, {i})\n" for i in range(60))
 
 
 def test_the_size_cap_applies_to_training_only(tmp_path):
