@@ -20,7 +20,7 @@ from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
 from torch.utils.data.distributed import DistributedSampler
 from tqdm.auto import tqdm
 
-from graphrnn.data.loader import planners_of
+from graphrnn.data.loader import check_batchable, planners_of
 
 from .checkpoint import (
     CheckpointError,
@@ -267,6 +267,10 @@ class Trainer:
         self.extra_state = dict(extra_state) if extra_state is not None else None
         self.loader_fn = loader_fn or functools.partial(default_loader, num_workers=self.config.num_workers,
                                                         plans=planners_of(model))
+        if loader_fn is None:  # every pair of graphs may meet in a batch: a mismatch fails now, not mid-epoch
+            for name, data in (("train_data", train_data), ("eval_data", eval_data)):
+                if isinstance(data, (list, tuple)):
+                    check_batchable(data, name)
         self.out = Path(self.config.out) if self.config.out is not None else None
         _check_out(self.out)
         self.monitor = self._resolve_monitor()

@@ -408,3 +408,21 @@ def test_a_monitor_of_the_users_own_metric_is_checked_when_it_is_reported():
     trainer = Trainer(make_model(), mse_loss, make_dataset(8), config(monitor="mae", epochs=1),
                       evaluate_fn=lambda model: {"mae": 1.0})
     assert trainer.fit()[0]["mae"] == 1.0
+
+
+def test_graphs_that_cannot_share_a_batch_are_named_before_training():
+    # before: a KeyError or torch.cat RuntimeError from PyG's collate when the item's batch came, mid-epoch
+    data = make_dataset(16)
+    data[7].x = data[7].x.double()
+    with pytest.raises(ValueError, match="item 7 of train_data: 'x' is torch.float64, in item 0 of train_data"):
+        Trainer(make_model(), mse_loss, data, config())
+    evaluation = make_dataset(4)
+    del evaluation[2].idx
+    with pytest.raises(ValueError, match="item 2 of eval_data has no 'idx' while item 0 of eval_data has one"):
+        Trainer(make_model(), mse_loss, make_dataset(8), config(), eval_data=evaluation)
+
+
+def test_a_custom_loader_decides_itself_which_items_meet():
+    data = make_dataset(8)
+    data[7].x = data[7].x.double()  # a loader of the user's could batch it alone, or convert it
+    Trainer(make_model(), mse_loss, data, config(), loader_fn=default_loader)
