@@ -32,6 +32,7 @@ __all__ = ["TopologicalPlan", "ChainPacking", "build_topological_plan", "FLOWS"]
 
 FLOWS = ("source_to_target", "target_to_source")
 _REBUILD = "rebuild it with layer.plan(edge_index, num_nodes) for this graph"
+_LEVEL_SLICES = ("level_source", "level_target", "level_bag_offsets", "level_roots")
 
 
 def _move(value, device, non_blocking: bool):
@@ -125,16 +126,18 @@ class TopologicalPlan(RecordsGraph):
         ``level_bag_offsets``, ``level_roots``) once, so that a pass cuts none. Planners and :meth:`to` do it; a plan
         built for one call cuts them when the level-by-level path first reads them (the fused
         chain path never does)."""
-        if "level_source" not in self.__dict__:
-            object.__setattr__(self, "level_source", _cut(self.source, self.edge_ptr))
-            object.__setattr__(self, "level_target", _cut(self.target, self.edge_ptr))
-            object.__setattr__(self, "level_bag_offsets", _cut(self.bag_offset, self.level_ptr))
-            object.__setattr__(self, "level_roots", _cut(self.root_local, self.root_ptr))
+        for name, (tensor, ptr) in self._level_slices().items():
+            if name not in self.__dict__:
+                object.__setattr__(self, name, _cut(tensor, ptr))
         return self
 
+    def _level_slices(self) -> dict:
+        return {"level_source": (self.source, self.edge_ptr), "level_target": (self.target, self.edge_ptr),
+                "level_bag_offsets": (self.bag_offset, self.level_ptr), "level_roots": (self.root_local, self.root_ptr)}
+
     def __getattr__(self, name: str):
-        if name in ("level_source", "level_target", "level_bag_offsets", "level_roots"):
-            return getattr(self.cut_levels(), name)
+        if name in _LEVEL_SLICES:
+            return self.cut_levels().__dict__[name]
         raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
     @property

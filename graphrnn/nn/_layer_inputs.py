@@ -35,12 +35,11 @@ def check_node_features(x: Tensor, in_channels: int, layer: str, weight: Optiona
                                                "it reaches. Clean the input first")
 
 
-def check_edges(edge_index: Tensor, num_nodes: int, layer: str, x: Optional[Tensor] = None,
-                node_ids: bool = True) -> None:
+def check_edges(edge_index: Tensor, num_nodes: int, layer: str, x: Optional[Tensor] = None) -> None:
     """``edge_index`` must be an integer ``[2, E]`` tensor of node ids in ``[0, num_nodes)``, on ``x``'s device.
 
-    ``node_ids=False`` skips the range of the ids (a host read on the CPU): for a caller given a plan,
-    which checked them when it was built and is compared with ``edge_index`` before use."""
+    The range is one :func:`~graphrnn.graph.checks.device_assert`: asynchronous on an accelerator,
+    read from host memory on the CPU (no ``item``); the offending id is looked up only on failure."""
     if not isinstance(edge_index, Tensor):
         raise TypeError(f"{layer}: edge_index must be a torch.Tensor [2, E], got {type(edge_index).__name__}")
     if x is not None:
@@ -50,12 +49,13 @@ def check_edges(edge_index: Tensor, num_nodes: int, layer: str, x: Optional[Tens
                          "transpose an [E, 2] edge list with edge_index.t()")
     if edge_index.dtype not in (torch.int64, torch.int32):
         raise ValueError(f"{layer}: edge_index must hold integer node ids (torch.long), got {edge_index.dtype}")
-    if torch.compiler.is_compiling() or edge_index.numel() == 0 or not node_ids:
+    if torch.compiler.is_compiling() or edge_index.numel() == 0:
         return
-    if edge_index.device.type != "cpu":  # no host read on an accelerator: an asynchronous assert
-        device_assert(((edge_index >= 0) & (edge_index < num_nodes)).all(),
-                      f"{layer}: edge_index refers to a node outside 0..{num_nodes - 1} (x has {num_nodes} rows)")
-    elif int(edge_index.min()) < 0 or int(edge_index.max()) >= num_nodes:
+    in_range = ((edge_index >= 0) & (edge_index < num_nodes)).all()
+    if edge_index.device.type != "cpu":
+        device_assert(in_range, f"{layer}: edge_index refers to a node outside 0..{num_nodes - 1} "
+                                f"(x has {num_nodes} rows)")
+    elif not in_range.numpy().item():  # host memory: no dispatcher op
         bad = int(edge_index.min()) if int(edge_index.min()) < 0 else int(edge_index.max())
         raise ValueError(f"{layer}: edge_index refers to node {bad}, but x has {num_nodes} rows "
                          f"(valid ids 0..{num_nodes - 1})")

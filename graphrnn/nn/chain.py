@@ -211,7 +211,7 @@ class ChainRNN(RecurrentMessagePassing):
 
     def initial_message(self, num_nodes: int, gates_x: Tensor, initial: Optional[Tensor] = None) -> Tensor:
         if initial is not None:
-            return initial
+            return initial.to(gates_x.dtype)  # the layer's dtype, or bfloat16 gates under autocast
         return gates_x.new_zeros(num_nodes, self.hidden_channels * cell_state_size(self.cell_type))
 
     # ------------------------------------------------------------ lazy input width

@@ -69,7 +69,7 @@ class DAGNNConv(RecurrentMessagePassing):
                 plan: Optional[TopologicalPlan] = None) -> Tensor:
         """Node states :math:`(N, H)`; see the class docstring."""
         check_node_features(x, self.in_channels, type(self).__name__, self.cell.weight_ih)
-        check_edges(edge_index, x.size(0), type(self).__name__, x, node_ids=plan is None)
+        check_edges(edge_index, x.size(0), type(self).__name__, x)
         if x.size(0) == 0:
             return x.new_zeros(0, self.hidden_channels)
         node = torch.arange(x.size(0), device=x.device)
@@ -193,11 +193,10 @@ class DAGNN(nn.Module):
         into; without it the readout reads ``batch.max()`` on the host. Given it and the plans,
         a forward reads no tensor value on the host."""
         check_node_features(x, self.in_channels, "DAGNN", next(self.parameters()))
-        given_plans = plan is not None and (reverse_plan is not None or not self.bidirectional)
-        check_edges(edge_index, x.size(0), "DAGNN", x, node_ids=not given_plans)
+        check_edges(edge_index, x.size(0), "DAGNN", x)
         edge_type = check_edge_vector(edge_type, edge_index.size(1), "edge_type", "DAGNN")
         batch = self._check_batch(batch, x, edge_index)
-        if self.readout is not None:
+        if self.readout is not None or num_graphs is not None:
             num_graphs = self._check_num_graphs(num_graphs, batch)
         if plan is None and x.size(0) > 0:
             plan = self.forward_layers[0].plan(edge_index, x.size(0))
@@ -224,7 +223,7 @@ class DAGNN(nn.Module):
     def _pool_ends(self, z: Tensor, outgoing: Tensor, batch: Tensor, num_graphs: int) -> Tensor:
         """Pools ``z`` over the nodes that have no outgoing edge (``outgoing`` = the edges' tails),
         with a mask rather than a boolean index (which would read the number of ends on the host)."""
-        is_end = torch.ones(z.size(0), 1, dtype=z.dtype, device=z.device).index_fill_(0, outgoing, 0)
+        is_end = torch.ones(z.size(0), 1, dtype=z.dtype, device=z.device).index_fill_(0, outgoing.long(), 0)
         if self.readout == "max":
             return global_max_pool(z.masked_fill(is_end == 0, float("-inf")), batch, size=num_graphs)
         summed = global_add_pool(z * is_end, batch, size=num_graphs)
@@ -237,8 +236,10 @@ class DAGNN(nn.Module):
         """The readout's number of graphs: given (checked against ``batch`` asynchronously), or read on the host."""
         if num_graphs is None:
             return int(batch.max()) + 1 if batch.numel() else 0
-        if isinstance(num_graphs, bool) or not isinstance(num_graphs, int) or num_graphs < 0:
-            raise ValueError(f"DAGNN: num_graphs must be a non-negative int (data.num_graphs), got {num_graphs!r}")
+        if isinstance(num_graphs, bool) or not isinstance(num_graphs, int):
+            raise TypeError(f"DAGNN: num_graphs must be an int (data.num_graphs), got {type(num_graphs).__name__}")
+        if num_graphs < 0:
+            raise ValueError(f"DAGNN: num_graphs must be >= 0 (data.num_graphs), got {num_graphs}")
         if batch.numel():
             device_assert((batch < num_graphs).all(),
                           f"DAGNN: batch holds a graph id >= num_graphs={num_graphs}; pass data.num_graphs")

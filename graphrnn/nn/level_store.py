@@ -18,13 +18,19 @@ Forward and backward each touch :math:`O((N + E) H)` numbers in all, with one ga
 one write per level. A gather can also sum the rows it reads into *bags* (the predecessors
 of each node of a level), with one ``embedding_bag`` instead of a gather, a zero tensor and a
 scatter, and without materialising a row per edge.
+
+The backward adds into the gradient buffer in place, so a pass is differentiable once: a
+second-order gradient (``create_graph=True`` and a second ``backward``) raises torch's
+``once_differentiable`` error.
 """
 from __future__ import annotations
 
+import math
 from typing import List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
+from torch.autograd.function import once_differentiable
 
 __all__ = ["LevelStore", "ListLevelStore", "level_store"]
 
@@ -99,11 +105,28 @@ class _Write(torch.autograd.Function):
         return torch.empty(0, dtype=states[0].dtype, device=states[0].device)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, _token_grad: Tensor):
         store, (start, end) = ctx.store, ctx.rows
         if store.grads is None:
             return (None, None) + (None,) * len(store.values)
         return (None, None) + tuple(grad[start:end] for grad in store.grads)
+
+
+_BAG_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+
+
+def _bag_sum(buffer: Tensor, index: Tensor, offsets: Tensor, bag_of_row: Tensor) -> Tensor:
+    """Rows ``index`` of ``buffer`` summed per bag: one ``embedding_bag`` (mode 0, the sum; an empty
+    bag gives a zero row) for floating states, viewed as a 2-D table; other states (integer
+    counts, complex numbers) are gathered and added with ``index_add_``."""
+    width = math.prod(buffer.shape[1:])
+    if buffer.dtype not in _BAG_DTYPES or width == 0:
+        rows = buffer.index_select(0, index)
+        return rows.new_zeros((offsets.numel(), *rows.shape[1:])).index_add_(0, bag_of_row, rows)
+    table = buffer.view(buffer.size(0), width)
+    summed = torch.ops.aten._embedding_bag_forward_only(table, index, offsets, False, 0)[0]
+    return summed.view(offsets.numel(), *buffer.shape[1:])
 
 
 class _Gather(torch.autograd.Function):
@@ -116,11 +139,10 @@ class _Gather(torch.autograd.Function):
             ctx.token_like = tokens[0]
         if bags is None:
             return tuple(buffer.index_select(0, index) for buffer in store.values)
-        # mode 0: sum; an empty bag gives a zero row
-        return tuple(torch.ops.aten._embedding_bag_forward_only(buffer, index, bags[0], False, 0)[0]
-                     for buffer in store.values)
+        return tuple(_bag_sum(buffer, index, *bags) for buffer in store.values)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, *grads: Optional[Tensor]):
         store = ctx.store
         index, *bag_of_row = ctx.saved_tensors

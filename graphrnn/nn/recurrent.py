@@ -202,8 +202,10 @@ class RecurrentMessagePassing(OneLineRepr, MessagePassing):
         Level by level, the states live in one level-major buffer
         (:class:`~graphrnn.nn.level_store.LevelStore`): a level reads its predecessors with one
         gather, sums their messages with one ``index_add`` (other aggregations use
-        :meth:`aggregate`), places the :meth:`initial_message` of its nodes without predecessors
-        with one ``index_copy``, runs :meth:`update`, and writes its states back.
+        :meth:`aggregate`; where the message is the identity and the sum aggregates, gather and
+        sum are one ``embedding_bag``), places the :meth:`initial_message` of its nodes without
+        predecessors with one ``index_copy``, runs :meth:`update`, and writes its states back.
+        The pass is differentiable once (no second-order gradients).
 
         Args:
             edge_index (LongTensor): ``[2, E]``.

@@ -293,7 +293,8 @@ class StructureInferenceMachine(RecurrentMessagePassing):
                 raise TypeError("pass either a batch of scenes or the tensors (x, edge_index, edge_type, node_type)")
             person_x, scene_x, node_type, edge_index, edge_type = _scene_fields(x)
             plan = plan if plan is not None else getattr(x, PLAN_KEY, None)
-            return self._run(person_x, scene_x, edge_index, edge_type, node_type, plan, return_gates)
+            plan = self._plan(edge_index, edge_type, node_type, plan)
+            return self._run(person_x, scene_x, edge_index, edge_type, plan, return_gates)
         if not isinstance(x, Tensor) or x.dim() != 2:
             raise TypeError(f"x must be a float tensor [N, F] or a batch of scene graphs, got "
                             f"{list(x.shape) if isinstance(x, Tensor) else type(x).__name__}")
@@ -307,7 +308,7 @@ class StructureInferenceMachine(RecurrentMessagePassing):
         plan = self._plan(edge_index, edge_type, node_type, plan, x.size(0))
         person_x = x.index_select(0, plan.persons)[:, :self.unary.person_proj.in_features]
         scene_x = x.index_select(0, plan.scenes)[:, :self.unary.scene_proj.in_features]
-        return self._run(person_x, scene_x, edge_index, edge_type, node_type, plan, return_gates)
+        return self._run(person_x, scene_x, edge_index, edge_type, plan, return_gates)
 
     def _plan(self, edge_index, edge_type, node_type, plan, num_rows: Optional[int] = None) -> ScenePlan:
         if plan is None:
@@ -321,9 +322,9 @@ class StructureInferenceMachine(RecurrentMessagePassing):
             raise ValueError(f"x has {num_rows} rows but node_type has {plan.num_nodes} nodes")
         return plan
 
-    def _run(self, person_x: Tensor, scene_x: Tensor, edge_index: Tensor, edge_type: Tensor, node_type: Tensor,
-             plan: Optional[ScenePlan], return_gates: bool):
-        plan = self._plan(edge_index, edge_type, node_type, plan)
+    def _run(self, person_x: Tensor, scene_x: Tensor, edge_index: Tensor, edge_type: Tensor, plan: ScenePlan,
+             return_gates: bool):
+        """The iterations over a plan already checked against the scene graph (by :meth:`_plan`)."""
         _check_node_counts(plan, person_x, scene_x)
         for name, features in (("person_x", person_x), ("scene_x", scene_x)):
             check_dtype(features, self.unary.person_proj.weight, name, type(self).__name__)

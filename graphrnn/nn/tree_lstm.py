@@ -36,7 +36,7 @@ class _TreeLSTM(RecurrentMessagePassing):
                 return_cell: bool = False, **edge_arguments) -> Union[Tensor, Tuple[Tensor, Tensor]]:
         name = type(self).__name__
         check_node_features(x, self.in_channels, name, self.W_iouf.weight)
-        check_edges(edge_index, x.size(0), name, x, node_ids=plan is None)
+        check_edges(edge_index, x.size(0), name, x)
         if x.size(0) == 0:
             empty = x.new_zeros(0, self.out_channels)
             return (empty, empty.clone()) if return_cell else empty

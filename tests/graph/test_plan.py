@@ -213,3 +213,13 @@ def test_an_edit_in_place_after_the_plan_is_refused_and_a_pickled_plan_still_fit
     reloaded = pickle.loads(pickle.dumps(batch))
     assert reloaded.plan.edge_index is reloaded.edge_index
     layer(reloaded.x, reloaded.edge_index, plan=reloaded.plan)  # counters restart after unpickling: no false alarm
+
+
+def test_a_plan_missing_one_level_slice_cuts_it_again():
+    """A plan carrying some per-level slices but not all (e.g. unpickled from an older version) cuts the
+    missing one on first use instead of recursing through __getattr__."""
+    plan = build_topological_plan(torch.tensor([[0, 1], [2, 2]]), 3).cut_levels()
+    del plan.__dict__["level_bag_offsets"]
+    assert [t.tolist() for t in plan.level_bag_offsets] == [[0, 0], [0]]
+    with pytest.raises(AttributeError, match="no attribute 'level_offsets'"):
+        plan.level_offsets

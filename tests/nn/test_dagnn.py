@@ -191,8 +191,12 @@ def test_a_readout_given_plans_and_num_graphs_reads_nothing_on_the_host(readout_
     step = lambda: model(x, edges, batch=batch, plan=plan, reverse_plan=reverse_plan, num_graphs=2)  # noqa: E731
     assert host_sync_ops(step) == []
     assert host_sync_ops(lambda: model(x, edges, batch=batch))  # without them it reads ids and sizes
-    with pytest.raises(ValueError, match="num_graphs must be a non-negative int"):
+    with pytest.raises(TypeError, match="num_graphs must be an int"):
         model(x, edges, batch=batch, num_graphs=2.0)
+    with pytest.raises(ValueError, match="num_graphs must be >= 0"):
+        DAGNN(2, 3)(x, edges, batch=batch, num_graphs=-5)  # checked without a readout too
+    int32 = model(x, edges.int(), batch=batch, plan=plan, reverse_plan=reverse_plan, num_graphs=2)
+    torch.testing.assert_close(int32, step())
     with pytest.raises(ValueError, match="graph id >= num_graphs=1"):
         model(x, edges, batch=batch, num_graphs=1)
 

@@ -1,4 +1,6 @@
 """The level store's summed gather (one embedding_bag per level) against brute force and the message path."""
+import math
+
 import pytest
 import torch
 from hypothesis import given, settings
@@ -34,6 +36,27 @@ def bags_of(sizes):
     sizes = torch.tensor(sizes)
     offsets = torch.cumsum(sizes, 0) - sizes
     return offsets, torch.repeat_interleave(torch.arange(sizes.numel()), sizes)
+
+
+@pytest.mark.parametrize("store_class", [LevelStore, ListLevelStore])
+@pytest.mark.parametrize("shape, dtype", [((), torch.float64), ((2, 2), torch.float32), ((3,), torch.long),
+                                          ((), torch.long), ((3,), torch.complex64), ((0,), torch.float64)])
+@settings(max_examples=10, deadline=None)
+@given(case=bagged_rows())
+def test_states_of_any_shape_and_dtype_are_summed_per_bag(store_class, shape, dtype, case):
+    """embedding_bag takes 2-D floating tables: other states (1-D, 3-D, integer counts, complex) are summed too."""
+    rows, index, sizes = case
+    states = (torch.arange(rows * math.prod(shape)).view(rows, *shape) % 5).to(dtype)
+    store = store_class([0, rows])
+    store.write(0, (states,))
+    (summed,) = store.gather(torch.tensor(index, dtype=torch.long), [0], bags=bags_of(sizes))
+    expected, start = torch.zeros(len(sizes), *shape, dtype=dtype), 0
+    for bag, size in enumerate(sizes):
+        for i in index[start:start + size]:
+            expected[bag] += states[i]
+        start += size
+    assert summed.dtype == dtype
+    torch.testing.assert_close(summed, expected)
 
 
 @pytest.mark.parametrize("store_class", [LevelStore, ListLevelStore])
@@ -121,13 +144,26 @@ def test_a_subclass_that_changes_the_message_is_not_summed_behind_its_back():
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
-def test_a_tree_pass_runs_under_cpu_autocast(cell):
-    """The layer's own bfloat16 input gates are not mistaken for a caller's wrong dtype."""
+@pytest.mark.parametrize("with_initial", [False, True])
+def test_a_tree_pass_runs_under_cpu_autocast(cell, with_initial):
+    """The layer's own bfloat16 input gates are not mistaken for a caller's wrong dtype, and a float32
+    initial state joins them in bfloat16."""
     edges = torch.tensor([[1, 2, 3, 4], [0, 0, 1, 1]])
     layer = ChainRNN(3, 4, cell=cell)
     init_params(layer, gen(0))
     x = torch.randn(5, 3, generator=gen(1))
+    h0 = torch.randn(5, 4, generator=gen(2)) if with_initial else None
+    initial = (h0, torch.zeros(5, 4)) if with_initial and cell == "lstm" else h0
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        low = layer(x, edges)
+        low = layer(x, edges, initial_state=initial)
     assert low.dtype == torch.bfloat16
-    torch.testing.assert_close(low.float(), layer(x, edges), atol=0.05, rtol=0.05)
+    torch.testing.assert_close(low.float(), layer(x, edges, initial_state=initial), atol=0.05, rtol=0.05)
+
+
+def test_a_second_order_gradient_is_refused_clearly():
+    edges = torch.tensor([[1, 2], [0, 0]])
+    layer = ChainRNN(2, 3, fused=False).double()
+    x = torch.randn(3, 2, dtype=DT, generator=gen(0), requires_grad=True)
+    (grad,) = torch.autograd.grad(layer(x, edges).sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError, match="once_differentiable"):
+        grad.sum().backward()
