@@ -65,6 +65,8 @@ class Vocab:
                 raise ValueError(f"{token!r} is a special token; do not list it")
         self.itos += list(dict.fromkeys(tokens))
         self.stoi: Dict[str, int] = {token: i for i, token in enumerate(self.itos)}
+        #: what encode reads: the ids of text tokens (a literal "<eos>" in text is not the control id)
+        self._text_ids = {token: i for token, i in self.stoi.items() if token not in (PAD, BOS, EOS)}
 
     pad, bos, eos, unk = 0, 1, 2, 3
 
@@ -86,8 +88,13 @@ class Vocab:
         return len(self.itos)
 
     def encode(self, tokens: Sequence[str], bos: bool = False, eos: bool = False) -> Tensor:
-        """Ids of ``tokens`` (unknown ones -> ``<unk>``), optionally framed by ``<bos>``/``<eos>``."""
-        ids = [self.stoi.get(token, self.unk) for token in _token_list(tokens, "encode's tokens")]
+        """Ids of ``tokens`` (unknown ones -> ``<unk>``), optionally framed by ``<bos>``/``<eos>``.
+
+        A token that merely reads like a control token (``"<eos>"``, ``"<pad>"``, ``"<bos>"`` in
+        the user's text) is text, not control: it is ``<unk>``, so it can neither end a sequence
+        early nor be masked out as padding."""
+        stoi, unk = self._text_ids, self.unk
+        ids = [stoi.get(token, unk) for token in _token_list(tokens, "encode's tokens")]
         return torch.tensor(([self.bos] if bos else []) + ids + ([self.eos] if eos else []), dtype=torch.long)
 
     def decode(self, ids: Iterable[int], strip_specials: bool = True) -> List[str]:

@@ -88,3 +88,15 @@ def test_decode_refuses_float_ids_instead_of_truncating():
         vocab.decode(torch.tensor([4.0, 5.0]))
     assert vocab.decode(torch.tensor([4, 5, 2, 4])) == ["a", "b"]
     assert vocab.decode([np.int64(5)]) == ["b"]
+
+
+def test_control_tokens_written_in_the_text_are_unknown_words_not_control():
+    """A literal '<eos>' in a user's sentence used to encode to the end id (the sentence ended early in
+    decoding and scoring) and '<pad>' to the padding id (masked out of losses and baselines)."""
+    vocab = Vocab.build([["a", "<eos>", "b"], ["<pad>", "a"]])
+    assert vocab.itos == [PAD, BOS, EOS, UNK, "a", "b"]
+    ids = vocab.encode(["a", EOS, "b", PAD, BOS, UNK], bos=True, eos=True)
+    assert ids.tolist() == [vocab.bos, 4, vocab.unk, 5, vocab.unk, vocab.unk, vocab.unk, vocab.eos]
+    assert vocab.decode(ids) == ["a", UNK, "b", UNK, UNK, UNK]
+    restored = Vocab.from_list(vocab.to_list())
+    assert torch.equal(restored.encode([EOS, "a"]), torch.tensor([vocab.unk, 4]))
