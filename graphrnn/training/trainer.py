@@ -354,12 +354,22 @@ class Trainer:
         if self.out is None:
             raise ValueError("load_best needs config.out: the best epoch is kept in out/best.pt")
         path = self.out / BEST_NAME
+        if not path.is_file():
+            raise CheckpointError(f"{path} does not exist: {self._why_no_best()}")
         checkpoint = load_checkpoint(path, map_location=self.device)
         require_entries(checkpoint, {"model": Mapping}, path, "load_best")
         state = checkpoint["model"]
         _refuse_non_finite(state, path, "weights")
         load_model_state(self.model, state, source=str(path))
         return self.model
+
+    def _why_no_best(self) -> str:
+        if not self.history:
+            return "no epoch has been trained yet; call fit() first (a resumed run trains only epochs not done)"
+        values = [record.get(self.monitor) for record in self.history]
+        return (f"no epoch had a finite {self.monitor} ({', '.join(str(v) for v in values[:5])}"
+                f"{', ...' if len(values) > 5 else ''}), so none could be chosen; check what reports {self.monitor} "
+                "(a NaN metric, e.g. 0/0 on an empty split)")
 
     # ------------------------------------------------------------ start / resume
     def _begin(self) -> None:
@@ -548,6 +558,9 @@ class Trainer:
     def _end_epoch(self, record: Dict[str, Any]) -> None:
         self.history.append(record)
         value = self._monitored_value(record)
+        if math.isnan(value) and is_main_process():
+            warnings.warn(f"epoch {record['epoch']}: the monitored {self.monitor} is NaN, so this epoch cannot be "
+                          "chosen as the best (best.pt keeps an earlier one, if any)", stacklevel=2)
         improved = self.early_stopping.update(value, record["epoch"], self.config.mode, self.config.min_delta)
         self._step_scheduler(value)
         self.epoch = record["epoch"]

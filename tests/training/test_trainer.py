@@ -17,7 +17,7 @@ from training_testing import (
     without_seconds,
 )
 
-from graphrnn.training import TrainConfig, Trainer, default_loader, load_checkpoint, seed_everything
+from graphrnn.training import CheckpointError, TrainConfig, Trainer, default_loader, load_checkpoint, seed_everything
 
 RESUME_SETTINGS = dict(batch_size=8, optimizer="adam", lr=1e-2, lr_schedule="step", lr_step_size=1, lr_gamma=0.7,
                        shuffle=True)
@@ -426,3 +426,18 @@ def test_a_custom_loader_decides_itself_which_items_meet():
     data = make_dataset(8)
     data[7].x = data[7].x.double()  # a loader of the user's could batch it alone, or convert it
     Trainer(make_model(), mse_loss, data, config(), loader_fn=default_loader)
+
+
+def test_a_run_whose_monitor_is_always_nan_says_so(tmp_path):
+    # before: fit() ended quietly, and load_best() said "no checkpoint at best.pt: resuming (--resume ...) needs ..."
+    trainer = Trainer(make_model(), mse_loss, make_dataset(8), config(out=tmp_path, monitor="score"),
+                      evaluate_fn=lambda model: {"score": float("nan")})
+    with pytest.warns(UserWarning, match="epoch 1: the monitored score is NaN, so this epoch cannot be chosen"):
+        trainer.fit()
+    with pytest.raises(CheckpointError, match=r"best.pt does not exist: no epoch had a finite score \(nan, nan\)"):
+        trainer.load_best()
+
+
+def test_load_best_before_fit_says_to_fit(tmp_path):
+    with pytest.raises(CheckpointError, match="best.pt does not exist: no epoch has been trained yet; call fit"):
+        Trainer(make_model(), mse_loss, make_dataset(8), config(out=tmp_path)).load_best()
