@@ -307,9 +307,11 @@ def _kind(tensor: torch.Tensor) -> str:
     return "bool" if tensor.dtype == torch.bool else "integer"
 
 
-def _first_line(error: BaseException) -> str:
+def _first_line(error: BaseException, width: int = 160) -> str:
+    """The first line of ``error``'s message, cut at ``width`` (torch's zip errors run to 600 characters)."""
     text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    line = text.splitlines()[0] if text else type(error).__name__
+    return line if len(line) <= width else line[:width].rstrip() + "..."
 
 
 def _remove_quietly(path: str) -> None:

@@ -279,3 +279,14 @@ def test_a_checkpoint_gets_the_permissions_of_any_new_file(tmp_path):
         os.umask(previous)
     assert (tmp_path / "checkpoint.pt").stat().st_mode & 0o777 == (tmp_path / "plain.txt").stat().st_mode & 0o777 \
         == 0o644
+
+
+def test_the_cause_of_a_corrupted_file_is_cut_to_one_short_line(tmp_path):
+    # before: torch's zip error ran to about 600 characters inside the one-line message
+    train(tmp_path, epochs=1)
+    path = tmp_path / "checkpoint.pt"
+    path.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(CheckpointError) as error:
+        load_checkpoint(path)
+    message = str(error.value)
+    assert "\n" not in message and len(message) < 400 and "truncated or corrupted" in message
