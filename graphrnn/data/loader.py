@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numbers
+from collections.abc import Iterator
 from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Sequence, Tuple
 
 import torch
@@ -9,7 +10,7 @@ from torch import Tensor
 from torch_geometric.data.data import BaseData
 from torch_geometric.loader import DataLoader as PyGDataLoader
 
-__all__ = ["DataLoader", "PlanningCollater", "check_batchable", "planners_of"]
+__all__ = ["DataLoader", "PlanningCollater", "check_batchable", "check_dataset", "planners_of"]
 
 
 def planners_of(model) -> Optional[Dict[str, Callable]]:
@@ -152,6 +153,26 @@ def _compare_keys(reference: Mapping, signature: Mapping, label: str, first: str
                          "from the batch); give it to every graph, or delete it from all")
 
 
+def check_dataset(dataset: Any, name: str = "dataset") -> None:
+    """Checks that ``dataset`` can be read again every epoch, item by item (a list, a ``Dataset``).
+
+    Raises:
+        TypeError: for one graph instead of a list of graphs (PyG's loader fails with ``KeyError: 0``),
+            a generator or other iterator (used up after one pass; ``has no len()``), a dict
+            (``KeyError: 0``) or ``None``.
+    """
+    if dataset is None:
+        raise TypeError(f"{name} is None; pass a list of graphs (or a Dataset)")
+    if isinstance(dataset, BaseData):
+        raise TypeError(f"{name} is one graph ({type(dataset).__name__}), not a list of graphs; wrap it in a list: "
+                        f"[{name}]")
+    if isinstance(dataset, Iterator):
+        raise TypeError(f"{name} is a {type(dataset).__name__}, which is used up after one pass, but every epoch "
+                        f"reads it again; pass a list (list({name})) or a Dataset")
+    if isinstance(dataset, Mapping):
+        raise TypeError(f"{name} is a {type(dataset).__name__}; pass a list of items (e.g. list({name}.values()))")
+
+
 class PlanningCollater:
     """Checks the items (:func:`check_batchable`), collates like PyG, then attaches
     ``batch.<name> = planner(batch)`` for every plan asked for.
@@ -219,5 +240,6 @@ class DataLoader(PyGDataLoader):
                                 f"{type(planner).__name__}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
             raise ValueError(f"batch_size must be an integer >= 1 (graphs per batch), got {batch_size!r}")
+        check_dataset(dataset)
         super().__init__(dataset, batch_size=int(batch_size), shuffle=shuffle, **kwargs)
         self.collate_fn = PlanningCollater(self.collate_fn, plans or {})

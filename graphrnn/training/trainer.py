@@ -8,7 +8,6 @@ import math
 import sys
 import time
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
@@ -20,7 +19,7 @@ from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
 from torch.utils.data.distributed import DistributedSampler
 from tqdm.auto import tqdm
 
-from graphrnn.data.loader import check_batchable, planners_of
+from graphrnn.data.loader import check_batchable, check_dataset, planners_of
 
 from .checkpoint import (
     CheckpointError,
@@ -693,8 +692,10 @@ def _check_arguments(model: Any, loss_fn: Any, train_data: Any, metrics_fn: Any,
         raise TypeError("loss_fn is required: (model, batch) -> mean loss over the batch")
     if train_data is None:
         raise ValueError("train_data is required")
-    for name, data in (("train_data", train_data), ("eval_data", eval_data)):
-        _check_reusable(name, data)
+    if loader_fn is None:  # the default loader reads a list or Dataset item by item, every epoch
+        check_dataset(train_data, "train_data")
+        if eval_data is not None:
+            check_dataset(eval_data, "eval_data")
     if hasattr(train_data, "__len__") and len(train_data) == 0:
         raise ValueError("train_data is empty; pass at least one training item")
     if eval_data is not None and hasattr(eval_data, "__len__") and len(eval_data) == 0:
@@ -702,17 +703,6 @@ def _check_arguments(model: Any, loss_fn: Any, train_data: Any, metrics_fn: Any,
                          "eval_data=None to monitor train_loss")
     if metrics_fn is not None and eval_data is None:
         raise ValueError("metrics_fn is applied to eval_data, which is None; pass eval_data=... too")
-
-
-def _check_reusable(name: str, data: Any) -> None:
-    """Every epoch reads the data again: a generator would be used up after the first, a dict read by key."""
-    if data is None:
-        return
-    if isinstance(data, Iterator):
-        raise TypeError(f"{name} is a {type(data).__name__}, which is used up after one pass, but every epoch reads "
-                        f"it again; pass a list (list({name})) or a Dataset")
-    if isinstance(data, Mapping):
-        raise TypeError(f"{name} is a {type(data).__name__}; pass a list of items (e.g. list({name}.values()))")
 
 
 def _check_out(out: Optional[Path]) -> None:

@@ -153,3 +153,21 @@ def test_an_empty_one_dimensional_attribute_joins_any_shape_as_torch_cat_allows(
         first_batch([empty, full[0], chain_graph(torch.zeros(1, 4))])
     with pytest.raises(ValueError, match="'x' is torch.int64, in item 0 of the batch it is torch.float32"):
         first_batch([empty, chain_graph(torch.zeros(2, 3, dtype=torch.long))])  # float [0] would cast the ids
+
+
+@pytest.mark.parametrize("dataset, message", [
+    # before: KeyError: 0 (a Data has a len(), its number of attributes, and is indexed by name)
+    (chain_graph(torch.zeros(3, 2)), r"dataset is one graph \(Data\), not a list of graphs; wrap it in a list"),
+    # before: TypeError "object of type 'generator' has no len()" when iterated
+    ((chain_graph(torch.zeros(3, 2)) for _ in range(2)), "dataset is a generator, which is used up after one pass"),
+    ({"a": chain_graph(torch.zeros(3, 2))}, "dataset is a dict; pass a list of items"),  # before: KeyError: 0
+    (None, "dataset is None; pass a list of graphs"),  # before: "object of type 'NoneType' has no len()"
+])
+def test_a_dataset_that_is_not_a_list_of_graphs_is_refused(dataset, message):
+    with pytest.raises(TypeError, match=message):
+        DataLoader(dataset, batch_size=2)
+
+
+def test_a_tuple_of_graphs_is_a_dataset():
+    graphs = tuple(chain_graph(torch.zeros(3, 2)) for _ in range(3))
+    assert [batch.num_graphs for batch in DataLoader(graphs, batch_size=2)] == [2, 1]

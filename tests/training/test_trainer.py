@@ -354,6 +354,7 @@ def test_eval_data_that_is_empty_is_refused_before_training():
     ("eval_data", iter(make_dataset(4)), "eval_data is a list_iterator, which is used up"),
     # before: KeyError: 0 from the loader
     ("train_data", {"a": make_dataset(1)[0]}, r"train_data is a dict; pass a list of items \(e.g. list"),
+    ("train_data", make_dataset(1)[0], r"train_data is one graph \(Data\), not a list of graphs; wrap it in a list"),
 ])
 def test_data_that_cannot_be_read_every_epoch_is_refused(name, data, message):
     arguments = {"train_data": make_dataset(4), name: data}
@@ -441,3 +442,10 @@ def test_a_run_whose_monitor_is_always_nan_says_so(tmp_path):
 def test_load_best_before_fit_says_to_fit(tmp_path):
     with pytest.raises(CheckpointError, match="best.pt does not exist: no epoch has been trained yet; call fit"):
         Trainer(make_model(), mse_loss, make_dataset(8), config(out=tmp_path)).load_best()
+
+
+def test_a_loader_of_the_users_own_may_take_one_graph():
+    # valid: full-graph training, the loader yields the one graph every epoch
+    graph = make_dataset(1)[0]
+    history = Trainer(make_model(), mse_loss, graph, config(epochs=2), loader_fn=lambda data, *rest: [data]).fit()
+    assert [record["step"] for record in history] == [1, 2]
