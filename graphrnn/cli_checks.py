@@ -131,10 +131,13 @@ def _has_checkpoint(out: Path) -> bool:
 
 
 def _previous_run(out: Path) -> List[str]:
-    """The files of a previous training run in ``out`` (:data:`RUN_FILES`, in sub-directories too)."""
+    """The files of a previous training run in ``out`` (:data:`RUN_FILES`, there or one folder down, where the
+    tasks with several models keep theirs: ``OUT/xent/checkpoint.pt``); deeper folders are not searched."""
     if not out.is_dir():
         return []
-    return sorted(str(path.relative_to(out)) for name in RUN_FILES for path in out.rglob(name))
+    folders = [out] + sorted(child for child in out.iterdir() if child.is_dir())
+    return [str((folder / name).relative_to(out)) for folder in folders for name in RUN_FILES
+            if (folder / name).exists()]
 
 
 def _check_fresh_run(out: Path, values: Dict[str, Any]) -> None:

@@ -296,3 +296,11 @@ def test_an_unexpected_error_is_one_line_and_the_traceback_is_on_request(capsys,
     monkeypatch.setenv("GRAPHRNN_TRACEBACK", "1")
     with pytest.raises(tarfile.ReadError):
         cli.main(["train", "mixer", "--out", str(tmp_path / "again")])
+
+
+def test_runs_deeper_in_out_are_not_this_run(capsys, tmp_path, monkeypatch):
+    # --out . in a folder that keeps older runs further down is not refused for them (nor walked to the bottom)
+    (tmp_path / "archive" / "2025" / "run").mkdir(parents=True)
+    (tmp_path / "archive" / "2025" / "run" / "checkpoint.pt").write_bytes(b"an old run")
+    monkeypatch.setitem(TASKS, "rnn", TASKS["rnn"]._replace(run=lambda args: "trained"))
+    assert run_cli(capsys, "train", "rnn", "--out", str(tmp_path))[0] == 0
