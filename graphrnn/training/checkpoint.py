@@ -308,9 +308,10 @@ def _kind(tensor: torch.Tensor) -> str:
 
 
 def _first_line(error: BaseException, width: int = 160) -> str:
-    """The first line of ``error``'s message, cut at ``width`` (torch's zip errors run to 600 characters)."""
+    """``Type: first line of the message``, cut at ``width`` (torch's zip errors run to 600 characters; a text
+    file given as a checkpoint fails in the unpickler with a bare ``KeyError: 101``)."""
     text = str(error).strip()
-    line = text.splitlines()[0] if text else type(error).__name__
+    line = f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__
     return line if len(line) <= width else line[:width].rstrip() + "..."
 
 

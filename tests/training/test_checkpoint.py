@@ -139,6 +139,9 @@ def test_garbage_file_is_reported_as_corrupted(tmp_path):
     path.write_bytes(b"this is not a checkpoint")
     with pytest.raises(CheckpointError, match="truncated or corrupted"):
         load_checkpoint(path)
+    path.write_text("hello\n")  # before: the cause read "(101)", the unpickler's bare KeyError
+    with pytest.raises(CheckpointError, match=r"truncated or corrupted and cannot be read \(KeyError: 101\)"):
+        load_checkpoint(path)
 
 
 def test_bare_state_dict_is_a_foreign_checkpoint(tmp_path):
