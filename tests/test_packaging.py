@@ -2,6 +2,7 @@
 import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,10 @@ def test_cli_train_with_a_missing_data_directory_says_what_to_pass(tmp_path, cap
     assert code == 2
     err = capsys.readouterr().err
     assert f"graphrnn train {argv[0]}: error:" in err and expected in err
+
+
+def test_test_files_have_unique_basenames():
+    """tests/ has no __init__.py, so pytest imports each test file by its basename: two files with one name
+    in different folders stop the whole suite at collection ('import file mismatch')."""
+    names = Counter(path.name for path in (ROOT / "tests").rglob("test_*.py"))
+    assert [name for name, count in names.items() if count > 1] == []
