@@ -34,6 +34,8 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
+from graphrnn.files import write_atomic
+
 __all__ = ["CommandLineError", "DATA_OPTIONS", "COMMAND_FILE", "TRACEBACK_VARIABLE", "check_arguments",
            "check_output_directory", "reconcile_resumed", "record_command", "run_guarded"]
 
@@ -192,20 +194,9 @@ def _plain(value: Any) -> Any:
 
 def record_command(args: argparse.Namespace, argv: Sequence[str]) -> None:
     """Writes the options of a fresh training run to ``OUT/command.json`` (atomically)."""
-    from graphrnn.training.checkpoint import new_file_mode
-
     settings = {key: _plain(value) for key, value in vars(args).items() if key not in ("resume", "overwrite")}
     payload = json.dumps({"argv": _argv_text(argv), "settings": settings}, indent=1, default=str)
-    out = Path(args.out)
-    handle, temporary = tempfile.mkstemp(dir=out, prefix=f".{COMMAND_FILE}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            os.fchmod(stream.fileno(), new_file_mode())
-            stream.write(payload)
-        os.replace(temporary, out / COMMAND_FILE)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomic(Path(args.out) / COMMAND_FILE, lambda stream: stream.write(payload))
 
 
 def _show(value: Any) -> str:

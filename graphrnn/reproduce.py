@@ -9,14 +9,13 @@ import importlib
 import json
 import os
 import platform
-import tempfile
 import time
 from pathlib import Path
 from typing import Callable, Dict, List, NamedTuple
 
 import torch
 
-from graphrnn import bench
+from graphrnn import bench, files
 
 __all__ = ["Section", "EXPERIMENTS", "run_all", "write_atomic"]
 
@@ -131,16 +130,8 @@ EXPERIMENTS: Dict[str, Callable[[bool, int], Section]] = {
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Writes ``text`` to ``path`` through a temporary file and a rename (never half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """Writes ``text`` to ``path`` whole or not at all (:func:`graphrnn.files.write_atomic`)."""
+    files.write_atomic(path, lambda stream: stream.write(text))
 
 
 def run_all(out: Path, quick: bool, seed: int, only: List[str] = None, log=print) -> Dict[str, Section]:

@@ -1,9 +1,11 @@
 """graphrnn reproduce: results files, atomic writes, the core section at a tiny scale."""
 import json
+import stat
 
 import pytest
 
 from graphrnn import bench, reproduce
+from graphrnn.files import new_file_mode
 
 
 def tiny_experiment(quick, seed):
@@ -18,6 +20,8 @@ def test_run_all_writes_markdown_and_json(tmp_path, monkeypatch):
     payload = json.loads((tmp_path / "results.json").read_text())
     assert payload["experiments"]["tiny"]["data"] == {"value": 3}
     assert payload["quick"] is True and payload["seed"] == 3
+    for name in ("results.md", "results.json"):  # readable like any new file, not mkstemp's private 0600
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == new_file_mode()
 
 
 def test_unknown_experiment_is_named(tmp_path):

@@ -59,6 +59,16 @@ def _default_path() -> Path:
 
 
 def _read_archive(path: Path, split: str) -> dict[str, str]:
+    try:
+        return _read_tar(path, split)
+    except (tarfile.ReadError, EOFError) as error:  # a text file, a truncated download, a zip
+        cause = (str(error).splitlines() or [""])[0].rstrip(":")
+        raise ValueError(f"{path} is not a readable tar archive ({type(error).__name__}: {cause}); pass AESLC's "
+                         f"tar(.gz) with {ROOT}/{{train,dev,test}}/*.subject, or the folder it was extracted to, "
+                         "or your own corpus as a .tsv file or a folder of train/val/test files") from error
+
+
+def _read_tar(path: Path, split: str) -> dict[str, str]:
     files = {}
     with tarfile.open(path, "r:*") as archive:
         for member in archive:

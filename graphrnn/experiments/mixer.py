@@ -202,6 +202,9 @@ def _constant_caption(captions: List[List[str]]) -> str:
 def _captioning(settings: Settings, seed: int, data: Optional[Path]) -> TaskData:
     from graphrnn.datasets.digit_captions import digit_caption_dataset
 
+    if data is not None:  # it was ignored: the run trained on the digits and looked like one on the given corpus
+        raise ValueError(f"captioning reads built-in digit images and takes no --data (got {str(data)!r}); "
+                         "for your own corpus use --task translation or --task summarization")
     low, high = settings.extra.get("digits", CAPTION_DIGITS)
     sizes = {"train": settings.train_size or 3000, "val": settings.val_size, "test": settings.test_size or 500}
     raw = {split: digit_caption_dataset(n, min_digits=low, max_digits=high, seed=seed + offset, split=split,

@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 from graphrnn.graph.checks import check_batch_vector, check_edge_index, device_assert
 from graphrnn.graph.plan import TopologicalPlan, build_topological_plan
 from graphrnn.nn.one_line_repr import OneLineRepr
+from graphrnn.terminal import is_terminal
 
 from .recurrent import RecurrentMessagePassing
 
@@ -637,7 +638,7 @@ class HMM(OneLineRepr, nn.Module):
         batches = _as_batches(loader)
         history: List[float] = []
         # a bar only on a terminal: in a log file its carriage-return redraws would pile up
-        bar = tqdm(total=num_iterations, desc="EM", disable=not (progress and _on_terminal()), unit="it")
+        bar = tqdm(total=num_iterations, desc="EM", disable=not (progress and is_terminal()), unit="it")
         try:
             for iteration in range(num_iterations + 1):
                 counts = self._expected_counts(batches)
@@ -803,13 +804,6 @@ class HMM(OneLineRepr, nn.Module):
 
 
 # --------------------------------------------------------------------------- helpers
-def _on_terminal() -> bool:
-    import sys
-
-    try:
-        return bool(sys.stderr.isatty())
-    except (AttributeError, ValueError):
-        return False
 
 
 def _check_range(ids: Tensor, size: int, what: str, name: str, limit: str) -> None:

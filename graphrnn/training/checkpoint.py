@@ -26,11 +26,12 @@ from __future__ import annotations
 import io
 import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Tuple, Type, Union
 
 import torch
+
+from graphrnn.files import new_file_mode, write_atomic
 
 __all__ = [
     "CheckpointError",
@@ -75,33 +76,8 @@ def save_checkpoint(path: PathLike, checkpoint: Mapping[str, Any]) -> Path:
     Raises:
         OSError: if the file cannot be written (the previous file, if any, is kept).
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, **checkpoint}
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            os.fchmod(handle.fileno(), new_file_mode())  # mkstemp makes 0600; a plain open() would give 0644
-            torch.save(payload, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        _remove_quietly(temporary)
-        raise
-    _fsync_directory(path.parent)
-    return path
-
-
-def new_file_mode() -> int:
-    """The permissions ``open(path, "w")`` gives a new file under this process's umask (``0o644`` under ``022``).
-
-    Atomic writes go through :func:`tempfile.mkstemp`, whose file is private (``0o600``); they set
-    this mode instead, so that a checkpoint is as readable by a team as any other output file.
-    """
-    umask = os.umask(0o077)  # read by setting it; restored at once
-    os.umask(umask)
-    return 0o666 & ~umask
+    return write_atomic(path, lambda handle: torch.save(payload, handle), binary=True, durable=True)
 
 
 def load_checkpoint(path: PathLike, map_location: Any = "cpu") -> Dict[str, Any]:
@@ -313,24 +289,3 @@ def _first_line(error: BaseException, width: int = 160) -> str:
     text = str(error).strip()
     line = f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__
     return line if len(line) <= width else line[:width].rstrip() + "..."
-
-
-def _remove_quietly(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Makes the rename durable where the platform allows it (best effort)."""
-    try:
-        descriptor = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)

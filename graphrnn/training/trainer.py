@@ -20,6 +20,8 @@ from torch.utils.data.distributed import DistributedSampler
 from tqdm.auto import tqdm
 
 from graphrnn.data.loader import check_batchable, check_dataset, planners_of
+from graphrnn.files import write_atomic
+from graphrnn.terminal import is_terminal
 
 from .checkpoint import (
     CheckpointError,
@@ -676,7 +678,7 @@ class Trainer:
 
     def _show_bars(self) -> bool:
         """tqdm bars only on a terminal: in a log file or a pipe their redraws are noise."""
-        return self._show_progress() and _is_terminal(sys.stderr)
+        return self._show_progress() and is_terminal(sys.stderr)
 
 
 # ---------------------------------------------------------------------- checks
@@ -717,13 +719,6 @@ def _check_out(out: Optional[Path]) -> None:
     if taken:  # the first epoch's write would fail after the epoch was trained
         raise ValueError(f"TrainConfig.out={str(out)!r} holds a directory named {taken[0]!r}, where the run writes "
                          "that file; move it away or choose another out")
-
-
-def _is_terminal(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):  # no isatty, or a closed stream
-        return False
 
 
 def _refuse_non_finite(state: Any, path: Path, what: str) -> None:
@@ -882,7 +877,8 @@ def _append_jsonl(path: Path, record: Mapping[str, Any]) -> None:
 
 
 def _write_jsonl(path: Path, records: Sequence[Mapping[str, Any]]) -> None:
-    path.write_text("".join(json.dumps(dict(record)) + "\n" for record in records), encoding="utf-8")
+    text = "".join(json.dumps(dict(record)) + "\n" for record in records)
+    write_atomic(path, lambda stream: stream.write(text))  # a crash keeps the previous log whole
 
 
 def _short(value: Any) -> str:

@@ -102,3 +102,12 @@ def test_windows_and_other_editors_files_parse_as_the_plain_file(variant):
     for text in [*TRAIN.values(), *DEV.values()]:
         changed = {"crlf": text.replace("\n", "\r\n"), "bom": "\ufeff" + text, "old Mac cr": text.replace("\n", "\r")}
         assert parse_subject_file(changed[variant]) == parse_subject_file(text)
+
+
+@pytest.mark.parametrize("content", [b"body,subject\nhello,hi\n", b"\x1f\x8b\x08\x00 truncated gzip"])
+def test_a_file_that_is_not_a_tar_archive_is_named_clearly(tmp_path, content):
+    """It was tarfile's own ReadError ('file could not be opened successfully') from deep inside."""
+    path = tmp_path / "aeslc.tar.gz"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=r"aeslc.tar.gz is not a readable tar archive .*pass AESLC's tar"):
+        read_aeslc(path, "train")

@@ -83,3 +83,9 @@ def test_short_outputs_clamp_T_and_delta_so_every_method_runs(tmp_path):
     assert result["schedule"] == [(2, 3), (1, 1)]  # T = 3 (the longest output), delta = 2
     assert [r["method"] for r in result["rows"]] == ["dad", "mixer"]
     assert (tmp_path / "best.pt").is_file() and result["best_method"] in ("dad", "mixer")
+
+
+def test_captioning_refuses_a_corpus_instead_of_ignoring_it(tmp_path):
+    """graphrnn train mixer --data X kept the default --task captioning, trained on the digits and exited 0."""
+    with pytest.raises(ValueError, match="captioning reads built-in digit images and takes no --data"):
+        mixer.load_task("captioning", mixer.settings_for("captioning", quick=True), data=tmp_path)

@@ -160,7 +160,7 @@ def test_a_directory_that_turns_read_only_keeps_the_previous_checkpoint(tmp_path
             raise OSError(errno.EROFS, "Read-only file system", str(out))
         return mkstemp(*args, **kwargs)
 
-    monkeypatch.setattr("graphrnn.training.checkpoint.tempfile.mkstemp", read_only_after_epoch_1)
+    monkeypatch.setattr("graphrnn.files.tempfile.mkstemp", read_only_after_epoch_1)
     with pytest.raises(OSError, match="Read-only file system"):
         Trainer(make_model(), mse_loss, make_dataset(32), fault_settings(out)).fit()
     assert load_checkpoint(out / "checkpoint.pt")["epoch"] == 1
