@@ -32,7 +32,9 @@ __all__ = ["TopologicalPlan", "ChainPacking", "build_topological_plan", "FLOWS"]
 
 FLOWS = ("source_to_target", "target_to_source")
 _REBUILD = "rebuild it with layer.plan(edge_index, num_nodes) for this graph"
-_LEVEL_SLICES = ("level_source", "level_target", "level_bag_offsets", "level_roots")
+#: per-level slices a plan cuts once: name -> (the index tensor's field, the offsets that cut it)
+_LEVEL_SLICES = {"level_source": ("source", "edge_ptr"), "level_target": ("target", "edge_ptr"),
+                 "level_bag_offsets": ("bag_offset", "level_ptr"), "level_roots": ("root_local", "root_ptr")}
 
 
 def _move(value, device, non_blocking: bool):
@@ -126,14 +128,10 @@ class TopologicalPlan(RecordsGraph):
         ``level_bag_offsets``, ``level_roots``) once, so that a pass cuts none. Planners and :meth:`to` do it; a plan
         built for one call cuts them when the level-by-level path first reads them (the fused
         chain path never does)."""
-        for name, (tensor, ptr) in self._level_slices().items():
+        for name, (tensor, ptr) in _LEVEL_SLICES.items():
             if name not in self.__dict__:
-                object.__setattr__(self, name, _cut(tensor, ptr))
+                object.__setattr__(self, name, _cut(getattr(self, tensor), getattr(self, ptr)))
         return self
-
-    def _level_slices(self) -> dict:
-        return {"level_source": (self.source, self.edge_ptr), "level_target": (self.target, self.edge_ptr),
-                "level_bag_offsets": (self.bag_offset, self.level_ptr), "level_roots": (self.root_local, self.root_ptr)}
 
     def __getattr__(self, name: str):
         if name in _LEVEL_SLICES:

@@ -88,7 +88,7 @@ class ListLevelStore:
         if bags is None:
             return rows
         offsets, bag_of_row = bags
-        return tuple(r.new_zeros((offsets.numel(), *r.shape[1:])).index_add_(0, bag_of_row, r) for r in rows)
+        return tuple(_sum_per_bag(r, bag_of_row, offsets.numel()) for r in rows)
 
 
 def level_store(level_ptr: Sequence[int]):
@@ -122,11 +122,15 @@ def _bag_sum(buffer: Tensor, index: Tensor, offsets: Tensor, bag_of_row: Tensor)
     counts, complex numbers) are gathered and added with ``index_add_``."""
     width = math.prod(buffer.shape[1:])
     if buffer.dtype not in _BAG_DTYPES or width == 0:
-        rows = buffer.index_select(0, index)
-        return rows.new_zeros((offsets.numel(), *rows.shape[1:])).index_add_(0, bag_of_row, rows)
+        return _sum_per_bag(buffer.index_select(0, index), bag_of_row, offsets.numel())
     table = buffer.view(buffer.size(0), width)
     summed = torch.ops.aten._embedding_bag_forward_only(table, index, offsets, False, 0)[0]
     return summed.view(offsets.numel(), *buffer.shape[1:])
+
+
+def _sum_per_bag(rows: Tensor, bag_of_row: Tensor, num_bags: int) -> Tensor:
+    """``rows`` added up by ``bag_of_row`` into ``num_bags`` rows (zero for an empty bag)."""
+    return rows.new_zeros((num_bags, *rows.shape[1:])).index_add_(0, bag_of_row, rows)
 
 
 class _Gather(torch.autograd.Function):

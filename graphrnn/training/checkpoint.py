@@ -31,7 +31,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Tuple, Type, Union
 
 import torch
 
-from graphrnn.files import new_file_mode, write_atomic
+from graphrnn.files import write_atomic
 
 __all__ = [
     "CheckpointError",
@@ -41,7 +41,6 @@ __all__ = [
     "load_checkpoint",
     "load_model_state",
     "require_entries",
-    "new_file_mode",
     "check_weights_only",
     "non_finite_entries",
 ]
@@ -64,7 +63,7 @@ def save_checkpoint(path: PathLike, checkpoint: Mapping[str, Any]) -> Path:
     fsynced, then renamed over ``path`` with ``os.replace``. A crash at any point
     leaves either the previous file or the new one, never a partial file, and no
     temporary file is left behind when the write fails with an exception. The file gets
-    the permissions of any new file under the umask (:func:`new_file_mode`).
+    the permissions of any new file under the umask (:func:`graphrnn.files.new_file_mode`).
 
     Args:
         path: the file to write (its directory is created if needed).

@@ -268,10 +268,6 @@ class Trainer:
         self.extra_state = dict(extra_state) if extra_state is not None else None
         self.loader_fn = loader_fn or functools.partial(default_loader, num_workers=self.config.num_workers,
                                                         plans=planners_of(model))
-        if loader_fn is None:  # every pair of graphs may meet in a batch: a mismatch fails now, not mid-epoch
-            for name, data in (("train_data", train_data), ("eval_data", eval_data)):
-                if isinstance(data, (list, tuple)):
-                    check_batchable(data, name)
         self.out = Path(self.config.out) if self.config.out is not None else None
         _check_out(self.out)
         self.monitor = self._resolve_monitor()
@@ -695,9 +691,11 @@ def _check_arguments(model: Any, loss_fn: Any, train_data: Any, metrics_fn: Any,
     if train_data is None:
         raise ValueError("train_data is required")
     if loader_fn is None:  # the default loader reads a list or Dataset item by item, every epoch
-        check_dataset(train_data, "train_data")
-        if eval_data is not None:
-            check_dataset(eval_data, "eval_data")
+        for name, data in (("train_data", train_data), ("eval_data", eval_data)):
+            if data is not None:
+                check_dataset(data, name)
+                if isinstance(data, (list, tuple)):  # any two graphs may meet in a batch: a mismatch fails now
+                    check_batchable(data, name)
     if hasattr(train_data, "__len__") and len(train_data) == 0:
         raise ValueError("train_data is empty; pass at least one training item")
     if eval_data is not None and hasattr(eval_data, "__len__") and len(eval_data) == 0:
