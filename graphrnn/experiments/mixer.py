@@ -139,18 +139,41 @@ class Settings:
 
 
 # ------------------------------------------------------------------ rewards
+#: Stand-ins for ``<unk>`` in a training reward: a predicted one and a reference's one differ, so
+#: neither ever matches, as in the test metric (:data:`graphrnn.metrics.UNK_MARK`).
+UNKNOWN_PREDICTED, UNKNOWN_REFERENCE = -1, -2
+
+
+def unk_never_matches(hyps: List[List[int]], refs: List[List[int]],
+                      drop_predicted: bool) -> Tuple[List[List[int]], List[List[int]]]:
+    """Token ids as the test metric reads the texts they become: a reference's ``<unk>`` (a word the
+    vocabulary lacks) is a word of its own that no prediction matches; a predicted ``<unk>`` matches
+    nothing either: BLEU counts it as a wrong token, ROUGE's tokeniser drops it
+    (``drop_predicted``), so the words around it become neighbours."""
+    from graphrnn.metrics.ngrams import as_tokens
+
+    hyps, refs = [as_tokens(h) for h in hyps], [as_tokens(r, "reference") for r in refs]
+    if drop_predicted:
+        hyps = [[t for t in h if t != Vocab.unk] for h in hyps]
+    else:
+        hyps = [[UNKNOWN_PREDICTED if t == Vocab.unk else t for t in h] for h in hyps]
+    return hyps, [[UNKNOWN_REFERENCE if t == Vocab.unk else t for t in r] for r in refs]
+
+
 def bleu_reward(hyps: List[List[int]], refs: List[List[int]]) -> torch.Tensor:
-    """Sentence BLEU-4 with add-one smoothing, in [0, 1], per pair (token ids; training only)."""
+    """Sentence BLEU-4 with add-one smoothing, in [0, 1], per pair (token ids; training only);
+    ``<unk>`` never matches (:func:`unk_never_matches`), as in the test metric."""
     from graphrnn.metrics import sentence_bleu_batch
 
-    return sentence_bleu_batch(hyps, refs).float()
+    return sentence_bleu_batch(*unk_never_matches(hyps, refs, drop_predicted=False)).float()
 
 
 def rouge2_reward(hyps: List[List[int]], refs: List[List[int]]) -> torch.Tensor:
-    """ROUGE-2 F1 in [0, 1], per pair (token ids; training only)."""
+    """ROUGE-2 F1 in [0, 1], per pair (token ids; training only); ``<unk>`` never matches and a
+    predicted one is dropped (:func:`unk_never_matches`), as in the test metric."""
     from graphrnn.metrics import rouge_n_batch
 
-    return rouge_n_batch(hyps, refs, n=2)["f1"].float()
+    return rouge_n_batch(*unk_never_matches(hyps, refs, drop_predicted=True), n=2)["f1"].float()
 
 
 def bleu_metric(lowercase: bool = False) -> Callable[[List[str], List[str]], float]:
@@ -441,6 +464,11 @@ def mean_length(outputs: List[List[int]]) -> float:
     return sum(len(ids) for ids in outputs) / max(len(outputs), 1)
 
 
+def unk_share(outputs: List[List[int]]) -> float:
+    """The fraction of predicted tokens that are ``<unk>`` (words that can never match)."""
+    return sum(ids.count(Vocab.unk) for ids in outputs) / max(sum(len(ids) for ids in outputs), 1)
+
+
 # ----------------------------------------------------------------- training
 def _objective(method: str, task: TaskData, settings: Settings, schedule: MixerSchedule) -> SequenceObjective:
     feed = AnnealedProbability(0.0, settings.feed_probability, schedule.xent_epochs,
@@ -550,6 +578,7 @@ def _test_row(task: TaskData, settings: Settings, method: str, history: List[Dic
     best = max(history, key=lambda h: h["val_score"])
     outputs = decode(model, task.test, task.max_len)
     row = {"method": method, "greedy": score_outputs(task, outputs, "test"), "test_length": mean_length(outputs),
+           "test_unk_share": unk_share(outputs), "test_distinct": len({tuple(ids) for ids in outputs}),
            "best_epoch": best["epoch"], "val_score": best["val_score"], "epochs": len(history),
            "seconds_per_epoch": sum(h["seconds"] for h in own) / max(len(own), 1),
            "xent_seconds_per_epoch": sum(h["seconds"] for h in history[:schedule.xent_epochs]) /
