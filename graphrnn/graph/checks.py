@@ -7,7 +7,7 @@ without a host-device synchronisation on accelerators.
 """
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -23,18 +23,20 @@ def check_index_dtype(tensor: Tensor, name: str) -> None:
                          f"convert it with {name}.long()")
 
 
-def device_assert(condition: Tensor, message: str) -> None:
+def device_assert(condition: Tensor, message: str, explain: Optional[Callable[[], str]] = None) -> None:
     """Raises ``ValueError(message)`` unless the 0-dim bool tensor ``condition`` is true.
 
-    On the CPU the flag is read directly (there is no device to wait for). On an
-    accelerator the check is ``torch._assert_async``: it is queued with the kernels and
-    fails the stream (``RuntimeError`` carrying ``message`` at the next synchronisation)
-    instead of stalling the host, so a training step stays free of host-device syncs.
-    Under ``torch.compile`` it is always the device assert (traced into the graph).
+    On the CPU the flag is read directly (there is no device to wait for), and a failure
+    raises ``explain()`` when given (a message that may read values, e.g. to name the bad
+    node). On an accelerator the check is ``torch._assert_async``: it is queued with the
+    kernels and fails the stream (``RuntimeError`` carrying ``message`` at the next
+    synchronisation) instead of stalling the host, so a training step stays free of
+    host-device syncs. Under ``torch.compile`` it is always the device assert (traced into
+    the graph).
     """
     if condition.device.type == "cpu" and not torch.compiler.is_compiling():
         if not condition.numpy().item():  # host memory: no sync, no dispatcher op
-            raise ValueError(message)
+            raise ValueError(explain() if explain is not None else message)
     else:
         torch._assert_async(condition, message)
 

@@ -8,6 +8,8 @@ import torch
 from torch import Tensor
 from torch.nn import Linear
 
+from graphrnn.graph.checks import device_assert
+
 from ._layer_inputs import check_edge_vector, check_edges, check_node_features
 from .recurrent import RecurrentMessagePassing
 from .schedule import TopologicalPlan
@@ -196,23 +198,36 @@ class NaryTreeLSTM(_TreeLSTM):
         if child_index is None:
             child_index = child_positions(edge_index)
         self._check_positions(edge_index, child_index)
-        return {"slot": torch.nn.functional.one_hot(child_index, self.N).to(self.W_iouf.weight.dtype)}
+        # one-hot by comparison: F.one_hot reads the indices' range on the host
+        positions = torch.arange(self.N, device=child_index.device)
+        return {"slot": (child_index.unsqueeze(1) == positions).to(self.W_iouf.weight.dtype)}
 
     def _check_positions(self, edge_index: Tensor, child_index: Tensor) -> None:
+        """Positions in ``0..N-1``, one child per position: checked on the device, without reading
+        values on the host (:func:`~graphrnn.graph.checks.device_assert`; on the CPU the error names
+        the node)."""
         if child_index.numel() == 0:
             return
-        if int(child_index.min()) < 0 or int(child_index.max()) >= self.N:
-            bad = int((child_index < 0).nonzero()[0, 0]) if int(child_index.min()) < 0 \
-                else int((child_index >= self.N).nonzero()[0, 0])
-            raise ValueError(
-                f"NaryTreeLSTM(N={self.N}): the child {int(edge_index[1, bad])} of node {int(edge_index[0, bad])} "
+        device_assert(((child_index >= 0) & (child_index < self.N)).all(),
+                      f"NaryTreeLSTM(N={self.N}): a child position is outside 0..{self.N - 1}; binarise the tree, "
+                      "raise N, or use ChildSumTreeLSTM for unbounded fan-out",
+                      lambda: self._position_message(edge_index, child_index))
+        key = (edge_index[0].long() * self.N + child_index).sort().values
+        device_assert((key[1:] != key[:-1]).all(),
+                      "NaryTreeLSTM: a node has two children in the same position; give each child of a node its "
+                      "own child_index",
+                      lambda: self._duplicate_message(edge_index, child_index))
+
+    def _position_message(self, edge_index: Tensor, child_index: Tensor) -> str:
+        bad = int(((child_index < 0) | (child_index >= self.N)).nonzero()[0, 0])
+        return (f"NaryTreeLSTM(N={self.N}): the child {int(edge_index[1, bad])} of node {int(edge_index[0, bad])} "
                 f"is in position {int(child_index[bad])}, outside 0..{self.N - 1}; binarise the tree, raise N, "
                 "or use ChildSumTreeLSTM for unbounded fan-out")
-        key = edge_index[0].long() * self.N + child_index
-        if key.unique().numel() != key.numel():
-            parent = int(edge_index[0, _first_duplicate(key)])
-            raise ValueError(f"NaryTreeLSTM: node {parent} has two children in the same position; "
-                             "give each child of a node its own child_index")
+
+    def _duplicate_message(self, edge_index: Tensor, child_index: Tensor) -> str:
+        parent = int(edge_index[0, _first_duplicate(edge_index[0].long() * self.N + child_index)])
+        return (f"NaryTreeLSTM: node {parent} has two children in the same position; give each child of a node its "
+                "own child_index")
 
     def message(self, state_j: Tuple[Tensor, Tensor], slot: Tensor) -> Tuple[Tensor, Tensor]:
         # the child's (h, c) placed in its position's block of an [E, N * H] message
@@ -235,15 +250,19 @@ class NaryTreeLSTM(_TreeLSTM):
 def child_positions(edge_index: Tensor) -> Tensor:
     """The rank of each edge's child among its parent's children, by node index: ``LongTensor [E]``.
 
-    For parent -> child edges ``(0, 5), (0, 2), (1, 3)`` this is ``[1, 0, 0]``.
+    For parent -> child edges ``(0, 5), (0, 2), (1, 3)`` this is ``[1, 0, 0]``. Computed on the
+    edges' device without reading a value on the host (no host-device sync).
     """
     parent, child = edge_index.long()
     order = torch.argsort(child, stable=True)
     order = order[torch.argsort(parent[order], stable=True)]
-    _, counts = torch.unique_consecutive(parent[order], return_counts=True)
-    group_start = torch.repeat_interleave(torch.cumsum(counts, 0) - counts, counts)
+    grouped = parent[order]
+    sorted_position = torch.arange(order.numel(), device=order.device)
+    starts_group = torch.ones_like(grouped, dtype=torch.bool)
+    starts_group[1:] = grouped[1:] != grouped[:-1]
+    group_start = torch.where(starts_group, sorted_position, 0).cummax(0).values
     rank = torch.empty_like(order)
-    rank[order] = torch.arange(order.numel(), device=order.device) - group_start
+    rank[order] = sorted_position - group_start
     return rank
 
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from graphrnn.data import PARENT, DataLoader, chain_graph, scene_graph, tree_graph
-from graphrnn.nn import DRNN, HMM, ChainRNN, StructureInferenceMachine
+from graphrnn.nn import DRNN, HMM, ChainRNN, ChildSumTreeLSTM, NaryTreeLSTM, StructureInferenceMachine
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 
@@ -61,6 +61,15 @@ def test_chain_rnn_fused_step_never_syncs():
     graphs = [chain_graph(torch.randn(n, 3)) for n in (3, 5, 2)]
     batch = next(iter(DataLoader(graphs, batch_size=3, plans={"plan": layer.planner()}))).to("cuda")
     no_sync(lambda: layer(batch.x, batch.edge_index, plan=batch.plan).sum().backward())
+
+
+@pytest.mark.parametrize("make", [lambda: ChildSumTreeLSTM(3, 4), lambda: NaryTreeLSTM(3, 4, N=3)])
+def test_tree_lstm_step_never_syncs(make):
+    layer = make().cuda()
+    edge_index = torch.tensor([[0, 0, 2, 2, 5, 5, 5], [1, 2, 3, 4, 6, 7, 8]], device="cuda")
+    x = torch.randn(9, 3, device="cuda")
+    plan = layer.plan(edge_index, 9)
+    no_sync(lambda: layer(x, edge_index, plan=plan).square().sum().backward())
 
 
 def test_tree_forward_captured_in_a_cuda_graph_equals_eager():

@@ -141,6 +141,31 @@ def test_child_positions_rank_children_by_index():
     assert child_positions(edge_index).tolist() == [1, 0, 0, 2, 1]
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 30)), max_size=25, unique_by=lambda e: e[1]))
+def test_child_positions_equal_the_rank_among_siblings(edges):
+    """Each child's rank among its parent's children by node index, edges in any order."""
+    expected = [children_of(edges)[parent].index(child) for parent, child in edges]
+    edge_index = torch.tensor(edges, dtype=torch.long).t().reshape(2, -1)
+    assert child_positions(edge_index).tolist() == expected
+
+
+@pytest.mark.parametrize("make", [lambda: ChildSumTreeLSTM(3, 4), lambda: NaryTreeLSTM(3, 4, 3)])
+def test_a_training_step_given_a_plan_reads_no_value_on_the_host(make):
+    from graphrnn.bench import host_sync_ops
+
+    layer = make()
+    edge_index = to_edge_index([(0, 1), (0, 2), (2, 3), (2, 4), (5, 6), (5, 7), (5, 8)])
+    x = torch.randn(9, 3, generator=torch.Generator().manual_seed(0))
+    plan = layer.plan(edge_index, 9)
+
+    def step():
+        layer(x, edge_index, plan=plan).square().sum().backward()
+
+    step()
+    assert host_sync_ops(step) == []
+
+
 @pytest.mark.parametrize("make", [lambda: ChildSumTreeLSTM(3, 4), lambda: NaryTreeLSTM(3, 4, 3)])
 def test_batched_equals_alone_and_plan_reuse(make):
     layer = make().double()
@@ -265,8 +290,12 @@ def test_nary_bad_positions_raise():
     x = torch.zeros(4, 2)
     with pytest.raises(ValueError, match="outside 0..1"):
         layer(x, torch.tensor([[0, 0, 0], [1, 2, 3]]))
-    with pytest.raises(ValueError, match="same position"):
+    with pytest.raises(ValueError, match="the child 3 of node 0 is in position 2, outside 0..1"):
+        layer(x, torch.tensor([[0, 0, 0], [1, 2, 3]]), plan=layer.plan(torch.tensor([[0, 0, 0], [1, 2, 3]]), 4))
+    with pytest.raises(ValueError, match="node 0 has two children in the same position"):
         layer(x, torch.tensor([[0, 0], [1, 2]]), child_index=torch.tensor([1, 1]))
+    with pytest.raises(ValueError, match="outside 0..1"):
+        layer(x, torch.tensor([[0, 0], [1, 2]]), child_index=torch.tensor([-1, 0]))
     with pytest.raises(ValueError, match=r"child_index must be a LongTensor \[E\]"):
         layer(x, torch.tensor([[0, 0], [1, 2]]), child_index=torch.tensor([0]))
     with pytest.raises(ValueError, match="integers"):
