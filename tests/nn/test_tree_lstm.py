@@ -304,10 +304,11 @@ def test_nary_bad_positions_raise():
         NaryTreeLSTM(2, 3, 0)
 
 
-def test_no_graph_breaks_under_torch_compile_given_a_plan():
+@pytest.mark.parametrize("make", [lambda: ChildSumTreeLSTM(3, 4), lambda: NaryTreeLSTM(3, 4, N=2)])
+def test_no_graph_breaks_under_torch_compile_given_a_plan(make):
     import torch._dynamo
 
-    layer = ChildSumTreeLSTM(3, 4)
+    layer = make()
     edge_index = to_edge_index([(0, 1), (0, 2), (1, 3)])
     x = torch.randn(4, 3, generator=torch.Generator().manual_seed(0))
     torch._dynamo.reset()
