@@ -150,14 +150,17 @@ def unk_never_matches(hyps: List[List[int]], refs: List[List[int]],
     vocabulary lacks) is a word of its own that no prediction matches; a predicted ``<unk>`` matches
     nothing either: BLEU counts it as a wrong token, ROUGE's tokeniser drops it
     (``drop_predicted``), so the words around it become neighbours."""
-    from graphrnn.metrics.ngrams import as_tokens
+    from graphrnn.metrics.ngrams import as_references, as_tokens, check_pairs
 
-    hyps, refs = [as_tokens(h) for h in hyps], [as_tokens(r, "reference") for r in refs]
+    hyps, refs = check_pairs(hyps, refs)
+    hyps = [as_tokens(h) for h in hyps]
     if drop_predicted:
         hyps = [[t for t in h if t != Vocab.unk] for h in hyps]
     else:
         hyps = [[UNKNOWN_PREDICTED if t == Vocab.unk else t for t in h] for h in hyps]
-    return hyps, [[UNKNOWN_REFERENCE if t == Vocab.unk else t for t in r] for r in refs]
+    # each pair's reference, or its several references, with every <unk> a word of its own
+    refs = [[[UNKNOWN_REFERENCE if t == Vocab.unk else t for t in r] for r in as_references(pair)] for pair in refs]
+    return hyps, [several[0] if len(several) == 1 else several for several in refs]
 
 
 def bleu_reward(hyps: List[List[int]], refs: List[List[int]]) -> torch.Tensor:

@@ -51,3 +51,18 @@ def test_the_training_pairs_are_left_as_they_were():
     mixer.rouge2_reward(hyps, refs)
     mixer.bleu_reward(hyps, refs)
     assert hyps == [[Vocab.unk, 5]] and refs == [[5, Vocab.unk]]
+
+
+@pytest.mark.parametrize("reward", [mixer.bleu_reward, mixer.rouge2_reward])
+def test_rewards_take_tensors_and_several_references_per_pair(reward):
+    hyp = ids(["alpha", "beta", "gamma"])  # a tensor
+    several = [ids(["delta", "eps"]).tolist(), hyp.tolist()]  # the best reference counts
+    assert reward([hyp], [hyp]).tolist() == [pytest.approx(1.0)]
+    assert reward([hyp.tolist()], [several]).tolist() == [pytest.approx(1.0)]
+    unk = Vocab.unk
+    assert reward([[unk, unk]], [[[unk, unk], [unk, unk, unk]]]).tolist() == [0.0]
+
+
+def test_rewards_refuse_unequal_counts():
+    with pytest.raises(ValueError, match="one entry per sentence"):
+        mixer.rouge2_reward([[4, 5]], [[4, 5], [6]])
