@@ -142,41 +142,77 @@ class Settings:
 #: Stand-ins for ``<unk>`` in a training reward: a predicted one and a reference's one differ, so
 #: neither ever matches, as in the test metric (:data:`graphrnn.metrics.UNK_MARK`).
 UNKNOWN_PREDICTED, UNKNOWN_REFERENCE = -1, -2
+#: Ids a hypothesis text never shows (:func:`graphrnn.metrics.standard.hypothesis_text` drops them).
+_UNSHOWN = (Vocab.pad, Vocab.bos, Vocab.eos)
 
 
-def unk_never_matches(hyps: List[List[int]], refs: List[List[int]],
-                      drop_predicted: bool) -> Tuple[List[List[int]], List[List[int]]]:
-    """Token ids as the test metric reads the texts they become: a reference's ``<unk>`` (a word the
-    vocabulary lacks) is a word of its own that no prediction matches; a predicted ``<unk>`` matches
-    nothing either: BLEU counts it as a wrong token, ROUGE's tokeniser drops it
-    (``drop_predicted``), so the words around it become neighbours."""
+def read_as_metric(hyps: Sequence, refs: Sequence, predicted: Callable[[int], Sequence],
+                   reference: Callable[[int], Sequence]) -> Tuple[List[list], list]:
+    """Token-id pairs rewritten token by token as a metric reads the texts they become:
+    ``predicted(id)`` / ``reference(id)`` give each id's tokens (none, one or several). Each pair
+    may have several references (a list of id lists); tensors are read as lists."""
     from graphrnn.metrics.ngrams import as_references, as_tokens, check_pairs
 
     hyps, refs = check_pairs(hyps, refs)
-    hyps = [as_tokens(h) for h in hyps]
-    if drop_predicted:
-        hyps = [[t for t in h if t != Vocab.unk] for h in hyps]
-    else:
-        hyps = [[UNKNOWN_PREDICTED if t == Vocab.unk else t for t in h] for h in hyps]
-    # each pair's reference, or its several references, with every <unk> a word of its own
-    refs = [[[UNKNOWN_REFERENCE if t == Vocab.unk else t for t in r] for r in as_references(pair)] for pair in refs]
+    hyps = [[t for i in as_tokens(h) for t in predicted(i)] for h in hyps]
+    refs = [[[t for i in r for t in reference(i)] for r in as_references(pair)] for pair in refs]
     return hyps, [several[0] if len(several) == 1 else several for several in refs]
 
 
-def bleu_reward(hyps: List[List[int]], refs: List[List[int]]) -> torch.Tensor:
-    """Sentence BLEU-4 with add-one smoothing, in [0, 1], per pair (token ids; training only);
-    ``<unk>`` never matches (:func:`unk_never_matches`), as in the test metric."""
+def unk_never_matches(hyps: Sequence, refs: Sequence) -> Tuple[List[list], list]:
+    """Token ids as sacrebleu reads the texts they become: a reference's ``<unk>`` (a word the
+    vocabulary lacks) is a word of its own that no prediction matches, a predicted ``<unk>`` (the
+    mark U+2047) is a token that matches nothing, and ``<pad>``/``<bos>``/``<eos>`` are not shown."""
+    return read_as_metric(hyps, refs,
+                          lambda i: () if i in _UNSHOWN else (UNKNOWN_PREDICTED,) if i == Vocab.unk else (i,),
+                          lambda i: () if i in _UNSHOWN else (UNKNOWN_REFERENCE,) if i == Vocab.unk else (i,))
+
+
+def bleu_reward(hyps: Sequence, refs: Sequence) -> torch.Tensor:
+    """Sentence BLEU-4 with add-one smoothing, in [0, 1], per pair (token ids; training only), on the
+    test metric's footing: ``<unk>`` never matches (:func:`unk_never_matches`)."""
     from graphrnn.metrics import sentence_bleu_batch
 
-    return sentence_bleu_batch(*unk_never_matches(hyps, refs, drop_predicted=False)).float()
+    return sentence_bleu_batch(*unk_never_matches(hyps, refs)).float()
 
 
-def rouge2_reward(hyps: List[List[int]], refs: List[List[int]]) -> torch.Tensor:
-    """ROUGE-2 F1 in [0, 1], per pair (token ids; training only); ``<unk>`` never matches and a
-    predicted one is dropped (:func:`unk_never_matches`), as in the test metric."""
-    from graphrnn.metrics import rouge_n_batch
+def bleu_reward_for(vocab: Vocab) -> Callable:
+    """The BLEU reward of a target vocabulary: :func:`bleu_reward` (sacrebleu is cased and splits
+    like the 13a tokens the ids stand for, so the ids themselves are what it matches)."""
+    return bleu_reward
 
-    return rouge_n_batch(*unk_never_matches(hyps, refs, drop_predicted=True), n=2)["f1"].float()
+
+class Rouge2Reward:
+    """ROUGE-2 F1 in [0, 1] per pair of token ids (training only), read as :func:`rouge2_metric` reads
+    the texts they become: every word of ``vocab`` as ``rouge_score`` tokenises it (lower-cased,
+    split at every run of characters other than a-z, 0-9: punctuation gives no token, "don't" two),
+    ``<pad>``/``<bos>``/``<eos>`` not shown, a predicted ``<unk>`` dropped (the tokeniser drops its
+    mark, so its neighbours become a bigram) and a reference's ``<unk>`` a word no prediction matches.
+
+    Args:
+        vocab (Vocab): the target vocabulary the ids come from.
+    """
+
+    def __init__(self, vocab: Vocab) -> None:
+        from graphrnn.metrics.standard import rouge_tokens
+
+        self.words = [() if i in _UNSHOWN or i == Vocab.unk else tuple(rouge_tokens(word))
+                      for i, word in enumerate(vocab.itos)]
+
+    def _word(self, i: int) -> tuple:
+        if not 0 <= i < len(self.words):
+            raise ValueError(f"token id {i} is outside the reward's vocabulary of {len(self.words)} tokens")
+        return self.words[i]
+
+    def __call__(self, hyps: Sequence, refs: Sequence) -> torch.Tensor:
+        from graphrnn.metrics import rouge_n_batch
+
+        pairs = read_as_metric(hyps, refs, self._word,
+                               lambda i: (UNKNOWN_REFERENCE,) if i == Vocab.unk else self._word(i))
+        return rouge_n_batch(*pairs, n=2)["f1"].float()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({len(self.words)} tokens)"
 
 
 def bleu_metric(lowercase: bool = False) -> Callable[[List[str], List[str]], float]:
@@ -286,7 +322,7 @@ def _eval_pair(source: List[str], target: List[str], source_vocab: Vocab, target
 
 
 def _text_task(name: str, raw: Dict[str, List[Tuple[str, str]]], settings: Settings, max_source: Optional[int],
-               max_target: Optional[int], min_count: int, attention: Optional[str], reward, metric, details: str,
+               max_target: Optional[int], min_count: int, attention: Optional[str], reward_for, metric, details: str,
                text: TextOptions, baseline: Tuple[str, Callable[[List[Tuple[str, str]]], List[str]]],
                builtin: bool = True) -> TaskData:
     """Raw ``(source, target)`` strings -> a :class:`TaskData`.
@@ -295,7 +331,8 @@ def _text_task(name: str, raw: Dict[str, List[Tuple[str, str]]], settings: Setti
     none is dropped); validation and test pairs are all kept and scored against their raw target
     strings. Sources are cut at ``max_source`` tokens (``None``: never) for the encoder. The
     vocabularies and the decoding length (``max_target``, or the longest training target, + ``<eos>``)
-    come from the kept training pairs only. ``baseline`` is a rule's name and its ``pairs -> strings``.
+    come from the kept training pairs only. ``baseline`` is a rule's name and its ``pairs -> strings``;
+    ``reward_for(target_vocab)`` is the training reward.
     """
     tokens = {split: [(text(s)[:max_source], text(t)) for s, t in part] for split, part in raw.items()}
     train = [(s, t) for s, t in tokens["train"] if s and t and (max_target is None or len(t) <= max_target)]
@@ -313,12 +350,22 @@ def _text_task(name: str, raw: Dict[str, List[Tuple[str, str]]], settings: Setti
             f"; train: the {len(train)} of {len(tokens['train'])} pairs with targets <= {max_target} tokens")
     details = (f"{len(train)} train / {len(pairs['val'])} val / {len(pairs['test'])} test pairs{kept}; val and test "
                f"unfiltered (every pair scored against its raw reference); {details}; vocabularies "
-               f"{len(source_vocab)} / {len(target_vocab)} tokens of the training pairs (min count {min_count})")
+               f"{len(source_vocab)} / {len(target_vocab)} tokens of the training pairs (min count {min_count}); "
+               f"{_unknown_share([t for _, t in train], target_vocab)}")
     longest = max_target if max_target is not None else max(len(t) for _, t in train)
     return TaskData(name, pairs["train"], pairs["val"], pairs["test"], target_vocab, len(source_vocab), "tokens",
-                    attention, reward, metric, longest + 1, references, details,
+                    attention, reward_for(target_vocab), metric, longest + 1, references, details,
                     (rule, lambda split: hypotheses(raw[split])), source_vocab=source_vocab, text=text,
                     max_source=max_source, builtin=builtin)
+
+
+def _unknown_share(targets: List[List[str]], vocab: Vocab) -> str:
+    """How much of the training targets the vocabulary reads as ``<unk>`` (never matched in a score)."""
+    words = [word for target in targets for word in target]
+    unknown = sum(word not in vocab.stoi for word in words)
+    first = sum(target[0] not in vocab.stoi for target in targets)
+    return (f"<unk> is {100 * unknown / max(len(words), 1):.1f}% of the training targets' words and begins "
+            f"{100 * first / max(len(targets), 1):.1f}% of them")
 
 
 def copy_source(pairs: List[Tuple[str, str]]) -> List[str]:
@@ -344,7 +391,7 @@ def _is_own_data(settings: Settings, data: Optional[Path]) -> bool:
 
 
 def _own_data(name: str, settings: Settings, seed: int, data: Optional[Path], max_source: Optional[int],
-              reward) -> TaskData:
+              reward_for) -> TaskData:
     """Your own corpus (see :func:`load_task`); the notes on what was read or cut open ``details``."""
     from graphrnn.datasets.parallel import DEFAULT_SPLITS, load_parallel
 
@@ -365,7 +412,7 @@ def _own_data(name: str, settings: Settings, seed: int, data: Optional[Path], ma
         words = _median_words([t for _, t in raw["train"]])
         metric, baseline = rouge2_metric(), (f"lead-{words} (first {words} source words)", lead_words(words))
     return _text_task(name, raw, settings, max_source=max_source, max_target=None,
-                      min_count=extra.get("min_count", 2), attention="dot", reward=reward, metric=metric,
+                      min_count=extra.get("min_count", 2), attention="dot", reward_for=reward_for, metric=metric,
                       details="; ".join(corpus.notes) + f"; {direction}, tokenizer {text.tokenizer}, "
                       f"{'lower-cased' if text.lowercase else 'case kept'}{cut}", text=text, baseline=baseline,
                       builtin=False)
@@ -376,14 +423,14 @@ def _translation(settings: Settings, seed: int, data: Optional[Path]) -> TaskDat
     from graphrnn.datasets.translation import read_parallel
 
     if _is_own_data(settings, data):
-        return _own_data("translation", settings, seed, data, settings.extra.get("max_source"), bleu_reward)
+        return _own_data("translation", settings, seed, data, settings.extra.get("max_source"), bleu_reward_for)
     root = data_directory("multi30k", data)
     limits = {"train": settings.train_size, "val": settings.val_size, "test_2016_flickr": settings.test_size}
     raw = {"test" if split.startswith("test") else split: read_parallel(root, split, "de", "en", limit=limit)
            for split, limit in limits.items()}
     max_len = settings.extra.get("max_target", 15)
     return _text_task("translation", raw, settings, max_source=max_len + 5, max_target=max_len,
-                      min_count=settings.extra.get("min_count", 2), attention="dot", reward=bleu_reward,
+                      min_count=settings.extra.get("min_count", 2), attention="dot", reward_for=bleu_reward_for,
                       metric=bleu_metric(), details=f"Multi30k de->en, cased, 13a tokens; sources cut at "
                       f"{max_len + 5} tokens for the encoder; test = test_2016_flickr; sacrebleu BLEU-4 on "
                       "detokenised outputs against the raw English", text=TextOptions("13a", lowercase=False),
@@ -395,13 +442,13 @@ def _summarization(settings: Settings, seed: int, data: Optional[Path]) -> TaskD
 
     body = settings.extra.get("max_source", 40)
     if _is_own_data(settings, data):
-        return _own_data("summarization", settings, seed, data, body, rouge2_reward)
+        return _own_data("summarization", settings, seed, data, body, Rouge2Reward)
     limits = {"train": settings.train_size, "val": settings.val_size, "test": settings.test_size}
     raw = {split: [(e.body, e.subject) for e in read_aeslc(data, "dev" if split == "val" else split, limit=limit)]
            for split, limit in limits.items()}
     words = _median_words([subject for _, subject in raw["train"]])
     return _text_task("summarization", raw, settings, max_source=body, max_target=10,
-                      min_count=settings.extra.get("min_count", 2), attention="dot", reward=rouge2_reward,
+                      min_count=settings.extra.get("min_count", 2), attention="dot", reward_for=Rouge2Reward,
                       metric=rouge2_metric(), details=f"AESLC email body (first {body} tokens for the encoder) -> "
                       "subject, cased, 13a tokens; ROUGE-2 F1 against the raw original subject (rouge_score's "
                       "tokenisation); val = dev", text=TextOptions("13a", lowercase=False),

@@ -56,8 +56,8 @@ def text_task(max_target=3):
            "val": [("ein hund", "A dog.")],
            "test": [("", "An empty source."), ("zwei hunde " * 20, "Two dogs, " * 20), ("ein hund", "a dog")]}
     return mixer._text_task("translation", raw, mixer.Settings(), max_source=5, max_target=max_target, min_count=1,
-                            attention="dot", reward=mixer.bleu_reward, metric=mixer.bleu_metric(), details="toy",
-                            text=TextOptions("13a"), baseline=("copy the source", mixer.copy_source))
+                            attention="dot", reward_for=mixer.bleu_reward_for, metric=mixer.bleu_metric(),
+                            details="toy", text=TextOptions("13a"), baseline=("copy the source", mixer.copy_source))
 
 
 def test_text_tasks_filter_training_pairs_only_and_score_every_test_pair_raw():
@@ -136,5 +136,5 @@ def test_a_text_task_without_a_usable_training_pair_is_refused():
            "test": [("a", "b")]}
     with pytest.raises(ValueError, match="no training pair left"):
         mixer._text_task("translation", raw, mixer.Settings(), max_source=5, max_target=3, min_count=1,
-                         attention="dot", reward=mixer.bleu_reward, metric=mixer.bleu_metric(), details="toy",
+                         attention="dot", reward_for=mixer.bleu_reward_for, metric=mixer.bleu_metric(), details="toy",
                          text=TextOptions("13a"), baseline=("copy the source", mixer.copy_source))
