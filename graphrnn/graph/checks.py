@@ -29,10 +29,11 @@ def device_assert(condition: Tensor, message: str, explain: Optional[Callable[[]
     On the CPU the flag is read directly (there is no device to wait for), and a failure
     raises ``explain()`` when given (a message that may read values, e.g. to name the bad
     node). On an accelerator the check is ``torch._assert_async``: it is queued with the
-    kernels and fails the stream (``RuntimeError`` carrying ``message`` at the next
-    synchronisation) instead of stalling the host, so a training step stays free of
-    host-device syncs. Under ``torch.compile`` it is always the device assert (traced into
-    the graph).
+    kernels instead of stalling the host, so a training step stays free of host-device syncs;
+    a failure is a device-side assert, raised as a ``RuntimeError`` at the next
+    synchronisation (``message`` goes to the kernel's error output where the build prints it,
+    and the CUDA context cannot be used afterwards: rerun on the CPU to read the exact
+    error). Under ``torch.compile`` it is always the device assert (traced into the graph).
     """
     if condition.device.type == "cpu" and not torch.compiler.is_compiling():
         if not condition.numpy().item():  # host memory: no sync, no dispatcher op
