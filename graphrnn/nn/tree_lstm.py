@@ -195,23 +195,26 @@ class NaryTreeLSTM(_TreeLSTM):
 
     def _edge_inputs(self, edge_index: Tensor, child_index: Optional[Tensor] = None) -> Dict[str, Tensor]:
         child_index = check_edge_vector(child_index, edge_index.size(1), "child_index", "NaryTreeLSTM")
-        if child_index is None:
-            child_index = child_positions(edge_index)
-        self._check_positions(edge_index, child_index)
+        given = child_index is not None
+        if not given:
+            child_index = child_positions(edge_index)  # ranks: distinct per parent by construction
+        self._check_positions(edge_index, child_index, check_distinct=given)
         # one-hot by comparison: F.one_hot reads the indices' range on the host
         positions = torch.arange(self.N, device=child_index.device)
         return {"slot": (child_index.unsqueeze(1) == positions).to(self.W_iouf.weight.dtype)}
 
-    def _check_positions(self, edge_index: Tensor, child_index: Tensor) -> None:
-        """Positions in ``0..N-1``, one child per position: checked on the device, without reading
-        values on the host (:func:`~graphrnn.graph.checks.device_assert`; on the CPU the error names
-        the node)."""
+    def _check_positions(self, edge_index: Tensor, child_index: Tensor, check_distinct: bool = True) -> None:
+        """Positions in ``0..N-1``, one child per position (``check_distinct``): checked on the device,
+        without reading values on the host (:func:`~graphrnn.graph.checks.device_assert`; on the CPU
+        the error names the node)."""
         if child_index.numel() == 0:
             return
         device_assert(((child_index >= 0) & (child_index < self.N)).all(),
                       f"NaryTreeLSTM(N={self.N}): a child position is outside 0..{self.N - 1}; binarise the tree, "
                       "raise N, or use ChildSumTreeLSTM for unbounded fan-out",
                       lambda: self._position_message(edge_index, child_index))
+        if not check_distinct:
+            return
         key = (edge_index[0].long() * self.N + child_index).sort().values
         device_assert((key[1:] != key[:-1]).all(),
                       "NaryTreeLSTM: a node has two children in the same position; give each child of a node its "
