@@ -25,7 +25,8 @@ the model's own output rising linearly from 0 to ``feed_probability``; MIXER by 
 schedule. After every epoch the validation score (greedy decoding) is computed and
 the best validation epoch's model (``best.pt``, possibly the shared XENT start) is the one
 tested, once, with greedy decoding and, for XENT and MIXER, beam search k = 1, 5, 10.
-The method with the best validation score has its ``best.pt`` copied to ``<out>/best.pt``:
+The method with the best validation score (among every method in ``<out>``, those of an earlier
+run too: :func:`best_method`) has its ``best.pt`` copied to ``<out>/best.pt``:
 the checkpoint ``graphrnn predict mixer`` and :func:`graphrnn.load` read (it carries the
 vocabularies, the tokenisation and the model's settings, :func:`inference_state`).
 """
@@ -600,11 +601,39 @@ def run(task: TaskData, settings: Settings, seed: int = 0, out: Optional[Path] =
                                  directory, seed, device, progress, True)
             rows.append(_test_row(task, settings, method, trainer.history, schedule, trainer.load_best()))
             log(f"[mixer] {task.name} {method}: {rows[-1]}")
-        best = max(rows, key=lambda row: row["val_score"])["method"]  # chosen on validation only
+        best = best_method(out, rows)  # chosen on validation only
         shutil.copy(out / best / "best.pt", out / "best.pt")
         return {"task": task.name, "details": task.details, "rows": rows, "schedule": schedule.stages(),
                 "seconds": time.perf_counter() - start, "best_method": best, "builtin": task.builtin,
                 "baselines": _baseline_rows(task), "reference_length": mean_length(references(task.test))}
+
+
+def best_method(out: Path, rows: List[Dict]) -> str:
+    """The method with the best validation score: among the rows of this run and the methods an
+    earlier run left in ``out`` (their best ``val_score`` in ``metrics.jsonl``), so a run of some
+    methods (``--methods mixer --resume``) never copies a worse ``best.pt`` over a better one.
+    Ties go to this run's rows, in order."""
+    scores = {row["method"]: row["val_score"] for row in rows}
+    for method in METHODS:
+        recorded = _recorded_best(out / method)
+        if method not in scores and recorded is not None:
+            scores[method] = recorded
+    return max(scores, key=scores.get)
+
+
+def _recorded_best(directory: Path) -> Optional[float]:
+    """The best ``val_score`` in ``directory/metrics.jsonl`` if ``directory/best.pt`` exists, else ``None``
+    (also for a log that is not JSON lines: that method is then left out of the choice)."""
+    log = directory / "metrics.jsonl"
+    if not (directory / "best.pt").exists() or not log.exists():
+        return None
+    try:
+        entries = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    except (ValueError, UnicodeDecodeError):
+        return None
+    scores = [entry["val_score"] for entry in entries
+              if isinstance(entry, dict) and isinstance(entry.get("val_score"), (int, float))]
+    return max(scores, default=None)
 
 
 def _baseline_rows(task: TaskData) -> List[Dict]:

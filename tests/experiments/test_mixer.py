@@ -125,3 +125,22 @@ def test_captioning_example_runs_end_to_end(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "MIXER stages (epochs, s)" in printed and "| xent |" in printed.lower()
     assert [row["method"] for row in result["rows"]] == ["xent", "mixer"]
+
+
+def test_a_run_of_some_methods_keeps_the_better_best_pt_of_an_earlier_run(tmp_path):
+    """``--methods mixer --resume`` into a finished run: <out>/best.pt is the best on validation among
+    every method in the folder, not only among those this run trained."""
+    import json
+
+    first = mixer.run(toy_task(), toy_settings(methods=("xent", "dad")), seed=0, out=tmp_path)
+    # make DAD's recorded validation the best by far, as an earlier run could have left it
+    log = tmp_path / "dad" / "metrics.jsonl"
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    entries[-1]["val_score"] = 1000.0
+    log.write_text("".join(json.dumps(entry) + "\n" for entry in entries))
+    again = mixer.run(toy_task(), toy_settings(methods=("mixer",)), seed=0, out=tmp_path, resume=True)
+    assert [row["method"] for row in again["rows"]] == ["mixer"]
+    assert again["best_method"] == "dad" and first["best_method"] in ("xent", "dad")
+    assert (tmp_path / "best.pt").read_bytes() == (tmp_path / "dad" / "best.pt").read_bytes()
+    (tmp_path / "dad" / "metrics.jsonl").write_text("not json\n")  # an unreadable log leaves DAD out
+    assert mixer.best_method(tmp_path, again["rows"]) in ("xent", "mixer")
