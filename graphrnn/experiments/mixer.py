@@ -603,9 +603,31 @@ def run(task: TaskData, settings: Settings, seed: int = 0, out: Optional[Path] =
             log(f"[mixer] {task.name} {method}: {rows[-1]}")
         best = best_method(out, rows)  # chosen on validation only
         shutil.copy(out / best / "best.pt", out / "best.pt")
-        return {"task": task.name, "details": task.details, "rows": rows, "schedule": schedule.stages(),
-                "seconds": time.perf_counter() - start, "best_method": best, "builtin": task.builtin,
-                "baselines": _baseline_rows(task), "reference_length": mean_length(references(task.test))}
+        result = {"task": task.name, "details": task.details, "rows": rows, "schedule": schedule.stages(),
+                  "seconds": time.perf_counter() - start, "best_method": best, "builtin": task.builtin,
+                  "baselines": _baseline_rows(task), "reference_length": mean_length(references(task.test))}
+        _write_result(out / "result.json", result, resume)
+        return result
+
+
+def _write_result(path: Path, result: Dict, resume: bool) -> None:
+    """Writes ``result`` as JSON (atomically). A resumed run of some methods keeps the earlier rows of
+    the others under ``"earlier_rows"`` (as that run recorded them), so nothing measured is lost."""
+    from graphrnn.files import write_atomic
+
+    if resume and path.exists():
+        try:
+            earlier = json.loads(path.read_text())
+        except (ValueError, UnicodeDecodeError):
+            earlier = {}
+        ran = {row["method"] for row in result["rows"]}
+        kept = {}
+        for row in earlier.get("rows", []) + earlier.get("earlier_rows", []):
+            if isinstance(row, dict) and row.get("method") not in ran:
+                kept.setdefault(row.get("method"), row)  # the newest record of each method
+        if kept:
+            result["earlier_rows"] = list(kept.values())
+    write_atomic(path, lambda handle: handle.write(json.dumps(result, indent=1)))
 
 
 def best_method(out: Path, rows: List[Dict]) -> str:
@@ -792,8 +814,6 @@ def run_example(name: str, args: argparse.Namespace) -> Dict:
                  resume=args.resume, log=print)
     print(results_table(result))
     print(f"total {result['seconds']:.0f} s; MIXER stages (epochs, s): {result['schedule']}")
-    if args.out is not None:
-        (Path(args.out) / "result.json").write_text(json.dumps(result, indent=1))
     return result
 
 

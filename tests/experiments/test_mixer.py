@@ -142,5 +142,10 @@ def test_a_run_of_some_methods_keeps_the_better_best_pt_of_an_earlier_run(tmp_pa
     assert [row["method"] for row in again["rows"]] == ["mixer"]
     assert again["best_method"] == "dad" and first["best_method"] in ("xent", "dad")
     assert (tmp_path / "best.pt").read_bytes() == (tmp_path / "dad" / "best.pt").read_bytes()
+    # result.json keeps the rows of the methods this run did not train, as the earlier run recorded them
+    recorded = json.loads((tmp_path / "result.json").read_text())
+    assert [row["method"] for row in recorded["rows"]] == ["mixer"]
+    assert [row["method"] for row in recorded["earlier_rows"]] == ["xent", "dad"]
+    assert recorded["earlier_rows"] == json.loads(json.dumps(first["rows"]))
     (tmp_path / "dad" / "metrics.jsonl").write_text("not json\n")  # an unreadable log leaves DAD out
     assert mixer.best_method(tmp_path, again["rows"]) in ("xent", "mixer")
