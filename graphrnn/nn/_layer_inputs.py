@@ -51,14 +51,12 @@ def check_edges(edge_index: Tensor, num_nodes: int, layer: str, x: Optional[Tens
         raise ValueError(f"{layer}: edge_index must hold integer node ids (torch.long), got {edge_index.dtype}")
     if torch.compiler.is_compiling() or edge_index.numel() == 0:
         return
-    in_range = ((edge_index >= 0) & (edge_index < num_nodes)).all()
-    if edge_index.device.type != "cpu":
-        device_assert(in_range, f"{layer}: edge_index refers to a node outside 0..{num_nodes - 1} "
-                                f"(x has {num_nodes} rows)")
-    elif not in_range.numpy().item():  # host memory: no dispatcher op
+    def explain() -> str:
         bad = int(edge_index.min()) if int(edge_index.min()) < 0 else int(edge_index.max())
-        raise ValueError(f"{layer}: edge_index refers to node {bad}, but x has {num_nodes} rows "
-                         f"(valid ids 0..{num_nodes - 1})")
+        return f"{layer}: edge_index refers to node {bad}, but x has {num_nodes} rows (valid ids 0..{num_nodes - 1})"
+
+    device_assert(((edge_index >= 0) & (edge_index < num_nodes)).all(),
+                  f"{layer}: edge_index refers to a node outside 0..{num_nodes - 1} (x has {num_nodes} rows)", explain)
 
 
 def check_edge_vector(value: Optional[Tensor], num_edges: int, name: str, layer: str) -> Optional[Tensor]:
