@@ -51,6 +51,7 @@ def check_edges(edge_index: Tensor, num_nodes: int, layer: str, x: Optional[Tens
         raise ValueError(f"{layer}: edge_index must hold integer node ids (torch.long), got {edge_index.dtype}")
     if torch.compiler.is_compiling() or edge_index.numel() == 0:
         return
+
     def explain() -> str:
         bad = int(edge_index.min()) if int(edge_index.min()) < 0 else int(edge_index.max())
         return f"{layer}: edge_index refers to node {bad}, but x has {num_nodes} rows (valid ids 0..{num_nodes - 1})"

@@ -16,6 +16,10 @@ from .schedule import TopologicalPlan
 
 __all__ = ["ChildSumTreeLSTM", "NaryTreeLSTM", "child_positions"]
 
+#: What to do about a child position outside 0..N-1, or two children in one position.
+_FAN_OUT_ADVICE = "binarise the tree, raise N, or use ChildSumTreeLSTM for unbounded fan-out"
+_SLOT_ADVICE = "give each child of a node its own child_index"
+
 
 class _TreeLSTM(RecurrentMessagePassing):
     """What both Tree-LSTMs share: the input projection ``W_iouf``, the leaves-to-root
@@ -210,27 +214,23 @@ class NaryTreeLSTM(_TreeLSTM):
         if child_index.numel() == 0:
             return
         device_assert(((child_index >= 0) & (child_index < self.N)).all(),
-                      f"NaryTreeLSTM(N={self.N}): a child position is outside 0..{self.N - 1}; binarise the tree, "
-                      "raise N, or use ChildSumTreeLSTM for unbounded fan-out",
+                      f"NaryTreeLSTM(N={self.N}): a child position is outside 0..{self.N - 1}; {_FAN_OUT_ADVICE}",
                       lambda: self._position_message(edge_index, child_index))
         if not check_distinct:
             return
         key = (edge_index[0].long() * self.N + child_index).sort().values
         device_assert((key[1:] != key[:-1]).all(),
-                      "NaryTreeLSTM: a node has two children in the same position; give each child of a node its "
-                      "own child_index",
+                      f"NaryTreeLSTM: a node has two children in the same position; {_SLOT_ADVICE}",
                       lambda: self._duplicate_message(edge_index, child_index))
 
     def _position_message(self, edge_index: Tensor, child_index: Tensor) -> str:
         bad = int(((child_index < 0) | (child_index >= self.N)).nonzero()[0, 0])
         return (f"NaryTreeLSTM(N={self.N}): the child {int(edge_index[1, bad])} of node {int(edge_index[0, bad])} "
-                f"is in position {int(child_index[bad])}, outside 0..{self.N - 1}; binarise the tree, raise N, "
-                "or use ChildSumTreeLSTM for unbounded fan-out")
+                f"is in position {int(child_index[bad])}, outside 0..{self.N - 1}; {_FAN_OUT_ADVICE}")
 
     def _duplicate_message(self, edge_index: Tensor, child_index: Tensor) -> str:
         parent = int(edge_index[0, _first_duplicate(edge_index[0].long() * self.N + child_index)])
-        return (f"NaryTreeLSTM: node {parent} has two children in the same position; give each child of a node its "
-                "own child_index")
+        return f"NaryTreeLSTM: node {parent} has two children in the same position; {_SLOT_ADVICE}"
 
     def message(self, state_j: Tuple[Tensor, Tensor], slot: Tensor) -> Tuple[Tensor, Tensor]:
         # the child's (h, c) placed in its position's block of an [E, N * H] message
