@@ -51,7 +51,7 @@ from graphrnn.data.vocab import UNK, Vocab
 from graphrnn.datasets.text import TOKENIZERS, TextOptions
 from graphrnn.experiments.common import run_directory
 from graphrnn.models.seq2seq import Seq2Seq, seq2seq_pair, text_pair
-from graphrnn.training import TrainConfig, Trainer, resolve_device
+from graphrnn.training import BEST_NAME, METRICS_NAME, TrainConfig, Trainer, resolve_device
 from graphrnn.training.sequence_level import (
     AnnealedProbability,
     EndToEnd,
@@ -345,27 +345,25 @@ def _text_task(name: str, raw: Dict[str, List[Tuple[str, str]]], settings: Setti
     pairs = {"train": [text_pair(s, t, source_vocab, target_vocab) for s, t in train]}
     pairs.update({split: [_eval_pair(s, t, source_vocab, target_vocab) for s, t in tokens[split]]
                   for split in SCORED_SPLITS})
-    references = {split: [t.strip() for _, t in raw[split]] for split in SCORED_SPLITS}
+    raw_references = {split: [t.strip() for _, t in raw[split]] for split in SCORED_SPLITS}
     rule, hypotheses = baseline
     kept = ("" if max_target is None else
             f"; train: the {len(train)} of {len(tokens['train'])} pairs with targets <= {max_target} tokens")
     details = (f"{len(train)} train / {len(pairs['val'])} val / {len(pairs['test'])} test pairs{kept}; val and test "
                f"unfiltered (every pair scored against its raw reference); {details}; vocabularies "
                f"{len(source_vocab)} / {len(target_vocab)} tokens of the training pairs (min count {min_count}); "
-               f"{_unknown_share([t for _, t in train], target_vocab)}")
+               f"{_unknown_share(references(pairs['train']))}")
     longest = max_target if max_target is not None else max(len(t) for _, t in train)
     return TaskData(name, pairs["train"], pairs["val"], pairs["test"], target_vocab, len(source_vocab), "tokens",
-                    attention, reward_for(target_vocab), metric, longest + 1, references, details,
+                    attention, reward_for(target_vocab), metric, longest + 1, raw_references, details,
                     (rule, lambda split: hypotheses(raw[split])), source_vocab=source_vocab, text=text,
                     max_source=max_source, builtin=builtin)
 
 
-def _unknown_share(targets: List[List[str]], vocab: Vocab) -> str:
-    """How much of the training targets the vocabulary reads as ``<unk>`` (never matched in a score)."""
-    words = [word for target in targets for word in target]
-    unknown = sum(word not in vocab.stoi for word in words)
-    first = sum(target[0] not in vocab.stoi for target in targets)
-    return (f"<unk> is {100 * unknown / max(len(words), 1):.1f}% of the training targets' words and begins "
+def _unknown_share(targets: List[List[int]]) -> str:
+    """How much of the encoded training targets is ``<unk>`` (never matched in a score)."""
+    first = sum(ids[0] == Vocab.unk for ids in targets if ids)
+    return (f"<unk> is {100 * unk_share(targets):.1f}% of the training targets' words and begins "
             f"{100 * first / max(len(targets), 1):.1f}% of them")
 
 
@@ -637,8 +635,8 @@ def best_method(out: Path, rows: List[Dict]) -> str:
     Ties go to this run's rows, in order."""
     scores = {row["method"]: row["val_score"] for row in rows}
     for method in METHODS:
-        recorded = _recorded_best(out / method)
-        if method not in scores and recorded is not None:
+        recorded = None if method in scores else _recorded_best(out / method)
+        if recorded is not None:
             scores[method] = recorded
     return max(scores, key=scores.get)
 
@@ -646,8 +644,8 @@ def best_method(out: Path, rows: List[Dict]) -> str:
 def _recorded_best(directory: Path) -> Optional[float]:
     """The best ``val_score`` in ``directory/metrics.jsonl`` if ``directory/best.pt`` exists, else ``None``
     (also for a log that is not JSON lines: that method is then left out of the choice)."""
-    log = directory / "metrics.jsonl"
-    if not (directory / "best.pt").exists() or not log.exists():
+    log = directory / METRICS_NAME
+    if not (directory / BEST_NAME).exists() or not log.exists():
         return None
     try:
         entries = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
