@@ -8,8 +8,10 @@ source file and line ``i`` of the target file.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from graphrnn.datasets.multi30k import data_directory, read_lines
+from graphrnn.datasets.text import DataFormatError
 
 __all__ = ["read_parallel"]
 
@@ -27,16 +29,35 @@ def read_parallel(directory: os.PathLike | None, split: str, source: str = "de",
 
     Raises:
         FileNotFoundError: a file or the directory is missing.
-        ValueError: the two files do not have the same number of lines, or ``limit < 1``.
+        ValueError: ``limit < 1`` or equal languages; a :class:`~graphrnn.datasets.text.DataFormatError` naming
+            the file and line for files of different lengths (compared whole, whatever ``limit``) or an
+            empty line.
     """
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise ValueError(f"limit must be None or a positive integer, got {limit!r}")
     if source == target:
         raise ValueError(f"source and target must be different languages, got {source!r} twice")
     folder = data_directory("multi30k", directory)
-    sources = read_lines(folder, split, source, limit)
-    targets = read_lines(folder, split, target, limit)
-    if len(sources) != len(targets):
-        raise ValueError(f"{split}.{source} has {len(sources)} lines but {split}.{target} has {len(targets)} in "
-                         f"{folder}: a parallel corpus needs line-aligned files (one sentence pair per line number)")
-    return list(zip(sources, targets))
+    sources = _sentences(folder, split, source)
+    targets = _sentences(folder, split, target)
+    if len(sources) != len(targets):  # checked on the whole files: a limit would hide a line missing further on
+        (short, short_lines), (long_, long_lines) = sorted(((source, sources), (target, targets)),
+                                                            key=lambda side: len(side[1]))
+        raise DataFormatError(f"{folder / f'{split}.{short}'}:{len(short_lines) + 1}: the file ends here, but "
+                              f"{split}.{long_} goes on ({split}.{long_} has {len(long_lines)} lines but "
+                              f"{split}.{short} has {len(short_lines)}); a parallel corpus needs line-aligned "
+                              "files (one sentence pair per line number): find the line missing from the shorter "
+                              "file")
+    return list(zip(sources, targets))[:limit]
+
+
+def _sentences(folder: Path, split: str, language: str) -> list[str]:
+    """The lines of ``<split>.<language>[.gz]``; an empty line (which would pair an empty sentence with its
+    counterpart, or hide a line missing from one file) is refused, naming the file and line."""
+    lines = read_lines(folder, split, language)
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            raise DataFormatError(f"{folder / f'{split}.{language}'}:{number}: empty line; expected one sentence per "
+                                  "line (an empty line would pair an empty sentence with its counterpart; remove it "
+                                  "from both files, or fill it in)")
+    return lines
