@@ -5,8 +5,12 @@ and checks the one-line error that now names the file, the line and what to do.
 """
 from __future__ import annotations
 
+import io
+import tarfile
+
 import pytest
 
+from graphrnn.datasets.aeslc import parse_subject_file, read_aeslc
 from graphrnn.datasets.text import DataFormatError
 from graphrnn.datasets.translation import read_parallel
 
@@ -33,3 +37,68 @@ def test_read_parallel_compares_line_counts_before_the_limit(tmp_path):
         read_parallel(tmp_path, "train", limit=2)
     _write(tmp_path / "train.en", "one\ntwo\nthree\nfour\n")
     assert read_parallel(tmp_path, "train", limit=2) == [("eins", "one"), ("zwei", "two")]
+
+
+# ----------------------------------------------------------------- AESLC (*.subject files, tar archives)
+def _aeslc_folder(tmp_path, files: dict):
+    folder = tmp_path / "aeslc" / "enron_subject_line" / "train"
+    folder.mkdir(parents=True)
+    for name, raw in files.items():
+        (folder / name).write_bytes(raw)
+    return tmp_path / "aeslc"
+
+
+def _aeslc_tar(path, texts: dict, compression: str = "gz") -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode=f"w:{compression}" if compression else "w") as archive:
+        for name, text in texts.items():
+            raw = text.encode("utf-8")
+            info = tarfile.TarInfo(f"enron_subject_line/train/{name}")
+            info.size = len(raw)
+            archive.addfile(info, io.BytesIO(raw))
+    path.write_bytes(buffer.getvalue())
+    return buffer.getvalue()
+
+
+def test_aeslc_latin1_bytes_are_refused_not_replaced(tmp_path):
+    root = _aeslc_folder(tmp_path, {"a.subject": "Caf\xe9 at noon\n\n@subject\nlunch\n".encode("latin-1")})
+    with pytest.raises(DataFormatError, match=r"train/a\.subject:1: byte 0xe9 is not UTF-8.*iconv"):
+        read_aeslc(root, "train")  # it used to read 'Caf\ufffd' without a word
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("the budget is attached\n\n@subject\n\n", r"a\.subject: the subject is empty"),
+    ("\n@subject\nbudget\n", r"a\.subject: the body is empty"),
+    ("the budget\n@subject\nfirst\n@subject\nsecond\n", r"a\.subject:4: a second '@subject' line"),
+])
+def test_aeslc_empty_sections_and_repeated_markers_name_the_file(tmp_path, text, problem):
+    root = _aeslc_folder(tmp_path, {"a.subject": text.encode()})
+    with pytest.raises(DataFormatError, match=problem):
+        read_aeslc(root, "train")
+    with pytest.raises(DataFormatError, match=problem):
+        parse_subject_file(text, "a.subject")
+
+
+def _emails(count: int) -> dict:
+    return {f"{i:03d}.subject": f"body {i} " * 300 + f"\n@subject\nsubject {i}\n" for i in range(count)}
+
+
+def test_aeslc_archive_damaged_in_the_middle_is_refused_not_cut_short(tmp_path):
+    raw = _aeslc_tar(tmp_path / "good.tar", _emails(30), compression="")
+    assert len(read_aeslc(tmp_path / "good.tar", "train")) == 30
+    damaged = bytearray(raw)
+    second_half = raw.index(b"enron_subject_line/train/020.subject")  # a header in the middle
+    damaged[second_half:second_half + 8] = b"\xff" * 8
+    (tmp_path / "bad.tar").write_bytes(bytes(damaged))
+    with pytest.raises(ValueError, match=r"bad\.tar is not a readable tar archive .*damaged header .*after 20 "
+                                         r"members"):
+        read_aeslc(tmp_path / "bad.tar", "train")  # tarfile used to stop listing there: 20 of 30 emails
+
+
+def test_aeslc_gzip_with_a_flipped_byte_is_refused(tmp_path):
+    raw = bytearray(_aeslc_tar(tmp_path / "good.tar.gz", _emails(30)))
+    assert len(read_aeslc(tmp_path / "good.tar.gz", "train")) == 30
+    raw[len(raw) // 2] ^= 0xFF
+    (tmp_path / "bad.tar.gz").write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match=r"bad\.tar\.gz is not a readable tar archive"):
+        read_aeslc(tmp_path / "bad.tar.gz", "train")
