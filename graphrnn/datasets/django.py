@@ -232,8 +232,13 @@ def load_django(directory: Optional[os.PathLike] = None, sizes: Sequence[int] = 
     Lines are split by position (``sizes``: first 16,000 train, next 1,000 dev, rest test),
     then lines whose code does not parse as one statement are dropped. ``limits`` keeps
     only the first examples of each split (e.g. for a quick run).
+
+    Raises:
+        ValueError: if ``sizes`` do not add up to the number of lines of the corpus (the
+            lines beyond them would be left out, or the last splits cut short, without a word).
     """
     lines = read_django(directory)
+    _check_sizes(sizes, len(lines), directory)
     splits, dropped, start = {}, 0, 0
     for index, (name, size) in enumerate(zip(("train", "dev", "test"), sizes)):
         examples = []
@@ -248,6 +253,18 @@ def load_django(directory: Optional[os.PathLike] = None, sizes: Sequence[int] = 
         splits[name] = examples
         start += size
     return splits, dropped
+
+
+def _check_sizes(sizes: Sequence[int], count: int, directory: Optional[os.PathLike]) -> None:
+    """The splits are cut by position, so ``sizes`` must add up to the corpus: more lines would be left out of
+    every split without a word, fewer would leave the last splits short or empty."""
+    if len(sizes) != 3 or any(isinstance(size, bool) or not isinstance(size, int) or size < 0 for size in sizes):
+        raise ValueError(f"sizes must be three integers >= 0 (train, dev, test lines), got {list(sizes)}")
+    if sum(sizes) != count:
+        where = directory if directory is not None else "$GRAPHRNN_DATA/django"
+        raise ValueError(f"{where} holds {count} aligned lines but sizes={list(sizes)} add up to {sum(sizes)}; the "
+                         f"splits are cut by position (train, dev, test), so pass sizes that add up to {count} "
+                         f"(the published corpus: {list(SPLIT_SIZES)}); use limits= to read fewer examples")
 
 
 def _example(anno: str, code: str) -> Optional[DjangoExample]:

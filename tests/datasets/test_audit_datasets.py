@@ -11,6 +11,7 @@ import tarfile
 import pytest
 
 from graphrnn.datasets.aeslc import parse_subject_file, read_aeslc
+from graphrnn.datasets.django import load_django
 from graphrnn.datasets.text import DataFormatError
 from graphrnn.datasets.translation import read_parallel
 
@@ -102,3 +103,16 @@ def test_aeslc_gzip_with_a_flipped_byte_is_refused(tmp_path):
     (tmp_path / "bad.tar.gz").write_bytes(bytes(raw))
     with pytest.raises(ValueError, match=r"bad\.tar\.gz is not a readable tar archive"):
         read_aeslc(tmp_path / "bad.tar.gz", "train")
+
+
+# ----------------------------------------------------------------- Django (all.anno / all.code)
+def test_django_sizes_must_cover_the_corpus(tmp_path):
+    folder = tmp_path / "django"
+    _write(folder / "all.anno", "assign y to x .\n" * 12)
+    _write(folder / "all.code", "x = y\n" * 12)
+    with pytest.raises(ValueError, match=r"holds 12 aligned lines but sizes=\[6, 2, 2\] add up to 10"):
+        load_django(folder, sizes=(6, 2, 2))  # the last 2 lines used to be left out of every split
+    with pytest.raises(ValueError, match=r"holds 12 aligned lines but sizes=\[8, 2, 4\] add up to 14"):
+        load_django(folder, sizes=(8, 2, 4))  # the test split used to be 2 lines, not 4
+    splits, dropped = load_django(folder, sizes=(8, 2, 2))
+    assert [len(splits[name]) for name in ("train", "dev", "test")] == [8, 2, 2] and dropped == 0
