@@ -7,7 +7,8 @@ Two layouts are read:
   pair. This is Multi30k's layout (and WMT's, once extracted).
 - **one file** ``*.tsv`` (or ``*.tsv.gz``) of ``source<TAB>target`` lines. Columns after the
   second are ignored, so the Tatoeba / ManyThings exports
-  (``English<TAB>French<TAB>attribution``) work as they are.
+  (``English<TAB>French<TAB>attribution``) work as they are; a line with more columns than the
+  first (a tab inside a sentence) is refused.
 
 Split names default to ``train`` / ``val`` / ``test`` and can be set. A split that is missing
 (always, for a single TSV file) is cut from the training pairs at random with a seeded
@@ -23,7 +24,15 @@ import os
 from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
-from graphrnn.datasets.text import HELD_OUT_FRACTION, DataFormatError, has_suffix, hold_out, read_lines, where
+from graphrnn.datasets.text import (
+    HELD_OUT_FRACTION,
+    ColumnCount,
+    DataFormatError,
+    has_suffix,
+    hold_out,
+    read_lines,
+    where,
+)
 
 __all__ = ["ParallelCorpus", "read_tsv_pairs", "read_aligned_split", "find_split_file", "load_parallel",
            "DEFAULT_SPLITS"]
@@ -44,15 +53,17 @@ def read_tsv_pairs(path: os.PathLike | str) -> List[Pair]:
 
     Raises:
         FileNotFoundError: if the file does not exist.
-        DataFormatError: naming the line, for an empty line, a line without a tab, an empty
-            source or target, or bytes that are not UTF-8.
+        DataFormatError: naming the line, for an empty line, a line without a tab, more columns
+            than the first line, an empty source or target, or bytes that are not UTF-8.
     """
     expected = "'source<TAB>target'"
     pairs = []
+    columns = ColumnCount(path, "tab", "Remove the tab from the sentence (or replace it by a space)")
     for number, line in enumerate(read_lines(path, f"one {expected} pair"), start=1):
         if not line.strip():
             raise DataFormatError(f"{where(path, number)}: empty line; expected {expected} (remove blank lines)")
         fields = line.split("\t")
+        columns.check(fields, number)
         if len(fields) < 2:
             raise DataFormatError(f"{where(path, number)}: expected {expected}, found no tab in {_shown(line)}")
         source, target = fields[0].strip(), fields[1].strip()

@@ -8,7 +8,9 @@ Two formats, told apart by the file name:
   CSV fields may be quoted (``"good, really",pos``, also after a space: ``x, "pos"``) and have any length,
   but a record may not span lines. A first line ``sequence,label`` (any case) is a header and skipped, as
   is a first line whose label column is named ``label`` (``text,label``, ``review<TAB>Label``) when no
-  other record has that label; columns after the second are ignored. A classifier is trained.
+  other record has that label; columns after the second are ignored, but a record without quotes may
+  not have more columns than the first (an unquoted comma in a sentence would otherwise shift its end
+  into the label). A classifier is trained.
 - **text** (any other name, e.g. ``*.txt``): one sentence per line. A language model is trained.
 
 Empty lines, a missing separator, an empty sequence or label, and bytes that are not UTF-8
@@ -20,7 +22,7 @@ import csv
 import os
 from typing import List, Tuple
 
-from graphrnn.datasets.text import DataFormatError, has_suffix, read_lines, where
+from graphrnn.datasets.text import ColumnCount, DataFormatError, has_suffix, read_lines, where
 
 __all__ = ["is_labelled_file", "read_labelled_sequences", "read_sentences"]
 
@@ -43,11 +45,14 @@ def read_labelled_sequences(path: os.PathLike | str) -> List[Tuple[str, str]]:
     separator, name = ("\t", "tab") if tab else (",", "comma")
     expected = f"'sequence{'<TAB>' if tab else ','}label'"
     records = []
+    columns = ColumnCount(path, name, "Quote the sequence (\"good, really\",pos)" if not tab else
+                          "Remove tabs from the text, or write it as a quoted .csv")
     for number, line in enumerate(read_lines(path, f"one {expected} record"), start=1):
         at = where(path, number)
         if not line.strip():
             raise DataFormatError(f"{at}: empty line; expected {expected} (remove blank lines)")
         fields = line.split("\t") if tab else _csv_fields(line, at)
+        columns.check(fields, number, quoted=not tab and '"' in line)
         if number == 1 and [f.strip().lower() for f in fields[:2]] == _HEADER:
             continue
         if len(fields) < 2:

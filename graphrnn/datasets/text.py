@@ -29,7 +29,7 @@ import torch
 from graphrnn.data.vocab import tokenize
 
 __all__ = ["DataFormatError", "read_lines", "decode_lines", "where", "has_suffix", "TOKENIZERS", "tokenize_13a",
-           "TextOptions", "hold_out", "HELD_OUT_FRACTION"]
+           "TextOptions", "hold_out", "HELD_OUT_FRACTION", "ColumnCount"]
 
 TOKENIZERS = ("13a", "whitespace", "words")
 #: Fraction of the training items cut off as a missing validation or test split.
@@ -120,6 +120,39 @@ def _read_bytes(path: Path) -> bytes:
             raise DataFormatError(f"{where(path, 1)}: not a readable gzip file ({error}); expected gzip-compressed "
                                   "UTF-8 text (or drop the .gz suffix for plain text)") from None
     return path.read_bytes()
+
+
+class ColumnCount:
+    r"""Checks that no record of a delimited file has more columns than the first one.
+
+    Readers keep the first two columns and ignore the rest (the attribution column of Tatoeba
+    exports), so a record with an extra column is almost always text holding the separator (an
+    unquoted comma in a CSV sentence, a tab inside a TSV sentence): its text would be cut there and
+    the rest read as the label or target, silently. Trailing empty columns (``a\tb\t``) do not count.
+
+    Args:
+        path: the file, for the messages.
+        separator: how the columns are separated, e.g. ``"comma"`` or ``"tab"``.
+        hint: what to do about it, appended to the message.
+    """
+
+    def __init__(self, path: os.PathLike | str, separator: str, hint: str) -> None:
+        self.path, self.separator, self.hint = path, separator, hint
+        self.first: Tuple[int, int] | None = None  # (line, columns) of the first record
+
+    def check(self, fields: Sequence[str], line: int, quoted: bool = False) -> None:
+        """Records ``fields`` (one record, read from ``line``) or raises :class:`DataFormatError` if it has more
+        columns than the first record. ``quoted``: the record quotes its fields (CSV), so its writer knew how to
+        keep a separator inside a field, and an extra column is meant (it is then not refused)."""
+        columns = len(fields)
+        while columns > 1 and not fields[columns - 1].strip():
+            columns -= 1
+        if self.first is None:
+            self.first = (line, columns)
+        elif columns > self.first[1] and not quoted:
+            raise DataFormatError(f"{where(self.path, line)}: {columns} {self.separator}-separated columns, but line "
+                                  f"{self.first[0]} has {self.first[1]}; a {self.separator} inside the text would "
+                                  f"cut it there and shift the rest into the next column. {self.hint}")
 
 
 _13A_RULES = (

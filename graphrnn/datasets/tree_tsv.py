@@ -18,7 +18,15 @@ from pathlib import Path
 from typing import Callable, Dict, List, Sequence, Tuple
 
 from graphrnn.datasets.synthetic_trees import ROOT, SPLITS, TreeExample, read_dataset
-from graphrnn.datasets.text import HELD_OUT_FRACTION, DataFormatError, has_suffix, hold_out, read_lines, where
+from graphrnn.datasets.text import (
+    HELD_OUT_FRACTION,
+    ColumnCount,
+    DataFormatError,
+    has_suffix,
+    hold_out,
+    read_lines,
+    where,
+)
 
 __all__ = ["OPEN", "CLOSE", "parse_bracketed", "format_bracketed", "read_tree_tsv", "load_tree_data"]
 
@@ -85,11 +93,13 @@ def read_tree_tsv(path: os.PathLike | str) -> List[TreeExample]:
     """
     expected = "'sentence<TAB>bracketed tree'"
     examples = []
+    columns = ColumnCount(path, "tab", "Remove the tab from the sentence or tree (or replace it by a space)")
     for number, line in enumerate(read_lines(path, f"one {expected}"), start=1):
         at = where(path, number)
         if not line.strip():
             raise DataFormatError(f"{at}: empty line; expected {expected} (remove blank lines)")
         fields = line.split("\t")
+        columns.check(fields, number)
         if len(fields) < 2:
             raise DataFormatError(f"{at}: expected {expected}, e.g. 'a b c d<TAB>ROOT ( a ( b c ) d )', found no tab")
         source = fields[0].split()

@@ -12,8 +12,11 @@ import pytest
 
 from graphrnn.datasets.aeslc import parse_subject_file, read_aeslc
 from graphrnn.datasets.django import load_django
+from graphrnn.datasets.parallel import read_tsv_pairs
+from graphrnn.datasets.sequence_files import read_labelled_sequences
 from graphrnn.datasets.text import DataFormatError
 from graphrnn.datasets.translation import read_parallel
+from graphrnn.datasets.tree_tsv import read_tree_tsv
 
 
 def _write(path, text: str):
@@ -116,3 +119,30 @@ def test_django_sizes_must_cover_the_corpus(tmp_path):
         load_django(folder, sizes=(8, 2, 4))  # the test split used to be 2 lines, not 4
     splits, dropped = load_django(folder, sizes=(8, 2, 2))
     assert [len(splits[name]) for name in ("train", "dev", "test")] == [8, 2, 2] and dropped == 0
+
+
+# ----------------------------------------------------------------- delimited files: a separator inside the text
+def test_csv_unquoted_comma_in_a_sequence_is_refused_not_read_as_the_label(tmp_path):
+    path = _write(tmp_path / "reviews.csv", "sequence,label\ngood movie,pos\ngood, really,pos\n")
+    with pytest.raises(DataFormatError, match=r"reviews\.csv:3: 3 comma-separated columns, but line 1 has 2.*Quote"):
+        read_labelled_sequences(path)  # it used to give ('good', 'really')
+    _write(path, 'sequence,label\ngood movie,pos\n"good, really",pos\n')
+    assert read_labelled_sequences(path)[1] == ("good, really", "pos")
+    _write(path, "sequence,label,source\ngood movie,pos,imdb\nbad,neg,imdb\n")  # a third column on every line
+    assert read_labelled_sequences(path) == [("good movie", "pos"), ("bad", "neg")]
+
+
+@pytest.mark.parametrize("reader", [read_tsv_pairs, read_tree_tsv, read_labelled_sequences])
+def test_tab_inside_the_text_of_a_tsv_is_refused(tmp_path, reader):
+    second = {read_tsv_pairs: "c d\tC\tD", read_tree_tsv: "c\td\tROOT ( c d )", read_labelled_sequences: "c\td\tneg"}
+    first = {read_tsv_pairs: "a b\tA B", read_tree_tsv: "a b\tROOT ( a b )", read_labelled_sequences: "a b\tpos"}
+    path = _write(tmp_path / "data.tsv", f"{first[reader]}\n{second[reader]}\n")
+    with pytest.raises(DataFormatError, match=r"data\.tsv:2: 3 tab-separated columns, but line 1 has 2"):
+        reader(path)
+
+
+def test_trailing_tabs_and_a_constant_third_column_still_read(tmp_path):
+    path = _write(tmp_path / "pairs.tsv", "a b\tA B\t\nc d\tC D\n")  # a trailing tab is not a column
+    assert read_tsv_pairs(path) == [("a b", "A B"), ("c d", "C D")]
+    _write(path, "a b\tA B\tCC-BY #1\nc d\tC D\tCC-BY #2\n")  # Tatoeba's attribution column
+    assert read_tsv_pairs(path) == [("a b", "A B"), ("c d", "C D")]
