@@ -7,6 +7,7 @@ names the offending node or edge in every error.
 """
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any, Dict, Hashable, List, Optional, Tuple, Union
@@ -17,6 +18,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
+from graphrnn.data.loader import COLLATE_WRITES
 from graphrnn.graph.checks import check_edge_index
 
 __all__ = ["from_networkx", "to_networkx"]
@@ -48,7 +50,9 @@ def from_networkx(
         edge_type_attr (str, optional): name of the edge attribute that gives the
             edge type, stored as ``data.edge_type`` (``LongTensor [E]``). Values are
             non-negative ints used as they are, or hashable labels mapped to ids
-            through ``edge_types``.
+            through ``edge_types``. Floats (``2.0`` from a GraphML or CSV reader) are
+            refused unless ``edge_types`` maps them: numbered as labels, their ids
+            would follow their sorted order, not their values.
         edge_types (sequence or dict, optional): the label of each type id
             (``edge_types[t]`` is the label of type ``t``) or a dict ``label -> id``.
             When omitted and the values are not all ints, the ids follow the sorted
@@ -73,8 +77,9 @@ def from_networkx(
         TypeError: if ``G`` is not a networkx graph.
         ValueError: if ``G`` is undirected (call ``G.to_directed()``), an edge has
             no ``edge_type_attr`` attribute or a label missing from ``edge_types``,
-            a node or edge lacks a requested attribute, or attribute values have
-            different shapes.
+            a node or edge lacks a requested attribute, attribute values have
+            different shapes, an edge type is a float (and ``edge_types`` is not given),
+            or an attribute is named ``batch`` or ``ptr`` (PyG's collate writes those).
     """
     _check_directed(G)
     node_attrs = _attr_names(node_attrs, "node_attrs")
@@ -127,6 +132,10 @@ def _check_attr_names(node_attrs: List[str], edge_attrs: List[str], edge_type_at
     reserved = set(_RESERVED) | ({"edge_type"} if edge_type_attr is not None else set())
     seen = set()
     for name in node_attrs + edge_attrs:
+        if name in COLLATE_WRITES:
+            raise ValueError(f"attribute name {name!r} is written by PyG's collate into every batch, which would "
+                             f"replace its values when the graphs are batched; rename the networkx attribute "
+                             f"(e.g. {name + '_id'!r})")
         if name in reserved:
             raise ValueError(
                 f"attribute name {name!r} is reserved by from_networkx (it stores {sorted(reserved)}); "
@@ -164,11 +173,32 @@ def _edge_types(edges: List[Tuple], attr: str, edge_types: Optional[EdgeTypes]) 
         ints = [_as_int(value) for value in values]
         if all(i is not None for i in ints):
             return _check_type_ids(ints, edges, attr), None
+        _refuse_numbers_as_labels(values, ints, edges, attr)
         mapping = _mapping_from_labels(_sorted_labels(values, attr))
     else:
         mapping = _mapping_from_edge_types(edge_types)
     ids = [_lookup(mapping, value, edge, attr) for value, edge in zip(values, edges)]
     return torch.tensor(ids, dtype=torch.long), _names_by_id(mapping)
+
+
+def _is_float(value: Any) -> bool:
+    if isinstance(value, Tensor):
+        return value.dim() == 0 and value.is_floating_point()
+    return isinstance(value, numbers.Real) and not isinstance(value, (numbers.Integral, bool, np.bool_))
+
+
+def _refuse_numbers_as_labels(values: List[Any], ints: List[Optional[int]], edges: List[Tuple], attr: str) -> None:
+    """Floats among the edge types would be numbered as labels, by sorted value: ``{1, 2.0}`` became ids
+    ``{0, 1}``, so type 1 read as 0. Whole floats (``2.0``, as GraphML or pandas write ints) are refused with the
+    cast to make; other floats are not type ids at all."""
+    for value, (u, v, _) in zip(values, edges):
+        if _is_float(value):
+            whole = float(value) == int(float(value)) if math.isfinite(float(value)) else False
+            fix = (f"cast the edge types to int (e.g. G.edges[u, v][{attr!r}] = int(value)); numbered as labels, "
+                   f"their ids would follow their sorted order, not their values" if whole else
+                   "edge types are integer ids >= 0, or labels such as strings mapped through edge_types")
+            kind = "mixed with integer types" if any(i is not None for i in ints) else "a float"
+            raise ValueError(f"edge ({u!r}, {v!r}) has {attr}={value!r}, {kind}; {fix}")
 
 
 def _edge_type_value(u: Any, v: Any, attrs: Mapping, attr: str) -> Any:

@@ -97,7 +97,8 @@ def check_batchable(items: Sequence[Any], what: str = "the batch", exclude: Iter
     PyG's collate reads the attributes of the *first* graph: an attribute missing from a later
     graph fails with a bare ``KeyError``, one missing from the first is dropped from the whole
     batch, tensors of different dtypes are cast silently (``torch.cat`` promotes token ids to
-    floats), and different feature widths fail inside ``torch.cat``. This check reads only
+    floats), different feature widths fail inside ``torch.cat``, and a graph's own ``batch`` or
+    ``ptr`` attribute is replaced by the collate's. This check reads only
     metadata (attribute names, dtypes, shapes), never tensor values, so it is cheap enough for
     every batch; :class:`DataLoader` runs it in its collate. Items that are not PyG graphs
     (tensors, tuples) are left to PyG.
@@ -111,7 +112,8 @@ def check_batchable(items: Sequence[Any], what: str = "the batch", exclude: Iter
         TypeError: if graphs are mixed with other items, or with graphs of another class.
         ValueError: naming the item and attribute, if an attribute is missing from some graphs,
             or has another dtype (integers of different widths are fine) or another shape
-            outside the dimension along which graphs are joined.
+            outside the dimension along which graphs are joined, or is named ``batch`` or ``ptr``
+            (PyG's collate writes those, replacing the graph's own values).
     """
     graphs = [index for index, item in enumerate(items) if isinstance(item, BaseData)]
     if not graphs:
@@ -125,6 +127,7 @@ def check_batchable(items: Sequence[Any], what: str = "the batch", exclude: Iter
     cat_dims: Dict[Tuple[Any, str, int], Any] = {}
     labels = [f"item {index} of {what}" for index in range(len(items))]
     signatures = [_signature(first, exclude, cat_dims)]
+    _check_collate_names(signatures[0], labels[0])
     for index in range(1, len(items)):
         graph = items[index]
         if type(graph) is not type(first):
@@ -141,6 +144,20 @@ def check_batchable(items: Sequence[Any], what: str = "the batch", exclude: Iter
         shaped = next((index for index, shape in enumerate(shapes) if shape is not None), 0)
         for index, shape in enumerate(shapes):
             _compare_shape(key, shapes[shaped], shape, labels[index], labels[shaped])
+
+
+#: Attributes PyG's collate writes into every batch (graph id of each node, graph offsets): a graph's own value
+#: under these names would be replaced without a word.
+COLLATE_WRITES = ("batch", "ptr")
+
+
+def _check_collate_names(signature: Mapping, label: str) -> None:
+    for store, name in signature:
+        if name in COLLATE_WRITES:
+            raise ValueError(f"{label} has an attribute {_attribute((store, name))}, which PyG's collate overwrites "
+                             f"in every batch ({name!r}: {'the graph of each node' if name == 'batch' else 'offsets'}"
+                             f"), so its values would be lost; rename it (e.g. data.{name}_id = data.{name}; del "
+                             f"data.{name}), or leave it out with exclude_keys=[{name!r}]")
 
 
 def _compare_keys(reference: Mapping, signature: Mapping, label: str, first: str) -> None:

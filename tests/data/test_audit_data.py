@@ -1,0 +1,83 @@
+"""Held-out-style audit of graphrnn.data: graphs users build themselves, batched and converted.
+
+Each test is one kind of input that used to lose data or convert silently wrong, and checks the
+ValueError that now names what came and what to do.
+"""
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+import torch
+from torch_geometric.data import Data
+
+from graphrnn.data import chain_graph
+from graphrnn.data.convert import from_networkx
+from graphrnn.data.loader import DataLoader, check_batchable
+
+
+def _graph_with(name: str) -> Data:
+    return Data(x=torch.randn(2, 3), edge_index=torch.tensor([[0], [1]]), num_nodes=2,
+                **{name: torch.tensor([7, 7])})
+
+
+@pytest.mark.parametrize("name", ["batch", "ptr"])
+def test_a_graph_attribute_the_collate_overwrites_is_refused(name):
+    graphs = [_graph_with(name), _graph_with(name)]
+    with pytest.raises(ValueError, match=rf"item 0 of the batch has an attribute '{name}', which PyG's collate "
+                                         r"overwrites.*rename it"):
+        next(iter(DataLoader(graphs, batch_size=2)))  # the 7s used to be replaced by [0, 0, 1, 1] silently
+    with pytest.raises(ValueError, match=rf"item 0 of dataset has an attribute '{name}'"):
+        check_batchable(graphs, "dataset")
+    batch = next(iter(DataLoader(graphs, batch_size=2, exclude_keys=[name])))  # left out on purpose: fine
+    assert batch.num_graphs == 2
+
+
+def test_ordinary_graphs_still_batch():
+    graphs = [chain_graph(torch.randn(n, 3)) for n in (1, 2, 3)]
+    batch = next(iter(DataLoader(graphs, batch_size=3)))
+    assert batch.batch.tolist() == [0, 1, 1, 2, 2, 2] and batch.ptr.tolist() == [0, 1, 3, 6]
+
+
+@pytest.mark.parametrize("name", ["batch", "ptr"])
+def test_from_networkx_refuses_attribute_names_the_collate_writes(name):
+    G = nx.DiGraph()
+    G.add_node(0, **{name: 1})
+    G.add_node(1, **{name: 2})
+    G.add_edge(0, 1)
+    with pytest.raises(ValueError, match=rf"attribute name '{name}' is written by PyG's collate"):
+        from_networkx(G, node_attrs=name)
+
+
+@pytest.mark.parametrize("second", [2.0, np.float64(2.0), torch.tensor(2.0)])
+def test_whole_float_edge_types_are_refused_not_renumbered(second):
+    G = nx.DiGraph()
+    G.add_edge(0, 1, t=1)
+    G.add_edge(1, 2, t=second)
+    # numbered as labels {1, 2.0} -> ids {0, 1}: type 1 used to become 0 without a word
+    with pytest.raises(ValueError, match=r"edge \(1, 2\) has t=.*2.*mixed with integer types; cast the edge types to "
+                                         "int"):
+        from_networkx(G, edge_type_attr="t")
+    G.edges[1, 2]["t"] = int(second)
+    assert from_networkx(G, edge_type_attr="t").edge_type.tolist() == [1, 2]
+
+
+def test_float_edge_types_alone_are_refused_unless_edge_types_maps_them():
+    G = nx.DiGraph()
+    G.add_edge(0, 1, t=1.0)
+    G.add_edge(1, 2, t=2.0)
+    with pytest.raises(ValueError, match=r"edge \(0, 1\) has t=1\.0, a float; cast the edge types to int"):
+        from_networkx(G, edge_type_attr="t")
+    G.edges[0, 1]["t"] = 0.5
+    with pytest.raises(ValueError, match=r"t=0\.5, a float; edge types are integer ids >= 0, or labels"):
+        from_networkx(G, edge_type_attr="t")
+    data = from_networkx(G, edge_type_attr="t", edge_types={0.5: 3, 2.0: 1})
+    assert data.edge_type.tolist() == [3, 1]
+
+
+def test_string_and_bool_edge_labels_still_numbered_in_sorted_order():
+    G = nx.DiGraph()
+    G.add_edge(0, 1, t="sibling")
+    G.add_edge(1, 2, t="parent")
+    data = from_networkx(G, edge_type_attr="t")
+    assert data.edge_type.tolist() == [1, 0] and data.edge_type_names == ["parent", "sibling"]
