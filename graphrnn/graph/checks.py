@@ -7,13 +7,15 @@ without a host-device synchronisation on accelerators.
 """
 from __future__ import annotations
 
+from numbers import Integral
 from typing import Callable, Optional, Tuple
 
 import torch
 from torch import Tensor
 
-__all__ = ["check_edge_index", "check_edge_type", "check_levels", "check_index_dtype", "check_batch_vector",
-           "check_recorded", "device_assert", "RecordsGraph"]
+__all__ = ["check_edge_index", "check_edge_index_format", "check_edge_type", "check_edge_types", "check_levels",
+           "check_index_dtype", "check_batch_vector", "check_num_nodes", "check_recorded", "device_assert",
+           "RecordsGraph"]
 
 
 def check_index_dtype(tensor: Tensor, name: str) -> None:
@@ -42,26 +44,70 @@ def device_assert(condition: Tensor, message: str, explain: Optional[Callable[[]
         torch._assert_async(condition, message)
 
 
+def check_edge_index_format(edge_index: Tensor, prefix: str = "") -> None:
+    """``edge_index`` must be a dense integer tensor of shape ``[2, E]`` (metadata only: no value is read).
+
+    A sparse adjacency (``torch.sparse``, or a dense ``[N, N]`` matrix) is refused with a ``TypeError``/``ValueError``
+    saying how to turn it into an edge list; PyG's ``EdgeIndex`` is a ``[2, E]`` tensor and is accepted.
+    ``prefix`` (e.g. ``"ChildSumTreeLSTM: "``) starts every message.
+
+    Raises:
+        TypeError: if ``edge_index`` is not a tensor, or is a sparse tensor.
+        ValueError: on another shape or a non-integer dtype.
+    """
+    if not isinstance(edge_index, Tensor):
+        raise TypeError(f"{prefix}edge_index must be a torch.Tensor of shape [2, E], got {type(edge_index).__name__}")
+    if edge_index.layout != torch.strided:
+        raise TypeError(f"{prefix}edge_index must be a dense [2, E] tensor of node indices, got a sparse adjacency "
+                        f"({edge_index.layout}, shape {list(edge_index.shape)}); convert it with "
+                        "torch_geometric.utils.to_edge_index(adj)[0] or adj.to_sparse_coo().coalesce().indices()")
+    if edge_index.dim() != 2 or edge_index.size(0) != 2:
+        if edge_index.dim() == 2 and edge_index.size(1) == 2:
+            fix = "transpose an [E, 2] edge list with edge_index.t()"
+        elif edge_index.dim() == 2 and edge_index.size(0) == edge_index.size(1):
+            fix = "a dense [N, N] adjacency matrix becomes an edge list with adj.nonzero().t()"
+        else:
+            fix = "stack the sources and targets with torch.stack([sources, targets])"
+        raise ValueError(f"{prefix}edge_index must have shape [2, E] (row 0 sources, row 1 targets), got "
+                         f"{list(edge_index.shape)}; {fix}")
+    if edge_index.dtype not in (torch.int64, torch.int32):
+        raise ValueError(f"{prefix}edge_index must hold integer node indices (torch.long), got dtype "
+                         f"{edge_index.dtype}; convert whole-number ids with edge_index.long()")
+
+
+def check_num_nodes(num_nodes, name: str = "num_nodes") -> int:
+    """A node count given by the caller: a non-negative ``int`` (a 0-dim integer tensor is read as one).
+
+    Raises:
+        TypeError: on a float, bool, string or any other type (``5.0`` sized ``bincount`` with a float).
+        ValueError: on a negative count.
+    """
+    if isinstance(num_nodes, Tensor) and num_nodes.dim() == 0 and num_nodes.dtype in (torch.int64, torch.int32):
+        num_nodes = int(num_nodes)
+    if isinstance(num_nodes, bool) or not isinstance(num_nodes, Integral):
+        shown = f"{num_nodes!r}" if isinstance(num_nodes, (float, str)) else type(num_nodes).__name__
+        raise TypeError(f"{name} must be an int (the number of nodes, e.g. x.size(0) or data.num_nodes), got {shown}")
+    num_nodes = int(num_nodes)  # numpy integers too
+    if num_nodes < 0:
+        raise ValueError(f"{name} must be >= 0, got {num_nodes}")
+    return num_nodes
+
+
 def check_edge_index(edge_index: Tensor, num_nodes: Optional[int] = None) -> int:
     """Validates ``edge_index`` and returns the number of nodes.
 
     Raises:
+        TypeError: if ``edge_index`` is not a dense tensor or ``num_nodes`` not an int.
         ValueError: if ``edge_index`` is not an integer tensor of shape ``[2, E]`` or
             holds a node index outside ``[0, num_nodes)``.
     """
-    if not isinstance(edge_index, Tensor):
-        raise TypeError(f"edge_index must be a torch.Tensor of shape [2, E], got {type(edge_index).__name__}")
-    if edge_index.dim() != 2 or edge_index.size(0) != 2:
-        raise ValueError(
-            f"edge_index must have shape [2, E] (row 0 sources, row 1 targets), got {list(edge_index.shape)}; "
-            "transpose an [E, 2] edge list with edge_index.t()"
-        )
-    if edge_index.dtype not in (torch.int64, torch.int32):
-        raise ValueError(f"edge_index must hold integer node indices (torch.long), got dtype {edge_index.dtype}")
+    check_edge_index_format(edge_index)
+    if edge_index.is_meta:
+        raise ValueError("edge_index is on the meta device, which holds no values to build a plan from; build the "
+                         "plan from the edges on the CPU or an accelerator")
     if num_nodes is None:
         num_nodes = int(edge_index.max()) + 1 if edge_index.numel() > 0 else 0
-    if num_nodes < 0:
-        raise ValueError(f"num_nodes must be >= 0, got {num_nodes}")
+    num_nodes = check_num_nodes(num_nodes)
     if edge_index.numel() > 0:
         low, high = int(edge_index.min()), int(edge_index.max())
         if low < 0 or high >= num_nodes:
@@ -129,6 +175,25 @@ def check_edge_type(edge_type: Optional[Tensor], num_edges: int, num_edge_types:
     return edge_type.long()
 
 
+def check_edge_types(edge_types) -> Optional[Tuple[int, ...]]:
+    """The edge types a layer or plan follows: ``None`` (every edge) or a non-empty sequence of distinct
+    non-negative ints, returned as a tuple.
+
+    Raises:
+        TypeError: on a single int, a string (``"12"`` would read as types 1 and 2), a tensor, or a non-int entry.
+        ValueError: on an empty sequence or a type named twice.
+    """
+    if edge_types is None:
+        return None
+    if isinstance(edge_types, (int, str, bytes, Tensor)) or not hasattr(edge_types, "__iter__") or not all(
+            isinstance(t, Integral) and not isinstance(t, bool) and t >= 0 for t in edge_types):
+        raise TypeError(f"edge_types must be a list of non-negative ints such as [PARENT], got {edge_types!r}")
+    edge_types = tuple(int(t) for t in edge_types)
+    if len(edge_types) == 0:
+        raise ValueError("edge_types must name at least one edge type (or be None to follow every edge)")
+    if len(set(edge_types)) != len(edge_types):
+        raise ValueError(f"edge_types names a type twice: {list(edge_types)}; name each followed type once")
+    return edge_types
 
 
 def check_batch_vector(batch: Optional[Tensor], num_nodes: int, num_graphs: Optional[int], edges: Tensor,

@@ -25,7 +25,14 @@ from typing import Optional, Sequence, Tuple
 import torch
 from torch import Tensor
 
-from graphrnn.graph.checks import RecordsGraph, check_edge_index, check_edge_type, check_levels, check_recorded
+from graphrnn.graph.checks import (
+    RecordsGraph,
+    check_edge_index,
+    check_edge_type,
+    check_edge_types,
+    check_levels,
+    check_recorded,
+)
 from graphrnn.graph.levels import forest_depth_and_root, topological_levels
 
 __all__ = ["TopologicalPlan", "ChainPacking", "build_topological_plan", "FLOWS"]
@@ -229,6 +236,9 @@ def build_topological_plan(edge_index: Tensor, num_nodes: Optional[int] = None, 
         raise ValueError(f"flow must be one of {FLOWS}, got {flow!r}")
     num_nodes = check_edge_index(edge_index, num_nodes)
     device = edge_index.device
+    if isinstance(edge_type, Tensor) and edge_type.device != device:
+        raise ValueError(f"edge_type is on {edge_type.device} but edge_index is on {device}; move both to one device "
+                         "(batch.to(device) moves a whole PyG batch)")
     edges = edge_index.detach().to("cpu", torch.long)
     selected, recorded_type, types = _select_edges(edges, edge_type, edge_types, num_edge_types)
     src, dst = edges[:, selected] if flow == "source_to_target" else edges[:, selected].flip(0)
@@ -240,7 +250,7 @@ def build_topological_plan(edge_index: Tensor, num_nodes: Optional[int] = None, 
     elif level is None:
         level = topological_levels(oriented, num_nodes)
     else:
-        level = check_levels(level.detach().to("cpu"), oriented, num_nodes)
+        level = check_levels(_on_host(level, "level", device), oriented, num_nodes)
     packing = _chain_packing(src, dst, num_nodes, forest) if chains else None
     plan = TopologicalPlan(num_nodes=num_nodes, num_edges=edge_index.size(1), flow=flow, edge_types=types,
                            chains=packing, edge_index=edges, edge_type=recorded_type,
@@ -251,14 +261,22 @@ def build_topological_plan(edge_index: Tensor, num_nodes: Optional[int] = None, 
     return replace(plan, edge_index=edge_index, edge_type=edge_type if types is not None else None)
 
 
+def _on_host(tensor, name: str, device: torch.device):
+    """``tensor`` (one of the graph's index tensors) read on the CPU, after checking it sits with the edges."""
+    if not isinstance(tensor, Tensor):
+        return tensor  # the shape check names the type
+    if tensor.device != device:
+        raise ValueError(f"{name} is on {tensor.device} but edge_index is on {device}; move both to one device "
+                         "(batch.to(device) moves a whole PyG batch)")
+    return tensor.detach().to("cpu")
+
+
 def _select_edges(edges: Tensor, edge_type: Optional[Tensor], edge_types: Optional[Sequence[int]],
                   num_edge_types: Optional[int]):
     """Columns of the followed edges, the edge types recorded, and the selection as a tuple."""
-    if edge_types is None:
+    types = check_edge_types(edge_types)
+    if types is None:
         return torch.arange(edges.size(1)), None, None
-    types = tuple(int(t) for t in edge_types)
-    if len(types) == 0:
-        raise ValueError("edge_types must name at least one edge type (or be None to follow every edge)")
     if edge_type is None:
         raise ValueError(f"following edge_types={list(types)} needs edge_type (LongTensor [E]) with every edge's type")
     if not isinstance(edge_type, Tensor):

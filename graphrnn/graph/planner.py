@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
+from graphrnn.graph.checks import check_edge_types
 from graphrnn.graph.plan import FLOWS, TopologicalPlan, build_topological_plan
 
 __all__ = ["Planner"]
@@ -36,6 +37,7 @@ class Planner:
     def __post_init__(self) -> None:
         if self.flow not in FLOWS:
             raise ValueError(f"flow must be one of {FLOWS}, got {self.flow!r}")
+        object.__setattr__(self, "edge_types", check_edge_types(self.edge_types))
 
     def __call__(self, data) -> TopologicalPlan:
         edge_index = getattr(data, self.edge_index_key, None)

@@ -11,7 +11,7 @@ from typing import Optional
 import torch
 from torch import Tensor
 
-from graphrnn.graph.checks import device_assert
+from graphrnn.graph.checks import check_edge_index_format, device_assert
 
 from .validation import check_dtype, check_index_device
 
@@ -40,15 +40,9 @@ def check_edges(edge_index: Tensor, num_nodes: int, layer: str, x: Optional[Tens
 
     The range is one :func:`~graphrnn.graph.checks.device_assert`: asynchronous on an accelerator,
     read from host memory on the CPU (no ``item``); the offending id is looked up only on failure."""
-    if not isinstance(edge_index, Tensor):
-        raise TypeError(f"{layer}: edge_index must be a torch.Tensor [2, E], got {type(edge_index).__name__}")
+    check_edge_index_format(edge_index, f"{layer}: ")
     if x is not None:
         check_index_device(edge_index, x)
-    if edge_index.dim() != 2 or edge_index.size(0) != 2:
-        raise ValueError(f"{layer}: edge_index must have shape [2, E], got {list(edge_index.shape)}; "
-                         "transpose an [E, 2] edge list with edge_index.t()")
-    if edge_index.dtype not in (torch.int64, torch.int32):
-        raise ValueError(f"{layer}: edge_index must hold integer node ids (torch.long), got {edge_index.dtype}")
     if torch.compiler.is_compiling() or edge_index.numel() == 0:
         return
 
@@ -60,13 +54,17 @@ def check_edges(edge_index: Tensor, num_nodes: int, layer: str, x: Optional[Tens
                   f"{layer}: edge_index refers to a node outside 0..{num_nodes - 1} (x has {num_nodes} rows)", explain)
 
 
-def check_edge_vector(value: Optional[Tensor], num_edges: int, name: str, layer: str) -> Optional[Tensor]:
-    """An optional integer per-edge vector ``[E]`` (edge types, child positions)."""
+def check_edge_vector(value: Optional[Tensor], num_edges: int, name: str, layer: str,
+                      x: Optional[Tensor] = None, features: str = "x") -> Optional[Tensor]:
+    """An optional integer per-edge vector ``[E]`` (edge types, child positions), on the device of ``x`` (named
+    ``features`` in the message) when given."""
     if value is None:
         return None
     if not isinstance(value, Tensor) or value.dim() != 1 or value.numel() != num_edges:
         shape = list(value.shape) if isinstance(value, Tensor) else type(value).__name__
         raise ValueError(f"{layer}: {name} must be a LongTensor [E]=[{num_edges}] (one entry per edge), got {shape}")
+    if x is not None:
+        check_index_device(value, x, name, features)
     if value.is_floating_point() or value.dtype == torch.bool:
         raise ValueError(f"{layer}: {name} must hold integers (torch.long), got dtype {value.dtype}")
     return value.long()

@@ -8,7 +8,7 @@ from torch import Tensor, nn
 
 from graphrnn.graph.checks import device_assert
 from graphrnn.nn.one_line_repr import OneLineRepr
-from graphrnn.nn.validation import check_dtype
+from graphrnn.nn.validation import check_dtype, check_index_device
 
 __all__ = ["Attention", "KINDS"]
 
@@ -82,6 +82,8 @@ class Attention(OneLineRepr, nn.Module):
                 shape = list(tensor.shape) if isinstance(tensor, Tensor) else type(tensor).__name__
                 raise ValueError(f"Attention: {name} must be a {dims}-d tensor (h [B, {self.hidden}], memory "
                                  f"[B, S, {self.memory}], mask [B, S]), got {shape}")
+        for name, tensor in (("memory", memory), ("mask", mask), ("index", index)):
+            check_index_device(tensor, h, name, "h")
         if h.size(1) != self.hidden or memory.size(2) != self.memory:
             raise ValueError(f"Attention({self.kind!r}, hidden={self.hidden}, memory={self.memory}) got h of width "
                              f"{h.size(1)} and memory of width {memory.size(2)}")

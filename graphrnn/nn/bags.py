@@ -54,6 +54,9 @@ def edge_bags(source_rows: Tensor, target_rows: Tensor, num_sources: int, num_ta
         ValueError: if the rows are not two ``[E]`` integer tensors, a row lies outside
             ``[0, num_sources)`` / ``[0, num_targets)``, or the edges are not sorted by target row.
     """
+    for name, count in (("num_sources", num_sources), ("num_targets", num_targets)):
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError(f"edge_bags: {name} must be an int >= 0 (the rows of the table or output), got {count!r}")
     for name, rows, bound in (("source_rows", source_rows, num_sources), ("target_rows", target_rows, num_targets)):
         if not isinstance(rows, Tensor) or rows.dim() != 1 or rows.is_floating_point() or rows.dtype == torch.bool:
             raise ValueError(f"{name} must be a 1-d integer tensor, got "
@@ -82,15 +85,26 @@ def bag_sum(table: Tensor, bags: EdgeBags, weights: Tensor) -> Tensor:
     ``create_graph=True``, uses plain differentiable operators).
 
     Raises:
-        ValueError: if ``table`` does not have one row per source row of ``bags``, or ``weights``
-            one entry per edge (sizes only: no host-device sync).
+        TypeError: if ``bags`` is not an :class:`EdgeBags`, ``table`` is not floating point, or ``weights`` has
+            another dtype than ``table``.
+        ValueError: if ``table`` does not have one row per source row of ``bags``, ``weights``
+            one entry per edge, or the three are not on one device (metadata only: no host-device sync).
     """
+    if not isinstance(bags, EdgeBags):
+        raise TypeError(f"bags must be an EdgeBags from graphrnn.nn.bags.edge_bags, got {type(bags).__name__}")
     if not isinstance(table, Tensor) or table.dim() != 2 or table.size(0) != bags.source_offsets.numel():
         raise ValueError(f"table must have shape [num_sources={bags.source_offsets.numel()}, F], got "
                          f"{list(table.shape) if isinstance(table, Tensor) else type(table).__name__}")
     if not isinstance(weights, Tensor) or weights.shape != bags.sources.shape:
         raise ValueError(f"weights must have shape [E]={list(bags.sources.shape)}, got "
                          f"{list(weights.shape) if isinstance(weights, Tensor) else type(weights).__name__}")
+    if not table.is_floating_point() or weights.dtype != table.dtype:
+        raise TypeError(f"table must be floating point and weights of its dtype, got {table.dtype} and "
+                        f"{weights.dtype}; convert with weights.to(table.dtype)")
+    for name, tensor in (("weights", weights), ("bags", bags.sources)):
+        if tensor.device != table.device:
+            raise ValueError(f"{name} is on {tensor.device} but table is on {table.device}; move them to one device "
+                             "(bags.to(device) moves the bags)")
     return _BagSum.apply(table, weights, bags)
 
 

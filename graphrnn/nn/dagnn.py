@@ -14,6 +14,7 @@ from graphrnn.graph.checks import device_assert
 from ._layer_inputs import check_edge_vector, check_edges, check_node_features
 from .recurrent import RecurrentMessagePassing
 from .schedule import TopologicalPlan
+from .validation import check_index_device, check_positive_ints
 
 __all__ = ["DAGNNConv", "DAGNN", "READOUTS"]
 
@@ -56,6 +57,7 @@ class DAGNNConv(RecurrentMessagePassing):
     def __init__(self, in_channels: int, hidden_channels: int, num_edge_types: int = 1, reverse: bool = False) -> None:
         super().__init__(schedule="topological", aggr="sum", num_edge_types=num_edge_types,
                          flow="target_to_source" if reverse else "source_to_target")
+        check_positive_ints(type(self).__name__, in_channels=in_channels, hidden_channels=hidden_channels)
         self.in_channels, self.hidden_channels, self.reverse = in_channels, hidden_channels, reverse
         self.attention = Linear(in_channels + hidden_channels, 1)
         self.edge_embedding = Linear(num_edge_types, hidden_channels) if num_edge_types > 1 else None
@@ -150,8 +152,8 @@ class DAGNN(nn.Module):
                  num_edge_types: int = 1, readout: Optional[str] = None, readout_nodes: str = "sinks",
                  include_input: bool = True) -> None:
         super().__init__()
-        if num_layers < 1:
-            raise ValueError(f"DAGNN: num_layers must be >= 1, got {num_layers}")
+        check_positive_ints("DAGNN", in_channels=in_channels, hidden_channels=hidden_channels, num_layers=num_layers,
+                            num_edge_types=num_edge_types)
         if readout not in READOUTS:
             raise ValueError(f"DAGNN: readout must be one of {READOUTS}, got {readout!r}")
         if readout_nodes not in _READOUT_NODES:
@@ -194,7 +196,7 @@ class DAGNN(nn.Module):
         a forward reads no tensor value on the host."""
         check_node_features(x, self.in_channels, "DAGNN", next(self.parameters()))
         check_edges(edge_index, x.size(0), "DAGNN", x)
-        edge_type = check_edge_vector(edge_type, edge_index.size(1), "edge_type", "DAGNN")
+        edge_type = check_edge_vector(edge_type, edge_index.size(1), "edge_type", "DAGNN", x)
         batch = self._check_batch(batch, x, edge_index)
         if self.readout is not None or num_graphs is not None:
             num_graphs = self._check_num_graphs(num_graphs, batch)
@@ -253,6 +255,7 @@ class DAGNN(nn.Module):
         if not isinstance(batch, Tensor) or batch.shape != (x.size(0),) or batch.is_floating_point():
             shape = list(batch.shape) if isinstance(batch, Tensor) else type(batch).__name__
             raise ValueError(f"DAGNN: batch must be a LongTensor [N]=[{x.size(0)}] of graph ids, got {shape}")
+        check_index_device(batch, x, "batch")
         batch = batch.long()
         if batch.numel():
             device_assert((batch >= 0).all(), "DAGNN: batch holds a negative graph id")

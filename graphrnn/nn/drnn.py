@@ -14,7 +14,7 @@ from .attention import Attention
 from .cells import cell_state_size
 from .chain import ChainRNN
 from .tree_plan import PLAN_KEY, SenderPlan, TreePlan, TreePlanner, build_tree_plan, tree_links
-from .validation import check_dtype, check_features
+from .validation import check_dtype, check_features, check_on_device, check_positive_ints
 
 __all__ = ["DRNN", "DRNNOutput", "tree_links", "TreePlan", "build_tree_plan"]
 
@@ -115,8 +115,9 @@ class DRNN(OneLineRepr, nn.Module):
                  embedding_dim: Optional[int] = None, topology_offsets: bool = True, dropout: float = 0.0,
                  attention: Optional[str] = None, memory_channels: Optional[int] = None) -> None:
         super().__init__()
-        if num_labels < 1:
-            raise ValueError(f"num_labels must be >= 1, got {num_labels}")
+        optional = {name: value for name, value in (("embedding_dim", embedding_dim),
+                                                    ("memory_channels", memory_channels)) if value is not None}
+        check_positive_ints("DRNN", num_labels=num_labels, hidden_channels=hidden_channels, **optional)
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         self.dropout = dropout
@@ -194,6 +195,8 @@ class DRNN(OneLineRepr, nn.Module):
                          plan: Optional[TreePlan] = None, memory: Optional[Tensor] = None,
                          memory_mask: Optional[Tensor] = None, _carried: Optional[bool] = None) -> DRNNOutput:
         carried = plan is not None if _carried is None else _carried
+        check_on_device("DRNN", self.embedding.weight.device, labels=labels, edge_index=edge_index, edge_type=edge_type,
+                        has_children=has_children, has_next_sibling=has_next_sibling, batch=batch)
         labels = self._check_labels(labels, on_device=carried)
         num_nodes = labels.numel()
         if plan is None:

@@ -16,6 +16,7 @@ from graphrnn.nn.one_line_repr import OneLineRepr
 from graphrnn.terminal import is_terminal
 
 from .recurrent import RecurrentMessagePassing
+from .validation import check_on_device
 
 __all__ = ["HMM", "ChainsPlan", "build_chains_plan"]
 
@@ -748,6 +749,9 @@ class HMM(OneLineRepr, nn.Module):
         return {PLAN_KEY: ChainsPlanner()}
 
     def _chains(self, data: Data) -> _Chains:
+        if isinstance(data, Data):
+            check_on_device("HMM", self.start_logits.device, **{f"data.{name}": getattr(data, name, None)
+                                                                  for name in ("x", "edge_index", "batch")})
         plan = getattr(data, PLAN_KEY, None) if isinstance(data, Data) else None
         carried = plan is not None
         if plan is None:

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 from torch_geometric.nn import MessagePassing
 
-from graphrnn.graph.checks import check_edge_index, check_edge_type
+from graphrnn.graph.checks import check_edge_index, check_edge_type, check_edge_types
 from graphrnn.graph.plan import FLOWS, TopologicalPlan, build_topological_plan
 from graphrnn.graph.planner import Planner
 from graphrnn.nn.one_line_repr import OneLineRepr
@@ -137,7 +137,7 @@ class RecurrentMessagePassing(OneLineRepr, MessagePassing):
         self.tie_weights = tie_weights
         self.num_edge_types = num_edge_types
         self.aggregate_per_type = aggregate_per_type
-        self.edge_types = _check_edge_types(edge_types)
+        self.edge_types = check_edge_types(edge_types)
         hooks = ("message", "update", "edge_update", "initial_message", "message_and_aggregate")
         self._hook_params = {name: _accepted_params(getattr(self, name)) for name in hooks}
         self._hook_required = {name: _required_params(getattr(self, name)) for name in hooks}
@@ -226,6 +226,7 @@ class RecurrentMessagePassing(OneLineRepr, MessagePassing):
         _check_input_names(node_inputs, edge_inputs)
         for name, tensor in node_inputs.items():
             check_index_device(edge_index, tensor, features=name)
+        check_index_device(edge_type, edge_index, "edge_type", "edge_index")
         num_nodes = self._num_nodes(edge_index, num_nodes, node_inputs)
         if plan is None:
             plan = self.plan(edge_index, num_nodes, level, edge_type=edge_type)
@@ -536,18 +537,6 @@ def _check_input_names(node_inputs: Dict[str, Tensor], edge_inputs: Dict[str, Te
 def _endpoint_names(node_inputs) -> set:
     """``<name>_j`` and ``<name>_i`` of every node input: what an edge hook can read of its two ends."""
     return {f"{name}{end}" for name in node_inputs for end in ("_j", "_i")}
-
-
-def _check_edge_types(edge_types: Optional[Sequence[int]]) -> Optional[Tuple[int, ...]]:
-    if edge_types is None:
-        return None
-    if isinstance(edge_types, (int, Tensor)) or not all(isinstance(t, int) and t >= 0 for t in edge_types):
-        raise TypeError(f"edge_types must be a list of non-negative ints such as [PARENT], got {edge_types!r}")
-    if len(edge_types) == 0:
-        raise ValueError("edge_types must name at least one edge type (or be None to follow every edge)")
-    if len(set(edge_types)) != len(edge_types):
-        raise ValueError(f"edge_types names a type twice: {list(edge_types)}; name each followed type once")
-    return tuple(edge_types)
 
 
 #: the first positional argument of each hook (the aggregated messages, the node count, the edge state)

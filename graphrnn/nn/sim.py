@@ -19,7 +19,7 @@ from .bags import bag_sum
 from .recurrent import RecurrentMessagePassing
 from .scene_plan import EDGE_ENDPOINTS, PLAN_KEY, ScenePlan, ScenePlanner, build_scene_plan
 from .typed import TypedLinear
-from .validation import check_dtype, check_features
+from .validation import check_dtype, check_features, check_on_device
 
 __all__ = ["SceneOutputs", "SceneUnary", "StructureInferenceMachine", "ScenePlan", "build_scene_plan"]
 
@@ -311,6 +311,8 @@ class StructureInferenceMachine(RecurrentMessagePassing):
         return self._run(person_x, scene_x, edge_index, edge_type, plan, return_gates)
 
     def _plan(self, edge_index, edge_type, node_type, plan, num_rows: Optional[int] = None) -> ScenePlan:
+        check_on_device(type(self).__name__, self.unary.person_proj.weight.device, edge_index=edge_index,
+                        edge_type=edge_type, node_type=node_type)
         if plan is None:
             plan = build_scene_plan(edge_index, edge_type, node_type)
         elif not isinstance(plan, ScenePlan):

@@ -198,7 +198,8 @@ class NaryTreeLSTM(_TreeLSTM):
         return super().forward(x, edge_index, plan=plan, return_cell=return_cell, child_index=child_index)
 
     def _edge_inputs(self, edge_index: Tensor, child_index: Optional[Tensor] = None) -> Dict[str, Tensor]:
-        child_index = check_edge_vector(child_index, edge_index.size(1), "child_index", "NaryTreeLSTM")
+        child_index = check_edge_vector(child_index, edge_index.size(1), "child_index", "NaryTreeLSTM",
+                                        edge_index, "edge_index")
         given = child_index is not None
         if not given:
             child_index = child_positions(edge_index)  # ranks: distinct per parent by construction

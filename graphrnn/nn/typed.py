@@ -6,7 +6,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from .validation import check_dtype
+from .validation import check_dtype, check_index_device, check_positive_ints
 
 __all__ = ["TypedLinear"]
 
@@ -33,8 +33,8 @@ class TypedLinear(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, num_types: int, bias: bool = True) -> None:
         super().__init__()
-        if num_types < 1:
-            raise ValueError(f"num_types must be >= 1, got {num_types}")
+        check_positive_ints(type(self).__name__, in_channels=in_channels, out_channels=out_channels,
+                            num_types=num_types)
         self.in_channels, self.out_channels, self.num_types = in_channels, out_channels, num_types
         self.weight = nn.Parameter(torch.empty(num_types, out_channels, in_channels))
         self.bias = nn.Parameter(torch.empty(num_types, out_channels)) if bias else None
@@ -48,14 +48,16 @@ class TypedLinear(nn.Module):
             nn.init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor, types: Tensor) -> Tensor:
-        if x.dim() != 2 or x.size(1) != self.in_channels:
-            raise ValueError(f"x must have shape [rows, in_channels={self.in_channels}], got {list(x.shape)}")
+        if not isinstance(x, Tensor) or x.dim() != 2 or x.size(1) != self.in_channels:
+            shape = list(x.shape) if isinstance(x, Tensor) else type(x).__name__
+            raise ValueError(f"x must have shape [rows, in_channels={self.in_channels}], got {shape}")
         check_dtype(x, self.weight, "x", type(self).__name__)
         if not isinstance(types, Tensor) or types.shape != (x.size(0),):
             shape = list(types.shape) if isinstance(types, Tensor) else type(types).__name__
             raise ValueError(f"types must have shape [rows]=[{x.size(0)}], got {shape}")
         if types.dtype not in (torch.int64, torch.int32):  # a float type such as 0.5 matched no weight: rows left empty
             raise ValueError(f"types must hold integer type ids (torch.long), got dtype {types.dtype}")
+        check_index_device(types, x, "types")
         if types.numel() > 0 and (int(types.min()) < 0 or int(types.max()) >= self.num_types):
             raise ValueError(f"types must lie in [0, {self.num_types}), got values in "
                              f"[{int(types.min())}, {int(types.max())}]")

@@ -14,7 +14,7 @@ from graphrnn.graph.checks import device_assert
 from graphrnn.graph.plan import TopologicalPlan
 
 __all__ = ["refuse_tracing", "check_plan_type", "check_edge_type_shape", "check_edge_inputs", "check_features",
-           "check_dtype"]
+           "check_dtype", "check_index_device", "check_positive_ints", "check_on_device"]
 
 
 def refuse_tracing(layer: str) -> None:
@@ -85,3 +85,22 @@ def check_index_device(index: Tensor, x: Tensor, name: str = "edge_index", featu
     if isinstance(index, Tensor) and isinstance(x, Tensor) and index.device != x.device:
         raise ValueError(f"{name} is on {index.device} but {features} is on {x.device}; move both to one device "
                          "(batch.to(device) moves a whole PyG batch)")
+
+
+def check_positive_ints(layer: str, **sizes) -> None:
+    """Constructor sizes (channels, counts) must be ints >= 1: a float or 0 would otherwise fail inside torch
+    (``empty()`` argument errors, a division by zero in an init) or build a layer with empty weights."""
+    for name, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{layer}: {name} must be >= 1 (a positive int), got {value!r}")
+
+
+def check_on_device(layer: str, device: torch.device, **tensors) -> None:
+    """Index and target tensors (``edge_index``, labels, ``batch``, ...) must sit on the layer's ``device`` (a host
+    check of metadata: no sync); ``None`` and non-tensors are left to the shape checks. Without it a mix of devices
+    fails inside torch (an ``index_select`` device error, or ``item()`` on a tensor of another device)."""
+    for name, tensor in tensors.items():
+        if isinstance(tensor, Tensor) and tensor.device != device:
+            raise ValueError(f"{name} is on {tensor.device} but {layer}'s parameters are on {device}; move the inputs "
+                             f"with .to({str(device)!r}) (batch.to(device) moves a whole PyG batch) or the layer with "
+                             f"layer.to({str(tensor.device)!r})")

@@ -1,0 +1,250 @@
+"""Audit of the public layers on inputs from elsewhere: other devices, sparse adjacency, PyG's ``EdgeIndex``,
+half precision, bad constructor sizes, mismatched bags.
+
+Every case here failed before inside torch (``RuntimeError``/``AttributeError``/``ZeroDivisionError``, or
+``item()`` on a tensor of another device) or built a layer with empty weights; each must now be a clear
+``ValueError``/``TypeError`` from graphrnn naming the argument. The meta device stands in for "another
+device" (a CUDA tensor beside CPU ones), so the checks run without a GPU.
+"""
+import copy
+
+import pytest
+import torch
+from torch_geometric import EdgeIndex
+
+from graphrnn.data import DataLoader, scene_graph, tree_graph
+from graphrnn.nn import (
+    DAGNN,
+    DRNN,
+    HMM,
+    Attention,
+    ChainRNN,
+    ChildSumTreeLSTM,
+    DAGNNConv,
+    NaryTreeLSTM,
+    StructureInferenceMachine,
+    TypedLinear,
+)
+from graphrnn.nn.bags import bag_sum, edge_bags
+
+TREE = torch.tensor([[0, 0, 1, 3], [1, 2, 3, 4]])  # 0 -> 1, 0 -> 2, 1 -> 3, 3 -> 4
+
+
+def meta(tensor):
+    return tensor.to("meta")
+
+
+def node_layers():
+    torch.manual_seed(0)
+    return {"ChainRNN": ChainRNN(3, 4), "ChildSumTreeLSTM": ChildSumTreeLSTM(3, 4),
+            "NaryTreeLSTM": NaryTreeLSTM(3, 4, 2), "DAGNNConv": DAGNNConv(3, 4), "DAGNN": DAGNN(3, 4)}
+
+
+# ------------------------------------------------------------------ another device
+def tree_batch():
+    trees = [tree_graph([1, 2, 3, 4], [-1, 0, 0, 1]), tree_graph([0, 1], [-1, 0])]
+    return next(iter(DataLoader(trees, batch_size=2)))
+
+
+def drnn_call(**changed):
+    torch.manual_seed(0)
+    batch = tree_batch()
+    args = dict(labels=batch.y, edge_index=batch.edge_index, edge_type=batch.edge_type, root_state=torch.zeros(2, 4),
+                has_children=batch.has_children, has_next_sibling=batch.has_next_sibling)
+    args.update({k: v for k, v in changed.items() if k != "batch"})
+    return lambda: DRNN(5, 4)(*args.values(), batch=changed.get("batch", batch.batch))
+
+
+def sim_call(name):
+    torch.manual_seed(0)
+    sim = StructureInferenceMachine(4, 3, 6, num_actions=3, num_activities=2, num_iterations=2)
+    scenes = [scene_graph(torch.randn(k, 4), torch.randn(3)) for k in (2, 3)]
+    batch = next(iter(DataLoader(scenes, batch_size=2)))
+    x = torch.zeros(batch.num_nodes, 4)
+    graph = {"edge_index": batch.edge_index, "edge_type": batch.edge_type, "node_type": batch.node_type}
+    graph[name] = meta(graph[name])
+    return lambda: sim(x, graph["edge_index"], graph["edge_type"], graph["node_type"])
+
+
+def hmm_call(name):
+    hmm = HMM(3, 4, generator=torch.Generator().manual_seed(0))
+    inputs = {"x": torch.tensor([0, 1, 2, 3, 0]), "edge_index": torch.tensor([[0, 1, 3], [1, 2, 4]]),
+              "batch": torch.tensor([0, 0, 0, 1, 1])}
+    inputs[name] = meta(inputs[name])
+    return lambda: hmm(inputs["x"], inputs["edge_index"], batch=inputs["batch"])
+
+
+def attention_call(name):
+    h, memory, mask = torch.randn(2, 4), torch.randn(2, 5, 3), torch.ones(2, 5, dtype=torch.bool)
+    inputs = {"memory": memory, "mask": mask, "index": torch.tensor([0, 1])}
+    inputs[name] = meta(inputs[name])
+    return lambda: Attention("mlp", 4, 3)(h, inputs["memory"], inputs["mask"], inputs["index"])
+
+
+def bags_call(name):
+    bags = edge_bags(torch.tensor([0, 1, 1]), torch.tensor([0, 0, 2]), 2, 3)
+    inputs = {"table": torch.randn(2, 4), "weights": torch.ones(3)}
+    inputs[name] = meta(inputs[name])
+    return lambda: bag_sum(inputs["table"], bags, inputs["weights"])
+
+
+x5 = torch.randn(5, 3)
+ON_ANOTHER_DEVICE = {
+    # before: RuntimeError "Tensor.item() cannot be called on meta tensors" / index_select device errors
+    "TypedLinear types": (lambda: TypedLinear(3, 2, 3)(x5, meta(torch.tensor([0, 1, 2, 0, 1]))), "types is on meta"),
+    "Attention memory": (attention_call("memory"), "memory is on meta"),
+    "Attention mask": (attention_call("mask"), "mask is on meta"),
+    "Attention index": (attention_call("index"), "index is on meta"),  # before: silently accepted
+    "bag_sum table": (bags_call("table"), "on meta"),
+    "bag_sum weights": (bags_call("weights"), "weights is on meta"),  # before: silently accepted
+    "HMM x": (hmm_call("x"), "data.x is on meta"),
+    "HMM edge_index": (hmm_call("edge_index"), "data.edge_index is on meta"),
+    "HMM batch": (hmm_call("batch"), "data.batch is on meta"),
+    "DRNN labels": (drnn_call(labels=meta(tree_batch().y)), "labels is on meta"),
+    "DRNN edge_index": (drnn_call(edge_index=meta(tree_batch().edge_index)), "edge_index is on meta"),
+    "DRNN edge_type": (drnn_call(edge_type=meta(tree_batch().edge_type)), "edge_type is on meta"),
+    "DRNN has_children": (drnn_call(has_children=meta(tree_batch().has_children)), "has_children is on meta"),
+    "DRNN batch": (drnn_call(batch=meta(tree_batch().batch)), "batch is on meta"),
+    "SIM edge_index": (sim_call("edge_index"), "edge_index is on meta"),
+    "SIM edge_type": (sim_call("edge_type"), "edge_type is on meta"),
+    "SIM node_type": (sim_call("node_type"), "node_type is on meta"),
+    "DAGNN batch": (lambda: DAGNN(3, 4, readout="mean")(x5, TREE, batch=meta(torch.zeros(5, dtype=torch.long))),
+                    "batch is on meta"),
+    "DAGNN edge_type": (lambda: DAGNN(3, 4, num_edge_types=2)(x5, TREE, edge_type=meta(torch.zeros(4).long())),
+                        "edge_type is on meta"),
+    "DAGNNConv edge_type": (lambda: DAGNNConv(3, 4, num_edge_types=2)(x5, TREE, edge_type=meta(torch.zeros(4).long())),
+                            "edge_type is on meta"),
+    "NaryTreeLSTM child_index": (lambda: NaryTreeLSTM(3, 4, 2)(x5, TREE, child_index=meta(torch.zeros(4).long())),
+                                 "child_index is on meta"),
+    "ChainRNN level": (lambda: ChainRNN(3, 4)(x5, TREE, meta(torch.tensor([0, 1, 1, 2, 3]))), "level is on meta"),
+}
+
+
+@pytest.mark.parametrize("case", list(ON_ANOTHER_DEVICE), ids=list(ON_ANOTHER_DEVICE))
+def test_an_input_on_another_device_is_named(case):
+    call, message = ON_ANOTHER_DEVICE[case]
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+# ------------------------------------------------------------------ adjacency formats
+@pytest.mark.filterwarnings("ignore:Sparse CSR tensor support is in beta")
+@pytest.mark.parametrize("name", list(node_layers()))
+def test_sparse_adjacency_is_refused_with_the_conversion(name):
+    """A torch.sparse adjacency [N, N] used to be told to 'transpose an [E, 2] edge list'."""
+    layer = node_layers()[name]
+    adjacency = torch.sparse_coo_tensor(TREE, torch.ones(4), (5, 5), check_invariants=True)
+    for sparse in (adjacency, adjacency.to_sparse_csr()):
+        with pytest.raises(TypeError, match="sparse adjacency.*to_edge_index"):
+            layer(x5, sparse)
+
+
+@pytest.mark.parametrize("name", list(node_layers()))
+def test_dense_adjacency_matrix_gets_its_own_advice(name):
+    layer = node_layers()[name]
+    adjacency = torch.zeros(5, 5, dtype=torch.long)
+    adjacency[TREE[0], TREE[1]] = 1
+    with pytest.raises(ValueError, match=r"adj.nonzero\(\).t\(\)"):
+        layer(x5, adjacency)
+    with pytest.raises(ValueError, match=r"torch.stack\(\[sources, targets\]\)"):
+        layer(x5, TREE.reshape(-1))
+
+
+@pytest.mark.parametrize("name", list(node_layers()))
+def test_pyg_edge_index_is_accepted_and_equal(name):
+    layer = node_layers()[name]
+    expected = layer(x5, TREE)
+    for wrapped in (EdgeIndex(TREE, sparse_size=(5, 5)), EdgeIndex(TREE, sparse_size=(5, 5), sort_order="row")):
+        torch.testing.assert_close(layer(x5, wrapped), expected)
+
+
+# ------------------------------------------------------------------ dtypes
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("name", list(node_layers()))
+def test_half_precision_on_the_cpu_stays_in_that_dtype(name, dtype):
+    layer = node_layers()[name]
+    expected = layer(x5, TREE)
+    low = copy.deepcopy(layer).to(dtype)
+    got = low(x5.to(dtype), TREE)
+    assert got.dtype == dtype
+    torch.testing.assert_close(got.float(), expected, atol=0.05, rtol=0.05)
+    got.float().sum().backward()  # the backward runs in that dtype too
+
+
+@pytest.mark.parametrize("name", list(node_layers()))
+def test_expanded_and_transposed_views_give_the_contiguous_answer(name):
+    layer = node_layers()[name]
+    row = torch.randn(1, 3)
+    expected = layer(row.repeat(5, 1), TREE)
+    torch.testing.assert_close(layer(row.expand(5, 3), TREE), expected)
+    edges_view = torch.stack([TREE[1], TREE[0]], 1).t().flip(0)  # non-contiguous [2, E]
+    assert not edges_view.is_contiguous()
+    torch.testing.assert_close(layer(row.expand(5, 3), edges_view), expected)
+    x = row.expand(5, 3).clone().requires_grad_()
+    layer(x.t().contiguous().t(), TREE).sum().backward()
+    assert x.grad.shape == (5, 3) and torch.isfinite(x.grad).all()
+
+
+# ------------------------------------------------------------------ constructor sizes
+BAD_SIZES = {
+    # before: ZeroDivisionError in reset_parameters / RuntimeError "negative dimension" / torch's TypeError
+    "TypedLinear in 0": (lambda: TypedLinear(0, 2, 2), "in_channels must be >= 1"),
+    "TypedLinear in -1": (lambda: TypedLinear(-1, 2, 2), "in_channels must be >= 1"),
+    "TypedLinear types 2.5": (lambda: TypedLinear(3, 2, 2.5), "num_types must be >= 1"),
+    "TypedLinear types 0": (lambda: TypedLinear(3, 2, 0), "num_types must be >= 1"),
+    # before: accepted, a layer with empty weights
+    "DAGNNConv hidden 0": (lambda: DAGNNConv(3, 0), "hidden_channels must be >= 1"),
+    "DAGNNConv in 0": (lambda: DAGNNConv(0, 3), "in_channels must be >= 1"),
+    "DAGNN hidden 0": (lambda: DAGNN(3, 0), "hidden_channels must be >= 1"),
+    "DAGNN in 3.0": (lambda: DAGNN(3.0, 4), "in_channels must be >= 1"),
+    "DAGNN layers 0": (lambda: DAGNN(3, 4, num_layers=0), "num_layers must be >= 1"),
+    # before: torch's TypeError from nn.Embedding, or "the input size must be a positive integer" for the hidden size
+    "DRNN hidden 4.0": (lambda: DRNN(5, 4.0), "hidden_channels must be >= 1"),
+    "DRNN hidden 0": (lambda: DRNN(5, 0), "DRNN: hidden_channels must be >= 1"),
+    "DRNN embedding 0.5": (lambda: DRNN(5, 4, embedding_dim=0.5), "embedding_dim must be >= 1"),
+    "DRNN labels 0": (lambda: DRNN(0, 4), "num_labels must be >= 1"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_SIZES), ids=list(BAD_SIZES))
+def test_bad_constructor_sizes_are_named(case):
+    build, message = BAD_SIZES[case]
+    with pytest.raises(ValueError, match=message):
+        build()
+
+
+# ------------------------------------------------------------------ TypedLinear and bags
+def test_typed_linear_names_a_non_tensor_x():
+    with pytest.raises(ValueError, match=r"x must have shape \[rows, in_channels=3\], got list"):
+        TypedLinear(3, 2, 2)([[0.0, 0.0, 0.0]], torch.zeros(1, dtype=torch.long))  # before: AttributeError
+
+
+BAGS = edge_bags(torch.tensor([0, 1, 1]), torch.tensor([0, 0, 2]), 2, 3)
+
+
+@pytest.mark.parametrize("table, weights", [
+    (torch.randn(2, 4, dtype=torch.float64), torch.ones(3)),  # before: embedding_bag's RuntimeError
+    (torch.randn(2, 4), torch.ones(3, dtype=torch.long)),
+    (torch.ones(2, 4, dtype=torch.long), torch.ones(3, dtype=torch.long)),
+])
+def test_bag_sum_refuses_mixed_or_integer_dtypes(table, weights):
+    with pytest.raises(TypeError, match="table must be floating point and weights of its dtype"):
+        bag_sum(table, BAGS, weights)
+
+
+def test_bag_sum_and_edge_bags_name_bad_arguments():
+    with pytest.raises(TypeError, match="bags must be an EdgeBags"):
+        bag_sum(torch.randn(2, 4), tuple(BAGS)[:3], torch.ones(3))  # before: AttributeError
+    empty = torch.zeros(0, dtype=torch.long)
+    for counts in ((-1, 3), (2, -1), (2.0, 3), (True, 3)):
+        with pytest.raises(ValueError, match="must be an int >= 0"):  # before: bincount's RuntimeError
+            edge_bags(empty, empty, *counts)
+
+
+def test_bag_sum_in_half_precision_matches_float():
+    table, weights = torch.randn(2, 4), torch.rand(3)
+    expected = bag_sum(table, BAGS, weights)
+    for dtype in (torch.float16, torch.bfloat16):
+        got = bag_sum(table.to(dtype), BAGS, weights.to(dtype))
+        assert got.dtype == dtype
+        torch.testing.assert_close(got.float(), expected, atol=0.02, rtol=0.02)
