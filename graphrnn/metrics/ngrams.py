@@ -1,7 +1,8 @@
 """N-gram counting and input checks shared by :mod:`graphrnn.metrics.bleu` and :mod:`graphrnn.metrics.rouge`.
 
 Tokens are any hashable values (ints from a vocabulary, or strings); a token list may be
-any ordered iterable (a list, a tuple, a generator, a 1-d tensor or numpy array). A plain
+any ordered iterable (a list, a tuple, a generator, a 1-d tensor or numpy array; 0-d tensor
+tokens, as ``list(ids)`` gives, are read as their values, since tensors hash by identity). A plain
 string is refused, since splitting it silently into characters is almost never what is
 meant, and so are sets and dicts, which have no token order. Lists of sentences may be any
 iterable too (e.g. a generator over a file).
@@ -20,7 +21,7 @@ from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence, Set
 from torch import Tensor
 
 __all__ = ["as_references", "as_tokens", "check_max_order", "check_pairs", "clipped_overlap", "max_counts",
-           "ngram_counts"]
+           "ngram_counts", "scalar_token"]
 
 Tokens = Sequence[Hashable]
 
@@ -76,11 +77,22 @@ def as_tokens(tokens, what: str = "hypothesis") -> list:
     if getattr(tokens, "ndim", 1) != 1:  # a numpy array
         raise ValueError(f"a {what} array must be 1-d (one sequence), got shape {tuple(tokens.shape)}")
     tokens = _as_list(tokens, f"a {what}")
-    for token in tokens:
-        if not isinstance(token, Hashable) or isinstance(token, Iterator):
+    for index, token in enumerate(tokens):
+        if isinstance(token, Tensor):
+            tokens[index] = scalar_token(token, what)
+        elif not isinstance(token, Hashable) or isinstance(token, Iterator):
             raise TypeError(f"the tokens of a {what} must be hashable (ints or strings), got a "
                             f"{type(token).__name__} ({token!r:.40}); pass one token list per sentence")
     return tokens
+
+
+def scalar_token(token: Tensor, what: str) -> Hashable:
+    """A 0-d tensor token (``list(ids_tensor)`` gives them) as its Python value. A tensor hashes by identity, so
+    two tensors holding the same id would never match: every n-gram would count as wrong."""
+    if token.dim() != 0:
+        raise TypeError(f"the tokens of a {what} must be ints or strings, got a tensor of shape "
+                        f"{tuple(token.shape)}; pass one token list (or one 1-d tensor) per sentence")
+    return token.item()
 
 
 def _is_token_list(value) -> bool:

@@ -41,6 +41,8 @@ UNK_MARK = "\u2047"
 _NO_SPACE_BEFORE = re.compile(r" ([.,!?;:%)\]}])")
 _NO_SPACE_AFTER = re.compile(r"([(\[{$]) ")
 _ROUGE_SEPARATOR = re.compile(r"[^a-z0-9]+")
+_WORD = re.compile(r"[^\W_]")  # a letter or digit of any script
+_ROUGE_CHARACTER = re.compile(r"[a-z0-9]")
 
 
 def detokenize(tokens: Sequence[str]) -> str:
@@ -112,12 +114,32 @@ def rouge_tokens(text: str) -> list[str]:
     return [token for token in _ROUGE_SEPARATOR.split(text.lower()) if token]
 
 
+def _check_rouge_script(refs: Sequence[str]) -> None:
+    """Refuses references whose letters and digits are mostly outside ``a-z0-9`` once lower-cased: ``rouge_score``'s
+    tokenisation drops them, so ROUGE would score a few stray Latin tokens, or 0 whatever the hypothesis."""
+    kept = dropped = 0
+    for ref in refs:
+        characters = _WORD.findall(ref.lower())
+        inside = sum(1 for character in characters if _ROUGE_CHARACTER.fullmatch(character))
+        kept, dropped = kept + inside, dropped + len(characters) - inside
+    if dropped > kept:
+        raise ValueError(f"{dropped} of the {kept + dropped} letters and digits of the references are not a-z or "
+                         "0-9, which rouge_score's tokenisation drops, so ROUGE would score text in another script "
+                         "as 0 whatever the hypothesis. Score such text with graphrnn.metrics.rouge_n on your own "
+                         "tokens (e.g. rouge_n(hyp.split(), ref.split(), n=2))")
+
+
 def rouge2_text(hyps: Sequence[str], refs: Sequence[str]) -> float:
     """Mean ROUGE-2 F1 (0-100) of hypothesis strings against raw reference strings (:func:`rouge_tokens`).
 
     Raises:
-        ValueError: for no hypotheses, unequal counts, or a reference containing :data:`UNK_MARK`.
+        ValueError: for no hypotheses, unequal counts, a reference containing :data:`UNK_MARK`, or a
+            set of references whose letters and digits are mostly outside ``a-z0-9`` (text in a
+            non-Latin script, which ``rouge_score``'s tokenisation drops, so it would score 0 whatever
+            the hypothesis).
     """
     hyps, refs = _check_texts(hyps, refs)
-    scores = [rouge_n(rouge_tokens(hyp), rouge_tokens(ref), n=2)["f1"] for hyp, ref in zip(hyps, refs)]
+    _check_rouge_script(refs)
+    ref_tokens = [rouge_tokens(ref) for ref in refs]
+    scores = [rouge_n(rouge_tokens(hyp), tokens, n=2)["f1"] for hyp, tokens in zip(hyps, ref_tokens)]
     return 100.0 * sum(scores) / len(scores)

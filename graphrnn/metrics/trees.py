@@ -21,8 +21,14 @@ trees, and F1 is the harmonic mean of the two averages.
 """
 from __future__ import annotations
 
+import numbers
 from collections import Counter
 from collections.abc import Hashable, Sequence
+
+import numpy as np
+from torch import Tensor
+
+from graphrnn.metrics.ngrams import scalar_token
 
 __all__ = ["RETRIEVAL_KINDS", "edge_multiset", "parent_edge_multiset", "node_multiset", "tree_retrieval"]
 
@@ -55,7 +61,8 @@ def _checked(tree: Tree) -> tuple[Sequence[Hashable], Sequence[int]]:
     if not isinstance(tree, (tuple, list)) or len(tree) != 2:
         raise ValueError(f"a tree is a pair (labels, parents), got {type(tree).__name__}")
     labels, parents = tree
-    parents = [int(p) for p in parents]
+    labels = _labels(labels)
+    parents = _parents(parents)
     if len(labels) != len(parents):
         raise ValueError(f"a tree needs one parent per label, got {len(labels)} labels and {len(parents)} parents")
     bad = [p for p in parents if not -1 <= p < len(parents)]
@@ -64,6 +71,36 @@ def _checked(tree: Tree) -> tuple[Sequence[Hashable], Sequence[int]]:
                          "(use -1 for the root)")
     _check_one_tree(parents)
     return labels, parents
+
+
+def _labels(labels) -> list:
+    """The labels as a list of hashable values: a tensor's elements (and 0-d tensor labels) as Python values, since
+    tensors hash by identity and two equal labels would never match."""
+    if isinstance(labels, Tensor):
+        return labels.tolist()
+    if isinstance(labels, (str, bytes)):
+        raise TypeError(f"the labels of a tree must be a list, got the string {labels[:30]!r}; split it first")
+    labels = list(labels)
+    for index, label in enumerate(labels):
+        if isinstance(label, Tensor):
+            labels[index] = scalar_token(label, "tree's labels")
+        elif not isinstance(label, Hashable):
+            raise TypeError(f"tree labels must be hashable (strings or ids), got a {type(label).__name__} at node "
+                            f"{index}")
+    return labels
+
+
+def _parents(parents) -> list[int]:
+    """The parent indices as ints; a float that is not whole (``0.7``) used to be truncated to a parent silently."""
+    values = parents.tolist() if isinstance(parents, Tensor) else list(parents)
+    result = []
+    for node, parent in enumerate(values):
+        if isinstance(parent, Tensor):
+            parent = parent.item()
+        if isinstance(parent, (bool, np.bool_)) or not isinstance(parent, numbers.Real) or parent != int(parent):
+            raise ValueError(f"parent of node {node} is {parent!r}; parents are integer node indices (-1 for the root)")
+        result.append(int(parent))
+    return result
 
 
 def _check_one_tree(parents: list[int]) -> None:
@@ -86,6 +123,18 @@ def _check_one_tree(parents: list[int]) -> None:
             node = parents[node]
         for node in path:
             reaches_root[node] = True
+
+
+def _tree_list(trees, name: str) -> list:
+    """``trees`` (any iterable, e.g. a generator) as a list; one tree ``(labels, parents)`` in place of a list of
+    trees is refused (its two halves would be read as two malformed trees)."""
+    if isinstance(trees, (str, bytes)) or not hasattr(trees, "__iter__"):
+        raise TypeError(f"{name} must be a list of trees (labels, parents), got {type(trees).__name__}")
+    trees = list(trees)
+    if len(trees) == 2 and isinstance(trees[1], (list, tuple, Tensor)) and trees[1] and \
+            all(isinstance(p, (int, np.integer)) or (isinstance(p, Tensor) and p.dim() == 0) for p in trees[1]):
+        raise TypeError(f"{name} looks like one tree (labels, parents), not a list of trees; pass [tree]")
+    return trees
 
 
 def _precision_recall(predicted: Counter, gold: Counter) -> tuple[float, float]:
@@ -119,6 +168,7 @@ def tree_retrieval(preds: Sequence[Tree], golds: Sequence[Tree], skip_root: bool
         ValueError: if the lists differ in length or are empty, or a tree is malformed (a parent out of
             range, not exactly one root, or a cycle).
     """
+    preds, golds = _tree_list(preds, "preds"), _tree_list(golds, "golds")
     if len(preds) != len(golds):
         raise ValueError(f"need one prediction per gold tree, got {len(preds)} predictions and {len(golds)} golds")
     if not golds:
