@@ -103,8 +103,8 @@ def check_edge_index(edge_index: Tensor, num_nodes: Optional[int] = None) -> int
     """
     check_edge_index_format(edge_index)
     if edge_index.is_meta:
-        raise ValueError("edge_index is on the meta device, which holds no values to build a plan from; build the "
-                         "plan from the edges on the CPU or an accelerator")
+        raise ValueError("edge_index is on the meta device, which holds no values to check or build a plan from; "
+                         "pass the edges on the CPU or an accelerator")
     if num_nodes is None:
         num_nodes = int(edge_index.max()) + 1 if edge_index.numel() > 0 else 0
     num_nodes = check_num_nodes(num_nodes)

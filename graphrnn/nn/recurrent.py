@@ -125,10 +125,10 @@ class RecurrentMessagePassing(OneLineRepr, MessagePassing):
         super().__init__(aggr=aggr, flow=flow, node_dim=0)
         if schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
-        if schedule == "synchronous" and (num_steps is None or num_steps < 1):
-            raise ValueError(f"schedule='synchronous' needs num_steps >= 1, got {num_steps}")
-        if num_edge_types < 1:
-            raise ValueError(f"num_edge_types must be >= 1, got {num_edge_types}")
+        if schedule == "synchronous" and not _is_positive_int(num_steps):
+            raise ValueError(f"schedule='synchronous' needs num_steps >= 1 (an int), got {num_steps!r}")
+        if not _is_positive_int(num_edge_types):
+            raise ValueError(f"num_edge_types must be >= 1 (an int), got {num_edge_types!r}")
         if schedule == "topological" and self._fuses_message_and_aggregate():
             raise TypeError(f"{type(self).__name__} overrides message_and_aggregate, which only the synchronous "
                             "schedule calls; the topological schedule calls message and aggregate level by level")
@@ -224,9 +224,7 @@ class RecurrentMessagePassing(OneLineRepr, MessagePassing):
         node_inputs = dict(node_inputs or {})
         edge_inputs = dict(edge_inputs or {})
         _check_input_names(node_inputs, edge_inputs)
-        for name, tensor in node_inputs.items():
-            check_index_device(edge_index, tensor, features=name)
-        check_index_device(edge_type, edge_index, "edge_type", "edge_index")
+        _check_node_tensors(node_inputs, edge_index, edge_type)
         num_nodes = self._num_nodes(edge_index, num_nodes, node_inputs)
         if plan is None:
             plan = self.plan(edge_index, num_nodes, level, edge_type=edge_type)
@@ -378,17 +376,24 @@ class RecurrentMessagePassing(OneLineRepr, MessagePassing):
         node_inputs = dict(node_inputs or {})
         edge_inputs = dict(edge_inputs or {})
         _check_input_names(node_inputs, edge_inputs)
-        num_nodes = as_tuple(state)[0].size(0)
+        states = _state_tensors(state, "state")
+        _check_node_tensors({**states, **node_inputs}, edge_index, edge_type)
+        num_nodes = next(iter(states.values())).size(0)
+        self._num_nodes(edge_index, num_nodes, {**states, **node_inputs})  # every node input has N rows
         check_edge_index(edge_index, num_nodes)
         edge_type = check_edge_type(edge_type, edge_index.size(1), self.num_edge_types)
-        check_edge_inputs(edge_inputs, edge_index.size(1))
+        edge_states = _state_tensors(edge_state, "edge_state") if edge_state is not None else {}
+        check_edge_inputs({**edge_states, **edge_inputs}, edge_index.size(1))
+        self._check_input_dtypes(node_inputs, edge_inputs)
+        if not torch.is_autocast_enabled(edge_index.device.type):  # autocast may hand the cell a lower precision
+            self._check_input_dtypes(states, edge_states)
         return self._run_synchronous(steps, edge_index.long(), state, edge_type, edge_state, node_inputs,
                                      edge_inputs)
 
     def _synchronous_steps(self, num_steps: Optional[int]) -> int:
         steps = self.num_steps if num_steps is None else num_steps
-        if steps is None or steps < 1:
-            raise ValueError(f"num_steps must be >= 1, got {steps}")
+        if not _is_positive_int(steps):
+            raise ValueError(f"num_steps must be >= 1 (an int), got {steps!r}")
         if not self.tie_weights and self.num_steps is not None and steps > self.num_steps:
             raise ValueError(f"untied weights exist for {self.num_steps} steps, got num_steps={steps}")
         return steps
@@ -532,6 +537,29 @@ def _check_input_names(node_inputs: Dict[str, Tensor], edge_inputs: Dict[str, Te
     if taken:
         raise ValueError(f"input name(s) {taken} are passed by the schedules themselves "
                          f"({sorted(_SCHEDULE_NAMES)}); rename the input")
+
+
+def _is_positive_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _state_tensors(state: State, name: str) -> Dict[str, Tensor]:
+    """A state given as a tensor or a tuple of tensors, each with a leading row dimension, by name for the checks."""
+    parts = state if isinstance(state, tuple) else (state,)
+    if not parts or not all(isinstance(part, Tensor) and part.dim() >= 1 for part in parts):
+        shown = [list(p.shape) if isinstance(p, Tensor) else type(p).__name__ for p in parts]
+        raise ValueError(f"{name} must be a tensor [rows, ...] or a tuple of them, got {shown if parts else '()'}")
+    return {name: parts[0]} if len(parts) == 1 else {f"{name}[{i}]": part for i, part in enumerate(parts)}
+
+
+def _check_node_tensors(node_inputs: Dict[str, Tensor], edge_index: Tensor, edge_type: Optional[Tensor]) -> None:
+    """Node inputs are tensors ``[N, ...]`` on the edges' device, and so is ``edge_type`` (metadata only)."""
+    for name, tensor in node_inputs.items():
+        if not isinstance(tensor, Tensor) or tensor.dim() == 0:
+            shown = list(tensor.shape) if isinstance(tensor, Tensor) else type(tensor).__name__
+            raise ValueError(f"node input {name!r} must be a tensor [N, ...] with one row per node, got {shown}")
+        check_index_device(edge_index, tensor, features=name)
+    check_index_device(edge_type, edge_index, "edge_type", "edge_index")
 
 
 def _endpoint_names(node_inputs) -> set:

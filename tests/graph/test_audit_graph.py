@@ -71,7 +71,7 @@ def test_edge_type_must_sit_with_the_edges():
 
 
 def test_meta_edges_hold_no_values_to_plan_from():
-    with pytest.raises(ValueError, match="meta device, which holds no values"):
+    with pytest.raises(ValueError, match="meta device, which holds no values to check"):
         build_topological_plan(EDGES.to("meta"), 5)
 
 

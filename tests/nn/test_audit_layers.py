@@ -22,6 +22,7 @@ from graphrnn.nn import (
     ChildSumTreeLSTM,
     DAGNNConv,
     NaryTreeLSTM,
+    RecurrentMessagePassing,
     StructureInferenceMachine,
     TypedLinear,
 )
@@ -248,3 +249,84 @@ def test_bag_sum_in_half_precision_matches_float():
         got = bag_sum(table.to(dtype), BAGS, weights.to(dtype))
         assert got.dtype == dtype
         torch.testing.assert_close(got.float(), expected, atol=0.02, rtol=0.02)
+
+
+# ------------------------------------------------------------------ the shared base, both schedules
+class SummingCell(RecurrentMessagePassing):
+    """A synchronous layer with a weight and a node input: h <- tanh(W sum_j h_j + h) + x."""
+
+    def __init__(self):
+        super().__init__(schedule="synchronous", num_steps=2, aggr="sum")
+        self.lin = torch.nn.Linear(3, 3)
+
+    def message(self, state_j):
+        return state_j
+
+    def update(self, aggr, state, x=None):
+        out = torch.tanh(self.lin(aggr[0]) + state[0])
+        return (out if x is None else out + x,)
+
+
+class AddingTopological(RecurrentMessagePassing):
+    def update(self, aggr, x):
+        return (aggr[0] + x,)
+
+    def initial_message(self, num_nodes, x):
+        return (x.new_zeros(num_nodes, x.size(1)),)
+
+
+RING = torch.tensor([[0, 1, 2, 3], [1, 2, 3, 0]])
+h4 = torch.randn(4, 3)
+SYNCHRONOUS_INPUTS = {
+    # before: torch's RuntimeError (index_add device, shape broadcast, mat1/mat2 dtype) or AttributeError
+    "state on another device": (dict(state=meta(h4)), ValueError, "state is on meta"),
+    "edges on another device": (dict(edge_index=meta(RING)), ValueError, "edge_index is on meta but state is on cpu"),
+    "node input on another device": (dict(node_inputs={"x": meta(h4)}), ValueError, "x is on meta"),
+    "edge_type on another device": (dict(edge_type=meta(torch.zeros(4, dtype=torch.long))), ValueError,
+                                    "edge_type is on meta"),
+    "node input with too few rows": (dict(node_inputs={"x": h4[:3]}), ValueError, "num_nodes=4 rows, got {'x': 3}"),
+    "float64 node input": (dict(node_inputs={"x": h4.double()}), TypeError, "x is torch.float64"),
+    "float64 state": (dict(state=h4.double()), TypeError, "state is torch.float64"),
+    "state as a list": (dict(state=[h4]), ValueError, "state must be a tensor"),
+    "edge_state with too few rows": (dict(edge_state=torch.zeros(3, 2)), ValueError, "'edge_state' must have one row"),
+    # before: range()'s TypeError for 2.5; True ran one step
+    "num_steps 2.5": (dict(num_steps=2.5), ValueError, r"num_steps must be >= 1 \(an int\), got 2.5"),
+    "num_steps True": (dict(num_steps=True), ValueError, r"num_steps must be >= 1 \(an int\), got True"),
+}
+
+
+@pytest.mark.parametrize("case", list(SYNCHRONOUS_INPUTS), ids=list(SYNCHRONOUS_INPUTS))
+def test_synchronous_schedule_names_bad_inputs(case):
+    changed, error, message = SYNCHRONOUS_INPUTS[case]
+    args = dict(edge_index=RING, state=h4)
+    args.update(changed)
+    with pytest.raises(error, match=message):
+        SummingCell().propagate_synchronous(args.pop("edge_index"), args.pop("state"), **args)
+
+
+def test_synchronous_schedule_runs_in_float64_and_matches_a_dense_reference():
+    torch.manual_seed(0)
+    layer = SummingCell().double()
+    state, x = h4.double(), torch.randn(4, 3, dtype=torch.float64)
+    got = layer.propagate_synchronous(RING, state, node_inputs={"x": x})[-1].state
+    adjacency = torch.zeros(4, 4, dtype=torch.float64)
+    adjacency[RING[1], RING[0]] = 1  # row v sums its senders u
+    expected = state
+    for _ in range(2):
+        expected = torch.tanh(layer.lin(adjacency @ expected) + expected) + x
+    torch.testing.assert_close(got, expected)
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda: RecurrentMessagePassing(schedule="synchronous", num_steps=2.5), r"num_steps >= 1 \(an int\)"),
+    (lambda: RecurrentMessagePassing(num_edge_types=1.5), r"num_edge_types must be >= 1 \(an int\)"),
+])
+def test_base_constructor_sizes_must_be_ints(build, message):
+    with pytest.raises(ValueError, match=message):  # before: accepted, failing later in range() or one_hot
+        build()
+
+
+@pytest.mark.parametrize("value, shown", [(torch.tensor(1.0), r"\[\]"), ([1.0] * 5, "list")])
+def test_topological_node_inputs_must_be_tensors_with_rows(value, shown):
+    with pytest.raises(ValueError, match=f"node input 'x' must be a tensor \\[N, ...\\].*got {shown}"):
+        AddingTopological().propagate_topological(TREE, 5, node_inputs={"x": value})  # before: IndexError
