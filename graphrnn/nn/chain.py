@@ -220,6 +220,9 @@ class ChainRNN(RecurrentMessagePassing):
         weight = self.cell.weight_ih
         if not nn.parameter.is_lazy(weight):
             return
+        if width < 1:  # a [N, 0] x would fix in_channels at 0 for good
+            raise ValueError(f"x has {width} features per node; a lazy ChainRNN (in_channels=-1) takes its input "
+                             "width from the first x, which needs at least one feature")
         reference = self.cell.weight_hh
         weight.materialize((reference.size(0), width), device=reference.device, dtype=reference.dtype)
         bound = 1.0 / math.sqrt(self.hidden_channels)

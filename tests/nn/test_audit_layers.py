@@ -330,3 +330,10 @@ def test_base_constructor_sizes_must_be_ints(build, message):
 def test_topological_node_inputs_must_be_tensors_with_rows(value, shown):
     with pytest.raises(ValueError, match=f"node input 'x' must be a tensor \\[N, ...\\].*got {shown}"):
         AddingTopological().propagate_topological(TREE, 5, node_inputs={"x": value})  # before: IndexError
+
+
+def test_a_lazy_chain_rnn_refuses_a_first_input_without_features():
+    layer = ChainRNN(-1, 4)
+    with pytest.raises(ValueError, match="x has 0 features per node; a lazy ChainRNN"):
+        layer(torch.randn(5, 0), TREE)  # before: in_channels became 0 for good
+    assert layer(x5, TREE).shape == (5, 4) and layer.in_channels == 3  # still lazy after the refusal
