@@ -23,7 +23,9 @@ __all__ = ["from_hetero", "to_hetero"]
 def from_hetero(hetero: HeteroData, pad_features: bool = True) -> Data:
     r"""A ``HeteroData`` as one typed graph: ``x``, ``edge_index``, ``node_type``, ``edge_type`` and names.
 
-    Nodes are numbered type by type (in ``hetero.node_types`` order), edges likewise.
+    Nodes are numbered type by type (in ``hetero.node_types`` order), edges likewise. Every
+    other per-node attribute (``y``, ...) and per-edge attribute (``edge_attr``, ...) is carried
+    over, concatenated type by type; graph-level attributes are kept as they are.
     ``data.node_type_names`` (list of str) and ``data.edge_type_names`` (list of
     ``(source, relation, target)``) name the type ids; ``data.node_feature_widths`` records each
     node type's feature width, so :func:`to_hetero` restores them.
@@ -36,7 +38,9 @@ def from_hetero(hetero: HeteroData, pad_features: bool = True) -> Data:
     Raises:
         TypeError: if ``hetero`` is not a ``HeteroData``.
         ValueError: if it has no node types, node types disagree on whether they have ``x`` or on its
-            dtype, or an ``edge_index`` is malformed or refers to a node outside its type.
+            dtype, an ``edge_index`` is malformed or refers to a node outside its type, or another
+            attribute is missing from some node (edge) types or differs in dtype or width across
+            them (PyG's ``to_homogeneous`` would drop it silently).
     """
     if not isinstance(hetero, HeteroData):
         raise TypeError(f"from_hetero takes a torch_geometric HeteroData, got {type(hetero).__name__}; a Data "
@@ -61,11 +65,46 @@ def from_hetero(hetero: HeteroData, pad_features: bool = True) -> Data:
         for node_type in with_x:
             x = source[node_type].x.view(source[node_type].num_nodes, -1)
             source[node_type].x = torch.nn.functional.pad(x, (0, width - x.size(1)))
-    data = source.to_homogeneous(node_attrs=["x"] if with_x else [], edge_attrs=[])
+    node_attrs = _shared_attributes(hetero, "node")
+    edge_attrs = _shared_attributes(hetero, "edge")
+    data = source.to_homogeneous(node_attrs=node_attrs, edge_attrs=edge_attrs)
     data.node_type_names = list(hetero.node_types)
     data.edge_type_names = [tuple(t) for t in hetero.edge_types]
     data.node_feature_widths = widths
     return data
+
+
+#: Attributes from_hetero writes or reads itself (not carried over as per-node or per-edge values).
+_OWN = {"node": {"num_nodes", "node_type"}, "edge": {"edge_index", "edge_type"}}
+
+
+def _shared_attributes(hetero: HeteroData, kind: str) -> list:
+    """The per-node (``kind="node"``) or per-edge attributes to carry into the typed graph: every attribute of
+    the stores of that kind. One that some types lack, or hold with another dtype or another width, would be
+    dropped by PyG's ``to_homogeneous`` without a word, so it is refused."""
+    stores = hetero.node_stores if kind == "node" else hetero.edge_stores
+    if not stores:
+        return []
+    names = sorted({name for store in stores for name in store.keys()} - _OWN[kind])
+    for name in names:
+        lacking = [store._key for store in stores if not isinstance(store.get(name), Tensor)]
+        if len(lacking) == len(stores) and any(name in store for store in stores):
+            raise ValueError(f"{kind} attribute {name!r} is not a tensor, so it cannot become part of one typed "
+                             "graph (PyG would drop it silently); keep it on the graph itself (hetero.<name> = ...) "
+                             f"or delete it from the {kind} types")
+        if lacking:
+            having = [store._key for store in stores if isinstance(store.get(name), Tensor)]
+            raise ValueError(f"{kind} types {lacking} have no tensor {name!r} while {having} have one; from_hetero "
+                             f"keeps an attribute only when every {kind} type has it (PyG would drop it silently): "
+                             f"give it to every {kind} type (e.g. zeros, or -1 for no label) or delete it from all")
+        if name == "x" and kind == "node":
+            continue  # checked and padded by from_hetero itself
+        shapes = {store._key: (str(store[name].dtype), list(store[name].shape[1:])) for store in stores}
+        if len(set(map(str, shapes.values()))) > 1:
+            raise ValueError(f"{kind} attribute {name!r} has different dtypes or widths across {kind} types "
+                             f"({shapes}); one typed graph holds one {name!r} tensor: convert them to one dtype "
+                             "and width first")
+    return names
 
 
 def _check_edges(hetero: HeteroData) -> None:

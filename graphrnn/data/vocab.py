@@ -54,16 +54,22 @@ class Vocab:
     """A mapping between tokens and ids; ids 0-3 are ``<pad> <bos> <eos> <unk>``.
 
     Args:
-        tokens: the non-special tokens, in id order (ids start at 4).
+        tokens: the non-special tokens, in id order (ids start at 4), each listed once.
     """
 
     def __init__(self, tokens: Sequence[str] = ()) -> None:
         self.itos: List[str] = list(SPECIALS)
         tokens = _token_list(tokens, "Vocab tokens")
-        for token in tokens:
+        first: Dict[str, int] = {}
+        for position, token in enumerate(tokens):
             if token in SPECIALS:
                 raise ValueError(f"{token!r} is a special token; do not list it")
-        self.itos += list(dict.fromkeys(tokens))
+            if token in first:  # dropping it would shift the ids of every later token (e.g. off their embeddings)
+                raise ValueError(f"Vocab tokens list {token!r} twice (positions {first[token]} and {position}); a "
+                                 "token list gives token i the id 4 + i, so list every token once "
+                                 "(e.g. list(dict.fromkeys(tokens)))")
+            first[token] = position
+        self.itos += tokens
         self.stoi: Dict[str, int] = {token: i for i, token in enumerate(self.itos)}
         #: what encode reads: the ids of text tokens (a literal "<eos>" in text is not the control id)
         self._text_ids = {token: i for token, i in self.stoi.items() if token not in (PAD, BOS, EOS)}

@@ -9,11 +9,13 @@ import networkx as nx
 import numpy as np
 import pytest
 import torch
-from torch_geometric.data import Data
+from torch_geometric.data import Data, HeteroData
 
 from graphrnn.data import chain_graph
 from graphrnn.data.convert import from_networkx
+from graphrnn.data.hetero import from_hetero, to_hetero
 from graphrnn.data.loader import DataLoader, check_batchable
+from graphrnn.data.vocab import Vocab
 
 
 def _graph_with(name: str) -> Data:
@@ -81,3 +83,52 @@ def test_string_and_bool_edge_labels_still_numbered_in_sorted_order():
     G.add_edge(1, 2, t="parent")
     data = from_networkx(G, edge_type_attr="t")
     assert data.edge_type.tolist() == [1, 0] and data.edge_type_names == ["parent", "sibling"]
+
+
+# ----------------------------------------------------------------- HeteroData -> typed graph
+def _labelled_hetero() -> HeteroData:
+    hetero = HeteroData()
+    hetero["person"].x = torch.randn(2, 3)
+    hetero["person"].y = torch.tensor([0, 1])
+    hetero["scene"].x = torch.randn(1, 3)
+    hetero["scene"].y = torch.tensor([4])
+    hetero["person", "in", "scene"].edge_index = torch.tensor([[0, 1], [0, 0]])
+    hetero["person", "in", "scene"].edge_attr = torch.tensor([[1.0], [2.0]])
+    hetero["scene", "has", "person"].edge_index = torch.tensor([[0], [1]])
+    hetero["scene", "has", "person"].edge_attr = torch.tensor([[3.0]])
+    return hetero
+
+
+def test_from_hetero_keeps_labels_and_edge_attributes():
+    data = from_hetero(_labelled_hetero())
+    # y and edge_attr used to be dropped without a word
+    assert data.y.tolist() == [0, 1, 4] and data.edge_attr.view(-1).tolist() == [1.0, 2.0, 3.0]
+    back = to_hetero(data)
+    assert back["scene"].y.tolist() == [4] and back["scene", "has", "person"].edge_attr.tolist() == [[3.0]]
+
+
+def test_from_hetero_refuses_attributes_it_would_drop():
+    hetero = _labelled_hetero()
+    del hetero["scene"].y
+    with pytest.raises(ValueError, match=r"node types \['scene'\] have no tensor 'y' while \['person'\] have one"):
+        from_hetero(hetero)
+    hetero = _labelled_hetero()
+    hetero["scene"].y = torch.tensor([0.5])
+    with pytest.raises(ValueError, match=r"node attribute 'y' has different dtypes or widths across node types"):
+        from_hetero(hetero)
+    hetero = _labelled_hetero()
+    hetero["scene", "has", "person"].edge_attr = torch.tensor([[3.0, 4.0]])
+    with pytest.raises(ValueError, match=r"edge attribute 'edge_attr' has different dtypes or widths"):
+        from_hetero(hetero)
+    hetero = _labelled_hetero()
+    hetero["person"].names = ["ann", "bob"]
+    hetero["scene"].names = ["court"]
+    with pytest.raises(ValueError, match=r"node attribute 'names' is not a tensor"):
+        from_hetero(hetero)
+
+
+# ----------------------------------------------------------------- Vocab from a user's token list
+def test_vocab_refuses_a_token_listed_twice():
+    with pytest.raises(ValueError, match=r"Vocab tokens list 'dog' twice \(positions 0 and 2\)"):
+        Vocab(["dog", "cat", "dog", "bird"])  # 'bird' used to get id 6, not 7: off its row of an embedding table
+    assert Vocab(["dog", "cat", "bird"]).stoi["bird"] == 6
