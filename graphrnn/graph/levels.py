@@ -59,7 +59,7 @@ def topological_levels(edge_index: Tensor, num_nodes: Optional[int] = None) -> T
 
 def _forest_levels(src: Tensor, dst: Tensor, num_nodes: int) -> Tensor:
     """Depth of every node when each node has at most one predecessor."""
-    return forest_depth_and_root(src, dst, num_nodes)[0]
+    return _forest_depth_and_root(src, dst, num_nodes)[0]
 
 
 def forest_depth_and_root(src: Tensor, dst: Tensor, num_nodes: int):
@@ -67,12 +67,38 @@ def forest_depth_and_root(src: Tensor, dst: Tensor, num_nodes: int):
 
     Pointer jumping: :math:`O(\log D)` rounds of :math:`O(N)` tensor work for depth :math:`D`.
 
+    Args:
+        src, dst (LongTensor): ``[E]`` the edges' sources and targets.
+        num_nodes (int): :math:`N`.
+
     Returns:
         ``(depth [N], root [N])``.
 
     Raises:
-        ValueError: if the edges close a cycle (naming nodes on it).
+        ValueError: if ``src``/``dst`` are not two integer ``[E]`` tensors of ids in ``0..N-1``, a node has two
+            predecessors (one of them would be dropped), or the edges close a cycle (naming nodes on it).
     """
+    num_nodes = check_edge_index(_stacked(src, dst), num_nodes)
+    if src.numel():
+        in_degree = torch.bincount(dst.long(), minlength=num_nodes)
+        if int(in_degree.max()) > 1:
+            node = int(in_degree.argmax())
+            raise ValueError(f"forest_depth_and_root needs at most one predecessor per node, but node {node} has "
+                             f"{int(in_degree[node])}; use topological_levels for a DAG")
+    return _forest_depth_and_root(src.long(), dst.long(), num_nodes)
+
+
+def _stacked(src: Tensor, dst: Tensor) -> Tensor:
+    """``[2, E]`` from two ``[E]`` id vectors, or a ``ValueError`` naming what came."""
+    if not (isinstance(src, Tensor) and isinstance(dst, Tensor) and src.dim() == 1 and src.shape == dst.shape):
+        shapes = [list(t.shape) if isinstance(t, Tensor) else type(t).__name__ for t in (src, dst)]
+        raise ValueError(f"src and dst must be two [E] tensors of node ids of one length, got {shapes[0]} and "
+                         f"{shapes[1]}")
+    return torch.stack([src, dst])
+
+
+def _forest_depth_and_root(src: Tensor, dst: Tensor, num_nodes: int):
+    """:func:`forest_depth_and_root` on edges already checked."""
     nodes = torch.arange(num_nodes, device=src.device)
     parent = nodes.clone()
     parent[dst] = src

@@ -33,7 +33,7 @@ from graphrnn.graph.checks import (
     check_levels,
     check_recorded,
 )
-from graphrnn.graph.levels import forest_depth_and_root, topological_levels
+from graphrnn.graph.levels import _forest_depth_and_root, topological_levels
 
 __all__ = ["TopologicalPlan", "ChainPacking", "build_topological_plan", "FLOWS"]
 
@@ -245,7 +245,7 @@ def build_topological_plan(edge_index: Tensor, num_nodes: Optional[int] = None, 
     oriented = torch.stack([src, dst])
     forest = None
     if level is None and chains and _is_chain_batch(src, dst, num_nodes):
-        forest = forest_depth_and_root(src, dst, num_nodes)  # a chain's levels are its depths
+        forest = _forest_depth_and_root(src, dst, num_nodes)  # a chain's levels are its depths
         level = forest[0]
     elif level is None:
         level = topological_levels(oriented, num_nodes)
@@ -348,7 +348,7 @@ def _chain_packing(src: Tensor, dst: Tensor, num_nodes: int,
     if forest is None:
         if not _is_chain_batch(src, dst, num_nodes):
             return None
-        forest = forest_depth_and_root(src, dst, num_nodes)
+        forest = _forest_depth_and_root(src, dst, num_nodes)
     depth, root = forest
     roots = (depth == 0).nonzero().view(-1)
     lengths = torch.bincount(root, minlength=num_nodes)[roots]

@@ -118,3 +118,17 @@ def test_the_plan_does_not_depend_on_how_the_edges_are_stored(graph, flow):
             assert torch.equal(getattr(plan, field), getattr(reference, field)), (name, field)
         # and the plan of one storage serves the same edges stored another way (checked elementwise)
         reference.check(stored, n, flow)
+
+
+def test_forest_depth_and_root_refuses_what_is_not_a_forest():
+    """A node with two predecessors used to keep one of them silently (node 2 got depth 1 under root 1)."""
+    from graphrnn.graph import forest_depth_and_root
+
+    with pytest.raises(ValueError, match="at most one predecessor per node, but node 2 has 2"):
+        forest_depth_and_root(torch.tensor([0, 1]), torch.tensor([2, 2]), 3)
+    with pytest.raises(ValueError, match="refers to node 5"):
+        forest_depth_and_root(torch.tensor([0]), torch.tensor([5]), 3)
+    with pytest.raises(ValueError, match="src and dst must be two"):
+        forest_depth_and_root([0], [1], 2)
+    depth, root = forest_depth_and_root(torch.tensor([0, 1, 3]), torch.tensor([1, 2, 4]).int(), 5)
+    assert depth.tolist() == [0, 1, 2, 0, 1] and root.tolist() == [0, 0, 0, 3, 3]
