@@ -196,7 +196,8 @@ class DRNN(OneLineRepr, nn.Module):
                          memory_mask: Optional[Tensor] = None, _carried: Optional[bool] = None) -> DRNNOutput:
         carried = plan is not None if _carried is None else _carried
         check_on_device("DRNN", self.embedding.weight.device, labels=labels, edge_index=edge_index, edge_type=edge_type,
-                        has_children=has_children, has_next_sibling=has_next_sibling, batch=batch)
+                        has_children=has_children, has_next_sibling=has_next_sibling, batch=batch,
+                        memory_mask=memory_mask)
         labels = self._check_labels(labels, on_device=carried)
         num_nodes = labels.numel()
         if plan is None:
