@@ -68,7 +68,9 @@ def read_lines(path: os.PathLike | str, what: str) -> List[str]:
 
     Raises:
         FileNotFoundError: if the file does not exist.
-        DataFormatError: naming the line, for bytes that are not UTF-8 or a file that is not gzip.
+        DataFormatError: naming the line, for bytes that are not UTF-8, a NUL byte (UTF-16 without its
+            mark), a compressed file or archive whose name does not say so, or a ``.gz`` file that is
+            not gzip.
     """
     path = Path(path)
     if path.is_dir():
@@ -97,18 +99,39 @@ def decode_lines(raw: bytes, name: str, what: str) -> List[str]:
     return lines
 
 
+#: The first bytes of compressed files and archives, which decode as nonsense (or fail as "not UTF-8").
+_PACKED = {b"\x1f\x8b": ("gzip-compressed", "name it <file>.gz (it is read as gzip then), or gunzip it"),
+           b"PK\x03\x04": ("a zip archive", "unzip it and pass the text file inside"),
+           b"\xfd7zXZ\x00": ("xz-compressed", "unxz it"),
+           **{b"BZh" + bytes([digit]): ("bzip2-compressed", "bunzip2 it") for digit in b"123456789"}}
+
+
 def _decode(raw: bytes, name: str, what: str) -> str:
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not raw.startswith(codecs.BOM_UTF32_LE):
         try:
             return raw.decode("utf-16")  # e.g. Windows "Unicode text"; the mark gives the byte order
         except UnicodeDecodeError:
             pass  # not UTF-16 after all: reported as bytes that are not UTF-8
+    _check_not_packed(raw, name, what)
+    if b"\x00" in raw:  # valid UTF-8, but no text file holds NUL: UTF-16 without its mark decodes as 'h\x00i\x00'
+        at = raw.index(b"\x00")
+        line = raw.count(b"\n", 0, at) + 1
+        raise DataFormatError(f"{where(name, line)}: a NUL byte (0x00); expected UTF-8 text with {what} per line. The "
+                              "file looks like UTF-16 without a byte-order mark, or binary: convert it (e.g. iconv -f "
+                              "utf-16le -t utf-8)")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
         line = raw.count(b"\n", 0, error.start) + 1
         raise DataFormatError(f"{where(name, line)}: byte 0x{raw[error.start]:02x} is not UTF-8; expected UTF-8 "
                               f"text with {what} per line (convert it, e.g. iconv -f latin1 -t utf-8)") from None
+
+
+def _check_not_packed(raw: bytes, name: str, what: str) -> None:
+    for magic, (kind, fix) in _PACKED.items():
+        if raw.startswith(magic):
+            raise DataFormatError(f"{where(name, 1)}: the file is {kind}, not text; expected UTF-8 text with {what} "
+                                  f"per line: {fix}")
 
 
 def _read_bytes(path: Path) -> bytes:

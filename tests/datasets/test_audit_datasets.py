@@ -5,7 +5,10 @@ and checks the one-line error that now names the file, the line and what to do.
 """
 from __future__ import annotations
 
+import bz2
+import gzip
 import io
+import lzma
 import tarfile
 
 import pytest
@@ -146,3 +149,26 @@ def test_trailing_tabs_and_a_constant_third_column_still_read(tmp_path):
     assert read_tsv_pairs(path) == [("a b", "A B"), ("c d", "C D")]
     _write(path, "a b\tA B\tCC-BY #1\nc d\tC D\tCC-BY #2\n")  # Tatoeba's attribution column
     assert read_tsv_pairs(path) == [("a b", "A B"), ("c d", "C D")]
+
+
+# ----------------------------------------------------------------- encodings and packing every reader shares
+def test_utf16_without_a_byte_order_mark_is_refused_not_read_with_nul_bytes(tmp_path):
+    path = tmp_path / "pairs.tsv"
+    path.write_bytes("a b\tA B\nc d\tC D\n".encode("utf-16-le"))  # valid UTF-8: 'a\x00 \x00b\x00...'
+    with pytest.raises(DataFormatError, match=r"pairs\.tsv:1: a NUL byte.*UTF-16 without a byte-order mark.*iconv"):
+        read_tsv_pairs(path)
+    path.write_bytes("a b\tA B\nc d\tC D\n".encode("utf-16"))  # with its mark: decoded
+    assert read_tsv_pairs(path) == [("a b", "A B"), ("c d", "C D")]
+
+
+@pytest.mark.parametrize("pack, kind", [(gzip.compress, "gzip-compressed.*name it <file>.gz"),
+                                        (bz2.compress, "bzip2-compressed.*bunzip2 it"),
+                                        (lzma.compress, "xz-compressed.*unxz it")])
+def test_a_compressed_file_without_its_suffix_says_so(tmp_path, pack, kind):
+    path = tmp_path / "reviews.csv"
+    path.write_bytes(pack(b"good movie,pos\nbad,neg\n"))
+    with pytest.raises(DataFormatError, match=rf"reviews\.csv:1: the file is {kind}"):
+        read_labelled_sequences(path)  # it used to say 'byte 0x8b is not UTF-8 ... iconv -f latin1'
+    gz = tmp_path / "reviews.csv.gz"
+    gz.write_bytes(gzip.compress(b"good movie,pos\nbad,neg\n"))
+    assert read_labelled_sequences(gz) == [("good movie", "pos"), ("bad", "neg")]
