@@ -132,6 +132,9 @@ def check_levels(level: Tensor, edge_index: Tensor, num_nodes: int) -> Tensor:
             f"level must be a LongTensor of shape [num_nodes]=[{num_nodes}], got {shape}; "
             "compute it with graphrnn.nn.topological_levels or the TopologicalLevels transform"
         )
+    if level.device != edge_index.device:
+        raise ValueError(f"level is on {level.device} but edge_index is on {edge_index.device}; move both to one "
+                         "device")
     if level.dtype not in (torch.int64, torch.int32):  # float levels were truncated by .long()
         raise ValueError(f"level must hold integer levels (torch.long), got dtype {level.dtype}; compute it with "
                          "graphrnn.nn.topological_levels")

@@ -8,9 +8,16 @@ import torch
 from torch import Tensor
 
 from graphrnn.data.graphs import NUM_SCENE_EDGE_TYPES, PERSON, PERSON_TO_PERSON, PERSON_TO_SCENE, SCENE, SCENE_TO_PERSON
-from graphrnn.graph.checks import RecordsGraph, check_edge_index, check_edge_type, check_recorded
+from graphrnn.graph.checks import (
+    RecordsGraph,
+    check_edge_index,
+    check_edge_index_format,
+    check_edge_type,
+    check_recorded,
+)
 
 from .bags import EdgeBags, edge_bags
+from .validation import check_index_device
 
 __all__ = ["ScenePlan", "ScenePlanner", "build_scene_plan", "PLAN_KEY"]
 
@@ -95,6 +102,9 @@ def build_scene_plan(edge_index: Tensor, edge_type: Tensor, node_type: Tensor) -
     if node_type.is_floating_point() or node_type.dtype == torch.bool:
         raise ValueError(f"node_type must hold integer node types (torch.long), got dtype {node_type.dtype}")
     num_nodes = node_type.numel()
+    check_edge_index_format(edge_index)
+    for name, tensor in (("edge_type", edge_type), ("node_type", node_type)):
+        check_index_device(tensor, edge_index, name, "edge_index")
     check_edge_index(edge_index, num_nodes)
     edge_type = check_edge_type(edge_type, edge_index.size(1), NUM_SCENE_EDGE_TYPES)
     nodes = node_type.detach().cpu().long()

@@ -8,9 +8,18 @@ import torch
 from torch import Tensor
 
 from graphrnn.data.graphs import NUM_TREE_EDGE_TYPES, PARENT, SIBLING
-from graphrnn.graph.checks import RecordsGraph, check_batch_vector, check_edge_index, check_edge_type, check_recorded
+from graphrnn.graph.checks import (
+    RecordsGraph,
+    check_batch_vector,
+    check_edge_index,
+    check_edge_index_format,
+    check_edge_type,
+    check_recorded,
+)
 from graphrnn.graph.levels import forest_depth_and_root
 from graphrnn.graph.plan import TopologicalPlan, build_topological_plan
+
+from .validation import check_index_device
 
 __all__ = ["TreePlan", "SenderPlan", "TreePlanner", "build_tree_plan", "tree_links", "PLAN_KEY"]
 
@@ -151,8 +160,11 @@ def build_tree_plan(edge_index: Tensor, edge_type: Tensor, num_nodes: int, batch
             a cycle, a ``batch`` of the wrong shape or with ids outside ``0..num_trees-1``, or an edge
             joining two trees (whose nodes would read another tree's root state or memory).
     """
+    check_edge_index_format(edge_index)
+    for name, tensor in (("edge_type", edge_type), ("batch", batch)):
+        check_index_device(tensor, edge_index, name, "edge_index")
     device = edge_index.device
-    cpu_edges = edge_index.detach().cpu().long() if isinstance(edge_index, Tensor) else edge_index
+    cpu_edges = edge_index.detach().cpu().long()
     cpu_types = edge_type.detach().cpu() if isinstance(edge_type, Tensor) else edge_type
     parent, previous = tree_links(cpu_edges, cpu_types, num_nodes)
     tree, num_trees = check_batch_vector(batch, num_nodes, num_trees, cpu_edges, kind="tree", empty=0,

@@ -132,3 +132,10 @@ def test_forest_depth_and_root_refuses_what_is_not_a_forest():
         forest_depth_and_root([0], [1], 2)
     depth, root = forest_depth_and_root(torch.tensor([0, 1, 3]), torch.tensor([1, 2, 4]).int(), 5)
     assert depth.tolist() == [0, 1, 2, 0, 1] and root.tolist() == [0, 0, 0, 3, 3]
+
+
+def test_check_levels_names_levels_on_another_device():
+    from graphrnn.graph import check_levels
+
+    with pytest.raises(ValueError, match="level is on meta but edge_index is on cpu"):
+        check_levels(torch.tensor([0, 1, 1, 2, 3], device="meta"), EDGES, 5)  # before: an indexing RuntimeError

@@ -341,3 +341,23 @@ def test_a_lazy_chain_rnn_refuses_a_first_input_without_features():
     with pytest.raises(ValueError, match="x has 0 features per node; a lazy ChainRNN"):
         layer(torch.randn(5, 0), TREE)  # before: in_channels became 0 for good
     assert layer(x5, TREE).shape == (5, 4) and layer.in_channels == 3  # still lazy after the refusal
+
+
+def test_the_plan_builders_name_an_index_on_another_device():
+    """build_tree_plan / build_scene_plan (what the DRNN's and SIM's planners run) read these on the CPU: a meta or
+    other-device tensor failed in .cpu() or item() (NotImplementedError, RuntimeError)."""
+    from graphrnn.nn.scene_plan import build_scene_plan
+    from graphrnn.nn.tree_plan import build_tree_plan
+
+    tree = tree_graph([1, 2, 3], [-1, 0, 0])
+    with pytest.raises(ValueError, match="edge_type is on meta but edge_index is on cpu"):
+        build_tree_plan(tree.edge_index, meta(tree.edge_type), 3)
+    with pytest.raises(ValueError, match="batch is on meta but edge_index is on cpu"):
+        build_tree_plan(tree.edge_index, tree.edge_type, 3, meta(torch.zeros(3, dtype=torch.long)))
+    with pytest.raises(TypeError, match="edge_index must be a torch.Tensor"):
+        build_tree_plan([[0], [1]], tree.edge_type, 3)  # before: AttributeError
+    scene = scene_graph(torch.randn(2, 4), torch.randn(3))
+    with pytest.raises(ValueError, match="edge_type is on meta"):
+        build_scene_plan(scene.edge_index, meta(scene.edge_type), scene.node_type)
+    with pytest.raises(ValueError, match="node_type is on meta"):
+        build_scene_plan(scene.edge_index, scene.edge_type, meta(scene.node_type))
