@@ -4,7 +4,8 @@ Tokens are any hashable values (ints from a vocabulary, or strings); a token lis
 any ordered iterable (a list, a tuple, a generator, a 1-d tensor or numpy array; 0-d tensor
 tokens, as ``list(ids)`` gives, are read as their values, since tensors hash by identity). A plain
 string is refused, since splitting it silently into characters is almost never what is
-meant, and so are sets and dicts, which have no token order. Lists of sentences may be any
+meant, and so are sets and dicts, which have no token order, and string tokens that hold white
+space (an unsplit sentence inside a list, which would match nothing). Lists of sentences may be any
 iterable too (e.g. a generator over a file).
 
 Tokens are compared as given, with no Unicode normalisation: a composed ``"é"`` (U+00E9)
@@ -15,6 +16,7 @@ tested). Normalise both sides first when the texts may differ in form, e.g.
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence, Set
 
@@ -24,6 +26,7 @@ __all__ = ["as_references", "as_tokens", "check_max_order", "check_pairs", "clip
            "ngram_counts", "scalar_token"]
 
 Tokens = Sequence[Hashable]
+_SPACE = re.compile(r"\s")
 
 
 def ngram_counts(tokens: Sequence[Hashable], n: int) -> Counter:
@@ -78,7 +81,12 @@ def as_tokens(tokens, what: str = "hypothesis") -> list:
         raise ValueError(f"a {what} array must be 1-d (one sequence), got shape {tuple(tokens.shape)}")
     tokens = _as_list(tokens, f"a {what}")
     for index, token in enumerate(tokens):
-        if isinstance(token, Tensor):
+        if isinstance(token, str):
+            if _SPACE.search(token):
+                raise ValueError(f"a {what} token holds white space ({token[:40]!r}): a sentence not split into "
+                                 "tokens (e.g. refs=[['the cat sat']] instead of [['the', 'cat', 'sat']]) would "
+                                 "match nothing; split it first (text.split())")
+        elif isinstance(token, Tensor):
             tokens[index] = scalar_token(token, what)
         elif not isinstance(token, Hashable) or isinstance(token, Iterator):
             raise TypeError(f"the tokens of a {what} must be hashable (ints or strings), got a "

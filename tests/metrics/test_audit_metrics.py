@@ -69,3 +69,14 @@ def test_rouge2_text_refuses_references_rouge_score_would_drop():
         rouge2_text(["встреча в 10"], ["встреча в 10"])  # only '10' was scored
     assert rouge2_text(["Grüße aus Köln"], ["Grüße aus Köln"]) == 100.0  # mostly Latin: scored as rouge_score does
     assert rouge2_text(["a b c", "x"], ["a b c", "周五"]) == 50.0  # one such reference in a Latin corpus: scored
+
+
+# ----------------------------------------------------------------- unsplit sentences inside token lists
+def test_an_unsplit_reference_inside_a_list_is_refused_not_scored_zero():
+    hyp = "the cat sat on the mat".split()
+    # sacrebleu's layout (one list of reference strings) used to score 0.0: 'the cat sat on the mat' was one token
+    with pytest.raises(ValueError, match=r"a reference token holds white space \('the cat sat on the mat'\)"):
+        corpus_bleu([hyp], [["the cat sat on the mat"]])
+    with pytest.raises(ValueError, match=r"a hypothesis token holds white space"):
+        rouge_n(["the cat", "sat"], hyp, n=1)
+    assert corpus_bleu([hyp], [[hyp]]) == pytest.approx(100.0)  # several references, each split: fine
