@@ -7,9 +7,12 @@ Every case here failed before inside torch (``RuntimeError``/``AttributeError``/
 device" (a CUDA tensor beside CPU ones), so the checks run without a GPU.
 """
 import copy
+import traceback
 
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from torch_geometric import EdgeIndex
 
 from graphrnn.data import DataLoader, scene_graph, tree_graph
@@ -361,3 +364,96 @@ def test_the_plan_builders_name_an_index_on_another_device():
         build_scene_plan(scene.edge_index, meta(scene.edge_type), scene.node_type)
     with pytest.raises(ValueError, match="node_type is on meta"):
         build_scene_plan(scene.edge_index, scene.edge_type, meta(scene.node_type))
+
+
+# ------------------------------------------------------------------ fuzzing the reference layers
+# test_fuzz_nn.py fuzzes ChainRNN, the SIM, the DRNN and the HMM; these are the other topological layers.
+FUZZ = settings(max_examples=80, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+SAME_MEANING = ["none", "int32 edges", "non-contiguous edges", "EdgeIndex", "shuffled edges", "non-contiguous x",
+                "extra isolated node"]
+BAD = ["float edges", "transposed edges", "1-d edges", "out of range", "negative", "self loop", "cycle", "wide x",
+       "int x", "float64 x", "nan x", "foreign plan", "plan type", "edges on meta", "x on meta", "sparse edges"]
+REFERENCE_LAYERS = {"ChildSumTreeLSTM": lambda: ChildSumTreeLSTM(3, 4), "NaryTreeLSTM": lambda: NaryTreeLSTM(3, 4, 8),
+                    "DAGNNConv": lambda: DAGNNConv(3, 4)}
+
+
+@st.composite
+def dags(draw, max_nodes=7):
+    n = draw(st.integers(1, max_nodes))
+    pairs = [(u, v) for u in range(n) for v in range(u + 1, n)]
+    edges = draw(st.lists(st.sampled_from(pairs), unique=True, max_size=2 * n)) if pairs else []
+    perm = draw(st.permutations(range(n)))
+    return n, [(perm[u], perm[v]) for u, v in edges]
+
+
+def corrupt(corruption, x, edge_index, n, generator):
+    """The corrupted ``(x, edge_index, plan or None)``; a plan only for 'foreign plan' / 'plan type'."""
+    edges = edge_index.size(1)
+    changed = {
+        "int32 edges": lambda: (x, edge_index.int()),
+        "non-contiguous edges": lambda: (x, torch.stack([edge_index[1], edge_index[0]], 1).t().flip(0)),
+        "EdgeIndex": lambda: (x, EdgeIndex(edge_index, sparse_size=(n, n))),
+        "shuffled edges": lambda: (x, edge_index[:, torch.randperm(edges, generator=generator)]),
+        "non-contiguous x": lambda: (x.t().contiguous().t(), edge_index),
+        "extra isolated node": lambda: (torch.cat([x, torch.randn(1, 3, generator=generator)]), edge_index),
+        "float edges": lambda: (x, edge_index.float()),
+        "transposed edges": lambda: (x, edge_index.t()) if edges != 2 else (x, edge_index.reshape(-1)),
+        "1-d edges": lambda: (x, edge_index.reshape(-1)),
+        "out of range": lambda: (x, torch.cat([edge_index, torch.tensor([[0], [n]])], 1)),
+        "negative": lambda: (x, torch.cat([edge_index, torch.tensor([[-1], [0]])], 1)),
+        "self loop": lambda: (x, torch.cat([edge_index, torch.tensor([[n - 1], [n - 1]])], 1)),
+        "cycle": lambda: (x, torch.cat([edge_index, edge_index[:, :1].flip(0)], 1)) if edges
+        else (x, torch.tensor([[0], [0]])),
+        "wide x": lambda: (torch.randn(n, 5, generator=generator), edge_index),
+        "int x": lambda: (x.long(), edge_index),
+        "float64 x": lambda: (x.double(), edge_index),
+        "nan x": lambda: (x.index_fill(0, torch.tensor([n - 1]), float("nan")), edge_index),
+        "edges on meta": lambda: (x, meta(edge_index)),
+        "x on meta": lambda: (meta(x), edge_index),
+        "sparse edges": lambda: (x, torch.sparse_coo_tensor(edge_index, torch.ones(edges), (n, n),
+                                                            check_invariants=True)),
+    }
+    if corruption in ("none", "foreign plan", "plan type"):
+        return x, edge_index
+    return changed[corruption]()
+
+
+def clear_error(call):
+    """``None`` and the error if ``call`` raised graphrnn's own ValueError/TypeError; anything else fails."""
+    try:
+        return call(), None
+    except (ValueError, TypeError) as error:
+        frame = traceback.extract_tb(error.__traceback__)[-1]
+        assert "/graphrnn/" in frame.filename, f"{type(error).__name__} from {frame.filename}: {error}"
+        assert len(str(error)) > 20, f"an unhelpful message: {error!r}"
+        return None, error
+
+
+@FUZZ
+@given(dags(), st.sampled_from(SAME_MEANING + BAD), st.sampled_from(list(REFERENCE_LAYERS)), st.booleans())
+def test_reference_layers_give_a_clear_error_or_the_uncorrupted_answer(graph, corruption, name, with_plan):
+    n, edges = graph
+    generator = torch.Generator().manual_seed(n + len(edges))
+    torch.manual_seed(0)
+    layer = REFERENCE_LAYERS[name]()
+    x = torch.randn(n, 3, generator=generator)
+    edge_index = torch.tensor(edges, dtype=torch.long).t().reshape(2, -1).contiguous()
+    expected = layer(x, edge_index)
+    bad_x, bad_edges = corrupt(corruption, x, edge_index, n, generator)
+    kwargs = {}
+    if corruption == "foreign plan":
+        kwargs["plan"] = layer.plan(torch.tensor([[0], [n]]), n + 1)
+    elif corruption == "plan type":
+        kwargs["plan"] = {"levels": 3}
+    elif with_plan:
+        rows = bad_x.size(0) if bad_x.dim() else n
+        kwargs["plan"], error = clear_error(lambda: layer.plan(bad_edges, rows))
+        if error is not None:
+            assert corruption in BAD, f"{corruption}: {error}"
+            return
+    got, error = clear_error(lambda: layer(bad_x, bad_edges, **kwargs))
+    if corruption in BAD:
+        assert error is not None, f"{corruption} was accepted"
+    else:
+        assert error is None, f"{corruption}: {error}"
+        torch.testing.assert_close(got[:n], expected, rtol=1e-5, atol=1e-6)
