@@ -367,14 +367,15 @@ def test_the_plan_builders_name_an_index_on_another_device():
 
 
 # ------------------------------------------------------------------ fuzzing the reference layers
-# test_fuzz_nn.py fuzzes ChainRNN, the SIM, the DRNN and the HMM; these are the other topological layers.
+# test_fuzz_nn.py fuzzes ChainRNN, the SIM, the DRNN and the HMM; these are the other topological layers (and
+# ChainRNN again, on the storages and devices that file does not try).
 FUZZ = settings(max_examples=80, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 SAME_MEANING = ["none", "int32 edges", "non-contiguous edges", "EdgeIndex", "shuffled edges", "non-contiguous x",
                 "extra isolated node"]
 BAD = ["float edges", "transposed edges", "1-d edges", "out of range", "negative", "self loop", "cycle", "wide x",
        "int x", "float64 x", "nan x", "foreign plan", "plan type", "edges on meta", "x on meta", "sparse edges"]
 REFERENCE_LAYERS = {"ChildSumTreeLSTM": lambda: ChildSumTreeLSTM(3, 4), "NaryTreeLSTM": lambda: NaryTreeLSTM(3, 4, 8),
-                    "DAGNNConv": lambda: DAGNNConv(3, 4)}
+                    "DAGNNConv": lambda: DAGNNConv(3, 4), "ChainRNN": lambda: ChainRNN(3, 4, cell="gru")}
 
 
 @st.composite
