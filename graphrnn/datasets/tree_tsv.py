@@ -52,9 +52,15 @@ def parse_bracketed(text: str) -> Tuple[List[str], List[int]]:
         elif token == CLOSE:
             _close(labels, stack, position)
         else:
+            if len(token) > 1 and token.startswith(OPEN):
+                raise ValueError(f"token {position} ({token!r}) glues '(' to a label; brackets are tokens of their "
+                                 "own, after the label and separated by spaces: 'ROOT ( a ( b c ) d )' (a Penn "
+                                 "Treebank tree such as '(ROOT (a b))' puts the label after the bracket: rewrite it)")
             if labels and not stack:
+                glued = f"; {token!r} holds a bracket: separate brackets from labels by spaces" \
+                    if OPEN in token or CLOSE in token else ""
                 raise ValueError(f"token {position} ({token!r}) starts a second tree; one line holds one tree, "
-                                 "so the root's children go inside its brackets")
+                                 f"so the root's children go inside its brackets{glued}")
             labels.append(token)
             parents.append(stack[-1] if stack else -1)
     if stack:

@@ -19,7 +19,7 @@ from graphrnn.datasets.parallel import read_tsv_pairs
 from graphrnn.datasets.sequence_files import read_labelled_sequences
 from graphrnn.datasets.text import DataFormatError
 from graphrnn.datasets.translation import read_parallel
-from graphrnn.datasets.tree_tsv import read_tree_tsv
+from graphrnn.datasets.tree_tsv import parse_bracketed, read_tree_tsv
 
 
 def _write(path, text: str):
@@ -172,3 +172,15 @@ def test_a_compressed_file_without_its_suffix_says_so(tmp_path, pack, kind):
     gz = tmp_path / "reviews.csv.gz"
     gz.write_bytes(gzip.compress(b"good movie,pos\nbad,neg\n"))
     assert read_labelled_sequences(gz) == [("good movie", "pos"), ("bad", "neg")]
+
+
+# ----------------------------------------------------------------- bracketed trees from other tools
+@pytest.mark.parametrize("tree, message", [
+    ("(ROOT (a) (b))", r"token 1 \('\(ROOT'\) glues '\(' to a label.*Penn Treebank"),
+    ("ROOT(a b)", r"token 2 \('b\)'\) starts a second tree.*'b\)' holds a bracket: separate brackets from labels"),
+])
+def test_brackets_glued_to_labels_are_named_as_such(tmp_path, tree, message):
+    path = _write(tmp_path / "trees.tsv", f"a b\t{tree}\n")
+    with pytest.raises(DataFormatError, match=rf"trees\.tsv:1: bad tree in column 2: {message}"):
+        read_tree_tsv(path)
+    assert parse_bracketed("ROOT ( a b )") == (["ROOT", "a", "b"], [-1, 0, 0])
