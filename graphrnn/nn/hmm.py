@@ -201,7 +201,8 @@ def build_chains_plan(data: Data) -> ChainsPlan:
         )
     x = getattr(data, "x", None)
     num_nodes = data.num_nodes if data.num_nodes is not None else (x.size(0) if isinstance(x, Tensor) else 0)
-    edge_index = data.edge_index if data.edge_index is not None else torch.zeros(2, 0, dtype=torch.long)
+    edge_index = data.edge_index if data.edge_index is not None else torch.zeros(  # no edges: x's device, so that
+        2, 0, dtype=torch.long, device=x.device if isinstance(x, Tensor) else None)  # the plan sits with the model
     check_edge_index(edge_index, num_nodes)
     given = getattr(data, "batch", None)
     known = data.num_graphs if isinstance(data, Batch) and given is not None else None

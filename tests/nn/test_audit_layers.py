@@ -458,3 +458,15 @@ def test_reference_layers_give_a_clear_error_or_the_uncorrupted_answer(graph, co
     else:
         assert error is None, f"{corruption}: {error}"
         torch.testing.assert_close(got[:n], expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_hmm_on_cuda_with_a_batch_without_edges():
+    """A Data without edge_index got a CPU plan (the empty edges were made on the CPU) beside CUDA symbols."""
+    from torch_geometric.data import Data
+
+    hmm = HMM(2, 3, generator=torch.Generator().manual_seed(0)).cuda()
+    data = Data(x=torch.tensor([0, 1], device="cuda"), num_nodes=2)
+    expected = HMM(2, 3, generator=torch.Generator().manual_seed(0)).log_likelihood(Data(x=torch.tensor([0, 1]),
+                                                                                         num_nodes=2))
+    torch.testing.assert_close(hmm.log_likelihood(data).cpu(), expected)
