@@ -216,11 +216,11 @@ def read_django(directory: Optional[os.PathLike] = None) -> List[Tuple[str, str]
 
 
 def _read(root: Path, name: str) -> List[str]:
-    from graphrnn.datasets.text import read_lines
+    from graphrnn.datasets.text import plain_or_gz, read_lines
 
-    for path in (root / f"{name}.gz", root / name):
-        if path.is_file():
-            return read_lines(path, "one line of the corpus")
+    path = plain_or_gz(root / name)
+    if path is not None:
+        return read_lines(path, "one line of the corpus")
     raise FileNotFoundError(f"{root} lacks {name}.gz (or {name}); expected the Django corpus files "
                             "all.anno.gz and all.code.gz")
 

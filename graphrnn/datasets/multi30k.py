@@ -36,10 +36,11 @@ def data_directory(name: str, directory: Optional[os.PathLike] = None) -> Path:
 def read_lines(directory: os.PathLike, split: str, language: str, limit: Optional[int] = None) -> List[str]:
     r"""Lines of ``<split>.<language>`` or ``<split>.<language>.gz`` in ``directory`` (the first ``limit``), read
     as every text file is (:func:`graphrnn.datasets.text.read_lines`: byte-order marks and ``\r`` dropped)."""
+    from graphrnn.datasets.text import plain_or_gz
     from graphrnn.datasets.text import read_lines as read_text_lines
 
     base = Path(directory) / f"{split}.{language}"
-    for path in (base.with_name(base.name + ".gz"), base):
-        if path.is_file():
-            return read_text_lines(path, "one sentence")[:limit]
+    path = plain_or_gz(base)
+    if path is not None:
+        return read_text_lines(path, "one sentence")[:limit]
     raise FileNotFoundError(f"expected {base}.gz or {base} (one sentence per line) in {directory}")

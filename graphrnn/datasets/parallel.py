@@ -30,6 +30,7 @@ from graphrnn.datasets.text import (
     DataFormatError,
     has_suffix,
     hold_out,
+    plain_or_gz,
     read_lines,
     where,
 )
@@ -76,11 +77,9 @@ def read_tsv_pairs(path: os.PathLike | str) -> List[Pair]:
 
 
 def find_split_file(folder: Path, split: str, language: str) -> Optional[Path]:
-    """``<folder>/<split>.<language>.gz`` or ``<folder>/<split>.<language>``, or ``None`` when neither exists."""
-    for name in (f"{split}.{language}.gz", f"{split}.{language}"):
-        if (folder / name).is_file():
-            return folder / name
-    return None
+    """``<folder>/<split>.<language>.gz`` or ``<folder>/<split>.<language>``, or ``None`` when neither exists
+    (:func:`~graphrnn.datasets.text.plain_or_gz`: both, with different contents, are refused)."""
+    return plain_or_gz(folder / f"{split}.{language}")
 
 
 def read_aligned_split(folder: os.PathLike | str, split: str, source: str, target: str) -> List[Pair]:

@@ -29,7 +29,7 @@ import torch
 from graphrnn.data.vocab import tokenize
 
 __all__ = ["DataFormatError", "read_lines", "decode_lines", "where", "has_suffix", "TOKENIZERS", "tokenize_13a",
-           "TextOptions", "hold_out", "HELD_OUT_FRACTION", "ColumnCount"]
+           "TextOptions", "hold_out", "HELD_OUT_FRACTION", "ColumnCount", "plain_or_gz"]
 
 TOKENIZERS = ("13a", "whitespace", "words")
 #: Fraction of the training items cut off as a missing validation or test split.
@@ -52,6 +52,23 @@ def has_suffix(path: os.PathLike | str, *suffixes: str) -> bool:
     name = Path(path).name.lower()
     name = name[:-3] if name.endswith(".gz") else name
     return name.endswith(tuple(suffix.lower() for suffix in suffixes))
+
+
+def plain_or_gz(path: os.PathLike | str) -> Path | None:
+    """``<path>.gz`` or ``<path>``, whichever exists (``None`` when neither does).
+
+    Raises:
+        DataFormatError: if both exist with different contents: one of them would be read and the other
+            ignored without a word (both may stay when they hold the same text, as ``gunzip -k`` leaves them).
+    """
+    plain = Path(path)
+    packed = plain.with_name(plain.name + ".gz")
+    if packed.is_file() and plain.is_file():
+        if _read_bytes(packed) != plain.read_bytes():
+            raise DataFormatError(f"{plain} and {packed.name} both exist and differ; one would be read and the other "
+                                  "ignored: keep one of them")
+        return packed
+    return packed if packed.is_file() else plain if plain.is_file() else None
 
 
 def read_lines(path: os.PathLike | str, what: str) -> List[str]:

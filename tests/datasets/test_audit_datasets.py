@@ -15,7 +15,7 @@ import pytest
 
 from graphrnn.datasets.aeslc import parse_subject_file, read_aeslc
 from graphrnn.datasets.django import load_django
-from graphrnn.datasets.parallel import read_tsv_pairs
+from graphrnn.datasets.parallel import load_parallel, read_tsv_pairs
 from graphrnn.datasets.sequence_files import read_labelled_sequences
 from graphrnn.datasets.text import DataFormatError
 from graphrnn.datasets.translation import read_parallel
@@ -184,3 +184,16 @@ def test_brackets_glued_to_labels_are_named_as_such(tmp_path, tree, message):
     with pytest.raises(DataFormatError, match=rf"trees\.tsv:1: bad tree in column 2: {message}"):
         read_tree_tsv(path)
     assert parse_bracketed("ROOT ( a b )") == (["ROOT", "a", "b"], [-1, 0, 0])
+
+
+# ----------------------------------------------------------------- a file next to its own .gz
+def test_a_file_and_a_different_gz_of_the_same_name_are_refused(tmp_path):
+    _write(tmp_path / "train.xx", "one\ntwo\n")
+    _write(tmp_path / "train.yy", "ONE\nTWO\n")
+    (tmp_path / "train.xx.gz").write_bytes(gzip.compress(b"old\nlines\n"))
+    with pytest.raises(DataFormatError, match=r"train\.xx and train\.xx\.gz both exist and differ"):
+        load_parallel(tmp_path, "xx", "yy")  # the .gz used to win silently: ('old', 'ONE'), ('lines', 'TWO')
+    with pytest.raises(DataFormatError, match=r"train\.xx and train\.xx\.gz both exist and differ"):
+        read_parallel(tmp_path, "train", "xx", "yy")
+    (tmp_path / "train.xx.gz").write_bytes(gzip.compress(b"one\ntwo\n"))  # gunzip -k leaves both: same text
+    assert read_parallel(tmp_path, "train", "xx", "yy") == [("one", "ONE"), ("two", "TWO")]
