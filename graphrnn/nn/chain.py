@@ -10,7 +10,7 @@ from torch import Tensor, nn
 from graphrnn.graph.plan import ChainPacking, TopologicalPlan
 
 from .cells import cell_name, cell_state_size, fused_chain_kernel, hidden_step, input_gates, make_cell
-from .recurrent import RecurrentMessagePassing
+from .recurrent import RecurrentMessagePassing, as_tuple
 from .validation import check_dtype, check_features, check_index_device, check_plan_type, refuse_tracing
 
 __all__ = ["ChainRNN"]
@@ -168,9 +168,9 @@ class ChainRNN(RecurrentMessagePassing):
             plan.check(edge_index, num_nodes, self.flow, edge_type, self.edge_types)
         initial = self._initial_state(initial_state, num_nodes, x)
         wants_cell_states = return_state and self.cell_type == "lstm"
-        if num_nodes == 0:
-            empty = x.new_zeros(0, self.hidden_channels)
-            return (empty, empty.clone()) if wants_cell_states else empty
+        if num_nodes == 0:  # the cell on no rows: empty states that still reach the weights, so a backward runs
+            state = as_tuple(self.cell(x))
+            return (state[0], state[1]) if wants_cell_states else state[0]
         edge_inputs = self._edge_inputs(edge_weight, edge_attr, edge_index.size(1), x)
         if self.fused and plan.chains is not None and not wants_cell_states and not edge_inputs:
             return self._fused_forward(x, plan.chains, initial)

@@ -72,8 +72,8 @@ class DAGNNConv(RecurrentMessagePassing):
         """Node states :math:`(N, H)`; see the class docstring."""
         check_node_features(x, self.in_channels, type(self).__name__, self.cell.weight_ih)
         check_edges(edge_index, x.size(0), type(self).__name__, x)
-        if x.size(0) == 0:
-            return x.new_zeros(0, self.hidden_channels)
+        if x.size(0) == 0:  # the cell on no rows: an empty state that still reaches the weights (a backward runs)
+            return self.cell(x, x.new_zeros(0, self.hidden_channels))
         node = torch.arange(x.size(0), device=x.device)
         self._pass_size = x.size(0)  # the softmax's segment count, so that it reads no .max() per level
         try:

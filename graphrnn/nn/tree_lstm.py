@@ -43,11 +43,11 @@ class _TreeLSTM(RecurrentMessagePassing):
         name = type(self).__name__
         check_node_features(x, self.in_channels, name, self.W_iouf.weight)
         check_edges(edge_index, x.size(0), name, x)
-        if x.size(0) == 0:
-            empty = x.new_zeros(0, self.out_channels)
-            return (empty, empty.clone()) if return_cell else empty
         hidden = self.out_channels
         projected = self.W_iouf(x)
+        if x.size(0) == 0:  # no rows: empty states that still reach the weights, so a backward runs
+            h, c = self._memory_cell(projected[:, :3 * hidden], projected[:, 3 * hidden:])
+            return (h, c) if return_cell else h
         node_inputs = {"wiou": projected[:, :3 * hidden], "wf": projected[:, 3 * hidden:]}
         h, c = self.propagate_topological(edge_index, x.size(0), plan=plan, node_inputs=node_inputs,
                                           edge_inputs=self._edge_inputs(edge_index, **edge_arguments))

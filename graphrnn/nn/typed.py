@@ -61,6 +61,8 @@ class TypedLinear(nn.Module):
         if types.numel() > 0 and (int(types.min()) < 0 or int(types.max()) >= self.num_types):
             raise ValueError(f"types must lie in [0, {self.num_types}), got values in "
                              f"[{int(types.min())}, {int(types.max())}]")
+        if x.size(0) == 0:  # no rows: an empty result that still reaches the weights, so a backward runs
+            return nn.functional.linear(x, self.weight[0], self.bias[0] if self.bias is not None else None)
         out = x.new_empty(x.size(0), self.out_channels)
         for r in range(self.num_types):
             rows = (types == r).nonzero().view(-1)

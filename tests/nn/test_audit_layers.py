@@ -470,3 +470,21 @@ def test_hmm_on_cuda_with_a_batch_without_edges():
     expected = HMM(2, 3, generator=torch.Generator().manual_seed(0)).log_likelihood(Data(x=torch.tensor([0, 1]),
                                                                                          num_nodes=2))
     torch.testing.assert_close(hmm.log_likelihood(data).cpu(), expected)
+
+
+@pytest.mark.parametrize("name", ["ChainRNN", "ChainRNN gru", "ChildSumTreeLSTM", "NaryTreeLSTM", "DAGNNConv", "DAGNN",
+                                  "DAGNN readout", "TypedLinear"])
+def test_a_graph_without_nodes_gives_an_empty_output_a_backward_can_run_through(name):
+    """A batch with no nodes returned detached zeros: loss.backward() failed with torch's 'element 0 of tensors does
+    not require grad' in the middle of a training loop. Now the output is empty and reaches the weights."""
+    torch.manual_seed(0)
+    layers = {"ChainRNN": ChainRNN(3, 4), "ChainRNN gru": ChainRNN(3, 4, cell="gru"),
+              "ChildSumTreeLSTM": ChildSumTreeLSTM(3, 4), "NaryTreeLSTM": NaryTreeLSTM(3, 4, 2),
+              "DAGNNConv": DAGNNConv(3, 4), "DAGNN": DAGNN(3, 4), "DAGNN readout": DAGNN(3, 4, readout="mean"),
+              "TypedLinear": TypedLinear(3, 4, 2)}
+    layer = layers[name].double()
+    x, edges = torch.zeros(0, 3, dtype=torch.float64), torch.zeros(2, 0, dtype=torch.long)
+    out = layer(x, torch.zeros(0, dtype=torch.long)) if name == "TypedLinear" else layer(x, edges)
+    assert out.shape[0] == 0 and out.dtype == torch.float64
+    out.sum().backward()
+    assert any(p.grad is not None and not p.grad.any() for p in layer.parameters())  # zero gradients, no error
