@@ -1,7 +1,9 @@
 """The batched graph loader: PyG's ``DataLoader``, plus execution plans built in the collate."""
 from __future__ import annotations
 
+import multiprocessing
 import numbers
+import pickle
 from collections.abc import Iterator
 from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Sequence, Tuple
 
@@ -220,6 +222,26 @@ class PlanningCollater:
         return batch
 
 
+def _check_planners_reach_workers(plans: Mapping[str, Callable], kwargs: Mapping[str, Any]) -> None:
+    """Worker processes started by ``spawn`` or ``forkserver`` (the default on macOS and Windows, and on Linux
+    from Python 3.14) receive the collate, planners included, by pickling: a lambda or a local function would
+    fail there with a ``PicklingError`` from inside torch's worker start-up."""
+    if not plans or not kwargs.get("num_workers"):
+        return
+    context = kwargs.get("multiprocessing_context")
+    method = context if isinstance(context, str) else context.get_start_method() if context is not None else \
+        multiprocessing.get_start_method(allow_none=False)
+    if method == "fork":
+        return
+    for name, planner in plans.items():
+        try:
+            pickle.dumps(planner)
+        except (pickle.PicklingError, TypeError, AttributeError) as error:
+            raise TypeError(f"plans[{name!r}] cannot be sent to the loader's worker processes (started by "
+                            f"{method!r}, which pickles the collate): {error}. Use a layer's planner() or a "
+                            "module-level function, or num_workers=0") from None
+
+
 class DataLoader(PyGDataLoader):
     r"""Batches graphs as :class:`torch_geometric.loader.DataLoader` does, and builds their plans.
 
@@ -258,5 +280,6 @@ class DataLoader(PyGDataLoader):
         if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
             raise ValueError(f"batch_size must be an integer >= 1 (graphs per batch), got {batch_size!r}")
         check_dataset(dataset)
+        _check_planners_reach_workers(plans or {}, kwargs)
         super().__init__(dataset, batch_size=int(batch_size), shuffle=shuffle, **kwargs)
         self.collate_fn = PlanningCollater(self.collate_fn, plans or {})

@@ -132,3 +132,17 @@ def test_vocab_refuses_a_token_listed_twice():
     with pytest.raises(ValueError, match=r"Vocab tokens list 'dog' twice \(positions 0 and 2\)"):
         Vocab(["dog", "cat", "dog", "bird"])  # 'bird' used to get id 6, not 7: off its row of an embedding table
     assert Vocab(["dog", "cat", "bird"]).stoi["bird"] == 6
+
+
+# ----------------------------------------------------------------- plans sent to spawned workers
+def test_a_planner_that_cannot_be_pickled_is_refused_before_spawned_workers_start():
+    from graphrnn.nn import ChainRNN
+
+    graphs = [chain_graph(torch.randn(n, 3)) for n in (1, 2)]
+    with pytest.raises(TypeError, match=r"plans\['plan'\] cannot be sent to the loader's worker processes \(started "
+                                        r"by 'spawn'.*num_workers=0"):
+        DataLoader(graphs, plans={"plan": lambda batch: batch.num_nodes}, num_workers=1,
+                   multiprocessing_context="spawn")  # used to fail inside torch's worker start-up (PicklingError)
+    DataLoader(graphs, plans={"plan": ChainRNN(3, 4).planner()}, num_workers=1, multiprocessing_context="spawn")
+    DataLoader(graphs, plans={"plan": lambda batch: batch.num_nodes}, num_workers=1,
+               multiprocessing_context="fork")  # fork copies the collate: nothing to pickle
