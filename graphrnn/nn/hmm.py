@@ -491,8 +491,8 @@ class HMM(OneLineRepr, nn.Module):
         """
         chains = self._chains(batch)
         log_start, log_trans, log_emit = self._log_params()
-        if chains.num_nodes == 0:
-            return log_start.new_zeros(chains.num_graphs)
+        if chains.num_nodes == 0:  # log 1 per graph, through the (empty) sum of the parameters so that a backward runs
+            return log_start.new_zeros(chains.num_graphs) + log_start[:0].sum()
         alpha = self._alpha(chains, log_start, log_trans, self._node_emissions(chains, log_emit))
         per_chain = torch.logsumexp(alpha.index_select(0, chains.plan.last), dim=1)
         return self._per_graph(chains, per_chain)

@@ -488,3 +488,11 @@ def test_a_graph_without_nodes_gives_an_empty_output_a_backward_can_run_through(
     assert out.shape[0] == 0 and out.dtype == torch.float64
     out.sum().backward()
     assert any(p.grad is not None and not p.grad.any() for p in layer.parameters())  # zero gradients, no error
+
+
+def test_hmm_log_likelihood_of_no_nodes_can_be_backpropagated():
+    hmm = HMM(2, 3, generator=torch.Generator().manual_seed(0))
+    log_likelihood = hmm(torch.zeros(0, dtype=torch.long), torch.zeros(2, 0, dtype=torch.long))
+    assert log_likelihood.tolist() == [0.0]  # log 1: the empty sequence
+    (-log_likelihood.sum()).backward()  # before: 'element 0 of tensors does not require grad'
+    assert not hmm.start_logits.grad.any()
