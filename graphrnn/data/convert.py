@@ -328,7 +328,11 @@ def to_networkx(
     Attributes are placed by name, never by size: an attribute goes on the nodes only when
     it is listed in ``node_attrs`` and on the edges only when listed in ``edge_attrs`` (so an
     edge attribute stays on the edges even when ``E == N``), and it must then have one row
-    per node (edge).
+    per node (edge). When ``edge_type`` (``node_type``) is copied and ``data.edge_type_names``
+    (``node_type_names``) names the ids, as :func:`from_networkx` and
+    :func:`~graphrnn.data.from_hetero` record them, each edge (node) also gets its label as
+    ``edge_type_name`` (``node_type_name``), so ``from_networkx(H, edge_type_attr="edge_type_name")``
+    restores the labels.
 
     Args:
         data (Data): graph with ``edge_index`` ``[2, E]`` and ``num_nodes``.
@@ -359,6 +363,8 @@ def to_networkx(
     edge_names = _present(data, EDGE_KEYS) if edge_attrs is None else _attr_names(edge_attrs, "edge_attrs")
     node_rows = {name: _rows(data, name, num_nodes, "node") for name in node_names}
     edge_rows = {name: _rows(data, name, num_edges, "edge") for name in edge_names}
+    _add_type_names(data, node_rows, "node")
+    _add_type_names(data, edge_rows, "edge")
 
     keys = _node_keys(data, num_nodes)
     G = nx.MultiDiGraph() if _has_parallel_edges(edge_index) else nx.DiGraph()
@@ -367,6 +373,17 @@ def to_networkx(
     G.add_edges_from((keys[u], keys[v], {name: rows[e] for name, rows in edge_rows.items()})
                      for e, (u, v) in enumerate(pairs))
     return G
+
+
+def _add_type_names(data: Data, rows: Dict[str, list], kind: str) -> None:
+    """Beside copied ``<kind>_type`` ids, their labels from ``data.<kind>_type_names`` (as :func:`from_networkx`
+    and :func:`~graphrnn.data.from_hetero` record them) as ``<kind>_type_name``: without them the labels the
+    graph came with would be lost, leaving bare ids."""
+    names = getattr(data, f"{kind}_type_names", None)
+    ids = rows.get(f"{kind}_type")
+    if ids is None or not isinstance(names, (list, tuple)) or f"{kind}_type_name" in rows:
+        return
+    rows[f"{kind}_type_name"] = [names[i] if isinstance(i, int) and 0 <= i < len(names) else None for i in ids]
 
 
 def _check_data(data: Any) -> None:

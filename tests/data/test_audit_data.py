@@ -12,7 +12,7 @@ import torch
 from torch_geometric.data import Data, HeteroData
 
 from graphrnn.data import chain_graph
-from graphrnn.data.convert import from_networkx
+from graphrnn.data.convert import from_networkx, to_networkx
 from graphrnn.data.hetero import from_hetero, to_hetero
 from graphrnn.data.loader import DataLoader, check_batchable
 from graphrnn.data.vocab import Vocab
@@ -146,3 +146,23 @@ def test_a_planner_that_cannot_be_pickled_is_refused_before_spawned_workers_star
     DataLoader(graphs, plans={"plan": ChainRNN(3, 4).planner()}, num_workers=1, multiprocessing_context="spawn")
     DataLoader(graphs, plans={"plan": lambda batch: batch.num_nodes}, num_workers=1,
                multiprocessing_context="fork")  # fork copies the collate: nothing to pickle
+
+
+# ----------------------------------------------------------------- round trips keep the type labels
+def test_to_networkx_keeps_the_edge_type_labels_beside_the_ids():
+    G = nx.DiGraph()
+    G.add_edge("parse", "check", kind="data")
+    G.add_edge("check", "emit", kind="code")
+    H = to_networkx(from_networkx(G, edge_type_attr="kind"))
+    # the labels used to be lost: only the ids 1 and 0 came back
+    assert list(H.edges(data=True)) == [("parse", "check", {"edge_type": 1, "edge_type_name": "data"}),
+                                        ("check", "emit", {"edge_type": 0, "edge_type_name": "code"})]
+    back = from_networkx(H, edge_type_attr="edge_type_name")
+    assert back.edge_type.tolist() == [1, 0] and back.edge_type_names == ["code", "data"]
+
+
+def test_to_networkx_of_a_typed_hetero_graph_names_node_and_edge_types():
+    H = to_networkx(from_hetero(_labelled_hetero()), node_attrs=["node_type"], edge_attrs=["edge_type"])
+    assert [H.nodes[i]["node_type_name"] for i in H.nodes] == ["person", "person", "scene"]
+    assert {H.edges[u, v]["edge_type_name"] for u, v in H.edges} == {("person", "in", "scene"),
+                                                                     ("scene", "has", "person")}
