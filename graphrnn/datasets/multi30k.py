@@ -35,23 +35,12 @@ def data_directory(name: str, directory: Optional[os.PathLike] = None) -> Path:
 
 def read_lines(directory: os.PathLike, split: str, language: str, limit: Optional[int] = None) -> List[str]:
     r"""Lines of ``<split>.<language>`` or ``<split>.<language>.gz`` in ``directory`` (the first ``limit``), read
-    as every text file is (:func:`graphrnn.datasets.text.read_lines`: byte-order marks and ``\r`` dropped).
-
-    Raises:
-        FileNotFoundError: if neither file exists.
-        DataFormatError: naming the file and line, for an empty line (anywhere in the file, whatever ``limit``).
-    """
-    from graphrnn.datasets.text import DataFormatError, plain_or_gz, where
+    as every text file is (:func:`graphrnn.datasets.text.read_lines`: byte-order marks and ``\r`` dropped)."""
+    from graphrnn.datasets.text import plain_or_gz
     from graphrnn.datasets.text import read_lines as read_text_lines
 
     base = Path(directory) / f"{split}.{language}"
     path = plain_or_gz(base)
     if path is not None:
-        lines = read_text_lines(path, "one sentence")
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                raise DataFormatError(f"{where(path, number)}: empty line; expected one sentence per line (an empty "
-                                      "line would be an empty sentence, or pair one with its counterpart in a "
-                                      "parallel file; remove it, or fill it in)")
-        return lines[:limit]
+        return read_text_lines(path, "one sentence")[:limit]
     raise FileNotFoundError(f"expected {base}.gz or {base} (one sentence per line) in {directory}")

@@ -8,6 +8,7 @@ source file and line ``i`` of the target file.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from graphrnn.datasets.multi30k import data_directory, read_lines
 from graphrnn.datasets.text import DataFormatError
@@ -37,8 +38,8 @@ def read_parallel(directory: os.PathLike | None, split: str, source: str = "de",
     if source == target:
         raise ValueError(f"source and target must be different languages, got {source!r} twice")
     folder = data_directory("multi30k", directory)
-    sources = read_lines(folder, split, source)  # whole files, empty lines refused
-    targets = read_lines(folder, split, target)
+    sources = _sentences(folder, split, source)
+    targets = _sentences(folder, split, target)
     if len(sources) != len(targets):  # checked on the whole files: a limit would hide a line missing further on
         (short, short_lines), (long_, long_lines) = sorted(((source, sources), (target, targets)),
                                                             key=lambda side: len(side[1]))
@@ -49,3 +50,14 @@ def read_parallel(directory: os.PathLike | None, split: str, source: str = "de",
                               "file")
     return list(zip(sources, targets))[:limit]
 
+
+def _sentences(folder: Path, split: str, language: str) -> list[str]:
+    """The lines of ``<split>.<language>[.gz]``; an empty line (which would pair an empty sentence with its
+    counterpart, or hide a line missing from one file) is refused, naming the file and line."""
+    lines = read_lines(folder, split, language)
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            raise DataFormatError(f"{folder / f'{split}.{language}'}:{number}: empty line; expected one sentence per "
+                                  "line (an empty line would pair an empty sentence with its counterpart; remove it "
+                                  "from both files, or fill it in)")
+    return lines
