@@ -56,13 +56,24 @@ def read_labelled_sequences(path: os.PathLike | str) -> List[Tuple[str, str]]:
         if number == 1 and [f.strip().lower() for f in fields[:2]] == _HEADER:
             continue
         if len(fields) < 2:
-            raise DataFormatError(f"{at}: expected {expected}, found no {name}")
+            raise DataFormatError(f"{at}: expected {expected}, found no {name}{_other_separator(line, tab)}")
         sequence, label = fields[0].strip(), fields[1].strip()
         for what, value in (("sequence", sequence), ("label", label)):
             if not value:
                 raise DataFormatError(f"{at}: the {what} is empty; expected {expected} with both filled")
         records.append((sequence, label))
     return _without_named_header(records)
+
+
+def _other_separator(line: str, tab: bool) -> str:
+    """A hint when ``line`` is separated by something else: a tab in a ``.csv``, a comma in a ``.tsv``, a ``;``."""
+    if not tab and "\t" in line:
+        return "; the line holds tabs: name a tab-separated file .tsv"
+    if tab and "," in line:
+        return "; the line holds commas: name a comma-separated file .csv"
+    if ";" in line:
+        return "; the line holds ';': separate the sequence and its label by a comma (.csv) or a tab (.tsv)"
+    return ""
 
 
 def _without_named_header(records: List[Tuple[str, str]]) -> List[Tuple[str, str]]:

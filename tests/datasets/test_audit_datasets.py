@@ -198,3 +198,14 @@ def test_a_file_and_a_different_gz_of_the_same_name_are_refused(tmp_path):
     (tmp_path / "train.xx.gz").write_bytes(gzip.compress(b"one\ntwo\n"))  # gunzip -k leaves both: same text
     assert read_parallel(tmp_path, "train", "xx", "yy") == [("one", "ONE"), ("two", "TWO")]
 
+
+
+@pytest.mark.parametrize("name, text, hint", [
+    ("reviews.csv", "good movie\tpos\n", "the line holds tabs: name a tab-separated file .tsv"),
+    ("reviews.tsv", "good movie,pos\n", "the line holds commas: name a comma-separated file .csv"),
+    ("reviews.csv", "good movie;pos\n", "the line holds ';'"),
+])
+def test_a_file_separated_by_another_character_says_which(tmp_path, name, text, hint):
+    path = _write(tmp_path / name, text)
+    with pytest.raises(DataFormatError, match=rf"{name.replace('.', '[.]')}:1: expected .*, found no .*; {hint}"):
+        read_labelled_sequences(path)
