@@ -25,7 +25,9 @@ def resolve_device(device: Union[str, torch.device, None] = "auto") -> torch.dev
         The device.
 
     Raises:
-        ValueError: if the string is not a device, or names CUDA on a machine without it.
+        ValueError: if the string is not a device, names a device that torch does not see here (CUDA
+            on a machine without it, ``cuda:3`` with fewer GPUs, ``mps`` off a Mac), or one that
+            cannot compute (``meta``).
     """
     if device is None or device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -36,14 +38,47 @@ def resolve_device(device: Union[str, torch.device, None] = "auto") -> torch.dev
             f"device {device!r} is not a torch device; use 'auto', 'cpu', 'cuda' or 'cuda:<index>'"
         ) from error
     if resolved.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(
-                f"device {device!r} asks for CUDA but torch sees no CUDA device "
-                f"(torch {torch.__version__}); use device='cpu' or 'auto'"
-            )
-        if resolved.index is None:
-            resolved = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        return _cuda_device(device, resolved)
+    if resolved.type in _OTHER_ACCELERATORS:
+        _check_available(device, resolved)
+    elif resolved.type != "cpu":  # meta (tensors without values), hpu, ...
+        raise ValueError(
+            f"device {device!r} is a {resolved.type!r} device, on which graphrnn cannot train or predict; "
+            "use 'auto', 'cpu', 'cuda' or 'cuda:<index>'"
+        )
     return resolved
+
+
+#: Accelerators other than CUDA that torch may have, each checked with ``torch.<type>.is_available()``.
+_OTHER_ACCELERATORS = ("mps", "xpu")
+
+
+def _cuda_device(device: Any, resolved: torch.device) -> torch.device:
+    """``resolved`` after checking that torch sees it (``cuda`` alone becomes ``cuda:<LOCAL_RANK>``)."""
+    if not torch.cuda.is_available():
+        raise ValueError(
+            f"device {device!r} asks for CUDA but torch sees no CUDA device "
+            f"(torch {torch.__version__}); use device='cpu' or 'auto'"
+        )
+    if resolved.index is None:
+        resolved = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    count = torch.cuda.device_count()
+    if resolved.index >= count:
+        raise ValueError(
+            f"device {device!r} asks for CUDA device {resolved.index}, but torch sees {count} "
+            f"(cuda:0 to cuda:{count - 1}; CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', '(unset)')}); "
+            "use one of them, or 'auto'"
+        )
+    return resolved
+
+
+def _check_available(device: Any, resolved: torch.device) -> None:
+    backend = getattr(torch, resolved.type, None) if resolved.type != "mps" else torch.backends.mps
+    if backend is None or not backend.is_available():
+        raise ValueError(
+            f"device {device!r} asks for {resolved.type.upper()} but this torch ({torch.__version__}) has no "
+            f"usable {resolved.type} device; use device='cpu' or 'auto'"
+        )
 
 
 def move_to(obj: Any, device: Union[str, torch.device], non_blocking: bool = False) -> Any:
