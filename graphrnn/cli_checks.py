@@ -19,7 +19,8 @@
    or a checked error exits with status 2, a diverged run (NaN) with 1, and Ctrl-C with 130
    after naming the checkpoint to continue from and the ``--resume`` command. Any other exception
    (a reader's own, e.g. ``tarfile.ReadError``, or a bug) is one line too, with exit status 1;
-   ``GRAPHRNN_TRACEBACK=1`` shows its traceback instead. No traceback otherwise.
+   ``GRAPHRNN_TRACEBACK=1`` shows its traceback instead. No traceback otherwise. Output piped
+   into a reader that stops early (``graphrnn predict ... | head``) ends silently with status 141.
 """
 from __future__ import annotations
 
@@ -41,9 +42,11 @@ __all__ = ["CommandLineError", "DATA_OPTIONS", "COMMAND_FILE", "TRACEBACK_VARIAB
 
 #: The options of a training run recorded in ``OUT/command.json``.
 COMMAND_FILE = "command.json"
-#: Options that choose the data: changing one on ``--resume`` is refused.
+#: Options that choose the data: changing one on ``--resume`` is refused. ``--seed`` is one: it draws the
+#: splits cut from the training data (digits, ``--data`` files) and the synthetic trees and scenes, so a
+#: resumed run with another seed would train on what the earlier epochs validated and tested on.
 DATA_OPTIONS = ("quick", "data", "train_size", "task", "grammar", "source", "target", "splits", "tokenizer",
-                "lowercase", "min_count")
+                "lowercase", "min_count", "seed", "distractors")
 #: Options that must be integers >= 1 when given.
 POSITIVE_COUNTS = ("epochs", "hidden", "train_size", "batch_size", "iterations", "beam", "min_count")
 #: Options that must be integers >= 0 when given.
@@ -55,8 +58,12 @@ POSITIVE_NUMBERS = ("lr",)
 INPUT_PATHS = ("checkpoint", "input")
 #: An input path that means stdin (``--input -``).
 STDIN_NAME = "-"
+#: The exit status when stdout is a pipe closed by its reader (128 + SIGPIPE, as the shell reports a process
+#: that SIGPIPE ended): silent, like other command-line tools after ``| head``.
+BROKEN_PIPE_STATUS = 141
 #: Set to 1 to get the traceback of an unexpected error instead of its one line.
 TRACEBACK_VARIABLE = "GRAPHRNN_TRACEBACK"
+_DATA_REASON = {"seed": " (the seed draws the validation and test splits and the synthetic data)"}
 _NOT_COMPARED = ("command", "resume", "overwrite", "out", "train_task")
 #: The files that make ``--out`` hold a previous training run.
 RUN_FILES = ("checkpoint.pt", "best.pt")
@@ -125,7 +132,18 @@ def _check_positive(name: str, value: Any) -> None:
 
 def _check_input(name: str, value: Any) -> None:
     if value is not None and str(value) != STDIN_NAME and not Path(value).exists():
-        raise CommandLineError(f"--{name} {value} does not exist; check the path")
+        raise CommandLineError(f"--{name} {value} does not exist; {_nearby_checkpoint(name, Path(value))}")
+
+
+def _nearby_checkpoint(name: str, path: Path) -> str:
+    """``OUT/best.pt`` of a task that keeps its checkpoints one folder down (``drnn``: ``OUT/model/best.pt``)."""
+    if name == "checkpoint":
+        from graphrnn.inference import checkpoints_in
+
+        found = [p for p in checkpoints_in(path.parent) if p.name == path.name and p.parent != path.parent]
+        if found:
+            return f"did you mean {found[0]}?"
+    return "check the path"
 
 
 def _has_checkpoint(out: Path) -> bool:
@@ -204,7 +222,16 @@ def _show(value: Any) -> str:
         return "(default)"
     if value is True or value is False:
         return "on" if value else "off"
+    if isinstance(value, (list, tuple)):  # nargs options: --splits train val test, --distractors 2 4
+        return " ".join(map(str, value))
     return str(value)
+
+
+def _with(option: str, value: Any) -> str:
+    """``with --x V`` (``with --flag`` for a flag that was on), or ``without --x`` for a default or a flag off."""
+    if value is None or value is False:
+        return f"without {option}"
+    return f"with {option}" if value is True else f"with {option} {_show(value)}"
 
 
 def reconcile_resumed(args: argparse.Namespace, defaults: Dict[str, Any], log: Callable[[str], None]) -> None:
@@ -238,8 +265,8 @@ def reconcile_resumed(args: argparse.Namespace, defaults: Dict[str, Any], log: C
         elif name in DATA_OPTIONS:
             raise CommandLineError(
                 f"{path.parent} was trained with {option} {_show(before)}, this command has {_show(current[name])}: "
-                f"resuming would switch the data mid-run; resume with {option} {_show(before)}, or start a fresh run "
-                "in another --out")
+                f"resuming would switch the data mid-run{_DATA_REASON.get(name, '')}; resume {_with(option, before)}, "
+                "or start a fresh run in another --out")
         else:
             changed.append(f"{option} {_show(before)} -> {_show(current[name])}")
     if kept:
@@ -283,7 +310,8 @@ def interrupted_message(args: argparse.Namespace, argv: Sequence[str], interrupt
 
 
 def _prefix(args: argparse.Namespace) -> str:
-    task = getattr(args, "train_task", None)
+    # train TASK keeps its task in train_task (a mixer run's --task is its data); predict TASK in task
+    task = {"train": getattr(args, "train_task", None), "predict": getattr(args, "task", None)}.get(args.command)
     return f"graphrnn {args.command}" + (f" {task}" if task else "")
 
 
@@ -339,6 +367,9 @@ def run_guarded(parser: argparse.ArgumentParser, args: argparse.Namespace, argv:
     except CommandLineError as error:
         print(f"{prefix}: error: {error}", file=sys.stderr, flush=True)
         return 2
+    except BrokenPipeError:  # `graphrnn predict ... | head`: the reader has all it wants, which is no error
+        _silence_stdout()
+        return BROKEN_PIPE_STATUS
     except OSError as error:
         print(f"{prefix}: error: {_describe_os_error(error)}", file=sys.stderr, flush=True)
         return 2
@@ -351,6 +382,15 @@ def run_guarded(parser: argparse.ArgumentParser, args: argparse.Namespace, argv:
         print(f"{prefix}: error: {_one_line(error)} (unexpected {type(error).__name__}; run again with "
               f"{TRACEBACK_VARIABLE}=1 to see where it came from, and report it)", file=sys.stderr, flush=True)
         return 1
+
+
+def _silence_stdout() -> None:
+    """Points stdout at /dev/null, so that flushing it at exit does not fail a second time on the closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout replaced by an object without a file descriptor
+        pass
 
 
 def _one_line(error: BaseException, width: int = 400) -> str:

@@ -37,7 +37,7 @@ from graphrnn.datasets.text import DataFormatError, TextOptions, where
 from graphrnn.training import CheckpointError, resolve_device
 from graphrnn.training.checkpoint import load_checkpoint, load_model_state, require_entries
 
-__all__ = ["TrainedModel", "load", "check_task", "KINDS", "TASK_OF_KIND", "seq2tree_inference_state"]
+__all__ = ["TrainedModel", "load", "check_task", "checkpoints_in", "KINDS", "TASK_OF_KIND", "seq2tree_inference_state"]
 
 #: The ``graphrnn predict`` task of every kind of checkpoint.
 TASK_OF_KIND = {"mixer": "mixer", "drnn": "drnn", "sequence_classifier": "rnn", "language_model": "rnn",
@@ -270,7 +270,7 @@ class ClassifierModel(TrainedModel):
 
     def predict_batch(self, items: List[Any], beam: Optional[int]) -> List[str]:
         batch = _chain_batch(items, self.device)
-        labels = self.model(batch.x, batch.edge_index, batch.batch).argmax(-1)
+        labels = self.model(batch.x, batch.edge_index, batch.batch, num_graphs=batch.num_graphs).argmax(-1)
         return [self.state["labels"][int(i)] for i in labels]
 
 
@@ -504,8 +504,8 @@ def load(path: os.PathLike | str, device: str = "auto") -> TrainedModel:
     """
     path = Path(path)
     if path.is_dir():
-        inside = [name for name in ("best.pt", "checkpoint.pt") if (path / name).is_file()]
-        hint = f"pass {path / inside[0]}" if inside else "pass the best.pt that graphrnn train wrote into its --out"
+        inside = checkpoints_in(path)
+        hint = f"pass {inside[0]}" if inside else "pass the best.pt that graphrnn train wrote into its --out"
         raise CheckpointError(f"{path} is a directory, not a checkpoint file; {hint}")
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}; pass the best.pt (or checkpoint.pt) that "
@@ -516,7 +516,11 @@ def load(path: os.PathLike | str, device: str = "auto") -> TrainedModel:
                     "prediction")
     extra_state = checkpoint.get("extra_state") or {}
     state = extra_state.get("inference")
-    if not isinstance(state, Mapping) or not isinstance(state.get("kind"), str) or state["kind"] not in KINDS:
+    if isinstance(state, Mapping) and isinstance(state.get("kind"), str) and state["kind"] not in KINDS:
+        raise CheckpointError(f"{path} holds a model of kind {state['kind']!r}, which this graphrnn cannot read (it "
+                              f"reads {', '.join(sorted(KINDS))}); it was written by another graphrnn version or "
+                              "edited: predict with that version, or train it again with graphrnn train")
+    if not isinstance(state, Mapping) or not isinstance(state.get("kind"), str):
         written = extra_state.get("task")
         raise CheckpointError(f"{path} carries no inference settings (vocabularies, model settings){_by(written)}; "
                               "it was written before graphrnn saved them or by your own Trainer: train it again "
@@ -527,6 +531,13 @@ def load(path: os.PathLike | str, device: str = "auto") -> TrainedModel:
     load_model_state(model, checkpoint["model"], source=str(path))
     trained = _from_settings(lambda: kind(model, dict(state)), kind, path)
     return trained.to(resolve_device(device)).eval()
+
+
+def checkpoints_in(folder: Path) -> List[Path]:
+    """The checkpoints of a ``graphrnn train`` run in ``folder``, best first: ``best.pt`` and ``checkpoint.pt``
+    there, then one folder down (``drnn`` keeps them in ``OUT/model/``, ``mixer`` one run per method)."""
+    folders = [folder] + (sorted(child for child in folder.iterdir() if child.is_dir()) if folder.is_dir() else [])
+    return [place / name for name in ("best.pt", "checkpoint.pt") for place in folders if (place / name).is_file()]
 
 
 def _from_settings(make: Callable[[], Any], kind: Type[TrainedModel], path: Path) -> Any:

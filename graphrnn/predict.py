@@ -72,4 +72,5 @@ def run_predict(args: argparse.Namespace, stdin: Optional[BinaryIO] = None, stdo
         return 2
     for prediction in predictions:
         print(prediction, file=stdout)
+    stdout.flush()  # a closed pipe fails here, inside the command's error handling, not at interpreter exit
     return 0

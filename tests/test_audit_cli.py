@@ -1,0 +1,170 @@
+"""The command line as a new user meets it: devices this machine lacks, resumed runs whose seed would
+switch the data, error prefixes, a pipe closed by its reader, and the times a resumed run reports."""
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from graphrnn import cli
+from graphrnn.cli_checks import BROKEN_PIPE_STATUS, COMMAND_FILE, run_guarded
+from graphrnn.tasks import TASKS
+
+
+def run_cli(capsys, *argv):
+    status = cli.main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def one_error_line(err):
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+@pytest.fixture
+def fake_tasks(monkeypatch):
+    """Every task's run records the options it got instead of training."""
+    seen = []
+
+    def run(args):
+        seen.append(dict(vars(args)))
+        return "trained"
+
+    for name, task in TASKS.items():
+        monkeypatch.setitem(TASKS, name, task._replace(run=run))
+    return seen
+
+
+@pytest.mark.skipif(torch.backends.mps.is_available(), reason="this machine has an MPS device")
+@pytest.mark.parametrize("command", [["train", "rnn", "--quick"], ["predict", "rnn", "--checkpoint", "x.pt"]])
+def test_a_device_this_machine_lacks_fails_before_any_work(capsys, tmp_path, fake_tasks, command):
+    # before: `train rnn --device mps` ran, then died with "PyTorch is not linked with support for mps devices"
+    # (unexpected RuntimeError, exit 1); --device meta trained until Tensor.item() failed
+    out = ["--out", tmp_path / "run"] if command[0] == "train" else []
+    for device, message in (("mps", "--device: device 'mps' asks for MPS but this torch"),
+                            ("meta", "--device: device 'meta' is a 'meta' device, on which graphrnn cannot")):
+        status, _, err = run_cli(capsys, *command, "--device", device, *out)
+        line = one_error_line(err)
+        assert status == 2 and message in line and "'cpu'" in line
+    assert fake_tasks == []
+
+
+def _start(capsys, out, *options):
+    status, _, err = run_cli(capsys, *options, "--out", out)
+    assert status == 0, err
+    (out / "checkpoint.pt").write_bytes(b"")  # what --resume looks for; the fake task never reads it
+
+
+def test_resume_with_another_seed_is_refused_as_a_data_change(capsys, tmp_path, fake_tasks):
+    # before: the seed change was only warned about, and `train rnn --resume --seed 5` trained on another
+    # validation/test split (the digits' majority class moved from 7.0% to 9.4%): test items of the resumed
+    # run had been training items of its first epochs
+    out = tmp_path / "run"
+    _start(capsys, out, "train", "rnn", "--quick", "--seed", "1")
+    assert json.loads((out / COMMAND_FILE).read_text())["settings"]["seed"] == 1
+    status, _, err = run_cli(capsys, "train", "rnn", "--resume", "--seed", "5", "--out", out)
+    line = one_error_line(err)
+    assert status == 2 and len(fake_tasks) == 1
+    assert (f"{out} was trained with --seed 1, this command has 5: resuming would switch the data mid-run (the seed "
+            "draws the validation and test splits and the synthetic data); resume with --seed 1") in line
+    status, _, err = run_cli(capsys, "train", "rnn", "--resume", "--out", out)
+    assert status == 0 and fake_tasks[-1]["seed"] == 1 and fake_tasks[-1]["quick"] is True
+    assert "resuming with the run's own options: --quick --seed 1" in err
+
+
+def test_resume_with_distractors_added_says_to_resume_without_them(capsys, tmp_path, fake_tasks):
+    # before: --distractors (it draws other synthetic scenes) was only warned about on --resume
+    out = tmp_path / "run"
+    _start(capsys, out, "train", "sim", "--quick")
+    status, _, err = run_cli(capsys, "train", "sim", "--resume", "--distractors", "1", "3", "--out", out)
+    line = one_error_line(err)
+    assert status == 2 and "this command has 1 3" in line and "resume without --distractors," in line
+    _start(capsys, tmp_path / "other", "train", "sim", "--quick", "--distractors", "2", "4")
+    status, _, err = run_cli(capsys, "train", "sim", "--resume", "--distractors", "0", "4", "--out", tmp_path / "other")
+    assert status == 2 and "resume with --distractors 2 4," in one_error_line(err)
+
+
+def test_predict_errors_name_the_task(capsys, tmp_path):
+    # before: "graphrnn predict: error: --beam must be ..." while every other predict error says "predict rnn"
+    status, _, err = run_cli(capsys, "predict", "rnn", "--checkpoint", tmp_path / "missing.pt")
+    assert status == 2 and one_error_line(err).startswith("graphrnn predict rnn: error: --checkpoint")
+    (tmp_path / "best.pt").write_bytes(b"")
+    status, _, err = run_cli(capsys, "predict", "mixer", "--checkpoint", tmp_path / "best.pt", "--beam", "0")
+    assert status == 2 and one_error_line(err) == "graphrnn predict mixer: error: --beam must be an integer >= 1, got 0"
+
+
+def test_a_closed_pipe_ends_quietly_with_status_141(capsys):
+    # before: `graphrnn predict ... | head -1` printed "graphrnn predict rnn: error: Broken pipe" and exited 2
+    def run(args):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    args = cli.build_parser().parse_args(["reproduce", "--only", "core"])
+    assert run_guarded(cli.build_parser(), args, ["reproduce"], run) == BROKEN_PIPE_STATUS == 141
+    assert capsys.readouterr().err == ""
+
+
+@pytest.fixture(scope="module")
+def classifier(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("classifier")
+    data = folder / "reviews.csv"
+    data.write_text("".join(f"{words},{label}\n" for words, label in
+                            [("good fun", "pos"), ("bad dull", "neg"), ("fun good good", "pos"),
+                             ("dull bad", "neg")] * 10))
+    assert cli.main(["train", "rnn", "--data", str(data), "--epochs", "1", "--hidden", "8",
+                     "--out", str(folder / "run")]) == 0
+    return folder / "run" / "best.pt"
+
+
+def test_predict_into_a_pipe_closed_early_is_silent(classifier, tmp_path):
+    inputs = tmp_path / "many.txt"
+    inputs.write_text("good fun\n" * 30000)  # 120 kB of answers: more than a pipe holds
+    process = subprocess.Popen([sys.executable, "-m", "graphrnn", "predict", "rnn", "--checkpoint", str(classifier),
+                                "--input", str(inputs), "--device", "cpu", "--batch-size", "10000"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={"OMP_NUM_THREADS": "1",
+                                                                                    "PATH": "/usr/bin:/bin"})
+    first = process.stdout.readline()
+    process.stdout.close()  # what `| head -1` does
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141, stderr
+    assert first.strip() in (b"pos", b"neg") and stderr == ""
+
+
+def test_resumed_digits_run_reports_each_epochs_own_time(tmp_path):
+    # before: seconds_per_epoch was this process's wall time over all epochs, so a resumed run that trained
+    # nothing new reported 0.01 s/epoch instead of 0.13
+    from graphrnn.datasets.digits import split_digit_sequences_with_validation
+    from graphrnn.experiments.digits import train_one
+
+    train, validation, test = split_digit_sequences_with_validation(0)
+    train, validation, test = train[:64], validation[:32], test[:32]
+    first = train_one("rnn", train, validation, test, 2, 8, 0, tmp_path)
+    again = train_one("rnn", train, validation, test, 2, 8, 0, tmp_path, resume=True)
+    records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    mean = sum(record["seconds"] for record in records) / len(records)
+    assert first["seconds_per_epoch"] == pytest.approx(mean) and again["seconds_per_epoch"] == pytest.approx(mean)
+    assert again["test_accuracy"] == first["test_accuracy"]
+
+
+def test_a_checkpoint_one_folder_down_is_pointed_at(classifier, tmp_path, capsys):
+    # before: "--checkpoint OUT/best.pt does not exist; check the path" for a drnn run, which keeps it in OUT/model/
+    out = tmp_path / "drnn_run"
+    (out / "model").mkdir(parents=True)
+    (out / "model" / "best.pt").write_bytes(classifier.read_bytes())
+    status, _, err = run_cli(capsys, "predict", "rnn", "--checkpoint", out / "best.pt")
+    assert status == 2 and one_error_line(err).endswith(f"does not exist; did you mean {out / 'model' / 'best.pt'}?")
+    status, _, err = run_cli(capsys, "predict", "rnn", "--checkpoint", out)
+    assert status == 2 and one_error_line(err).endswith(f"is a directory, not a checkpoint file; pass "
+                                                        f"{out / 'model' / 'best.pt'}")
+
+
+def test_a_checkpoint_of_an_unknown_kind_says_so(classifier, tmp_path, capsys):
+    # before: "carries no inference settings ... train it again", although it carried them, of a kind unknown here
+    checkpoint = torch.load(classifier, weights_only=True)
+    checkpoint["extra_state"]["inference"]["kind"] = "from_the_future"
+    torch.save(checkpoint, tmp_path / "future.pt")
+    status, _, err = run_cli(capsys, "predict", "rnn", "--checkpoint", tmp_path / "future.pt")
+    assert status == 2 and ("holds a model of kind 'from_the_future', which this graphrnn cannot read (it reads "
+                            "digits, drnn, language_model, mixer, sequence_classifier, sim)") in one_error_line(err)
