@@ -78,18 +78,21 @@ class FeedForward(nn.Module):
         for module in (self.inputs, self.input_to_hidden, self.hidden_to_output):
             module.reset_parameters()
 
-    def forward(self, x: Tensor, edge_index: Tensor, batch: Optional[Tensor] = None, readout: str = "node") -> Tensor:
+    def forward(self, x: Tensor, edge_index: Tensor, batch: Optional[Tensor] = None, readout: str = "node",
+                num_graphs: Optional[int] = None) -> Tensor:
+        """``readout="last"`` reads each chain's last node; ``num_graphs`` as in
+        :meth:`SequenceClassifier.forward <graphrnn.models.SequenceClassifier.forward>`."""
         features = self.inputs(x)
         check_features(features, "x", skippable=False)
         windows = chain_windows(edge_index, features.size(0), self.window)
         padded = torch.cat([features, features.new_zeros(1, features.size(1))])  # row -1 -> zeros
-        stacked = padded[windows].reshape(features.size(0), -1)
+        stacked = padded[windows].reshape(features.size(0), self.window * features.size(1))
         logits = self.hidden_to_output(self.activation(self.input_to_hidden(stacked)))
         if readout == "node":
             return logits
         if readout != "last":
             raise ValueError(f"readout must be 'node' or 'last', got {readout!r}")
-        return logits[chain_ends(edge_index, features.size(0), batch)[1]]
+        return logits[chain_ends(edge_index, features.size(0), batch, num_graphs)[1]]
 
     def extra_repr(self) -> str:
         return f"window={self.window}"

@@ -145,20 +145,31 @@ class SequenceEncoder(nn.Module):
         return h
 
 
-def chain_ends(edge_index: Tensor, num_nodes: int, batch: Optional[Tensor] = None) -> tuple:
+def chain_ends(edge_index: Tensor, num_nodes: int, batch: Optional[Tensor] = None,
+               num_graphs: Optional[int] = None) -> tuple:
     """The first and last node of every chain: ``(first [B], last [B])``.
 
-    ``batch`` (``[N]``, graph of every node) defaults to one graph.
+    ``batch`` (``[N]``, graph of every node) defaults to one graph. ``num_graphs`` (a PyG
+    batch's ``num_graphs``) is the number of chains :math:`B`; without it :math:`B` is read
+    from ``batch`` as ``batch.max() + 1``, which cannot see empty sequences at the end of a
+    batch (their rows would be missing, and the rows of the others would not line up with
+    their labels), so pass it when a batch may hold one.
 
     Raises:
-        ValueError: if a graph does not have exactly one first and one last node.
+        ValueError: if a graph does not have exactly one first and one last node (an empty
+            sequence has none), or ``batch`` names a graph ``>= num_graphs``.
     """
     if batch is None:
         batch = torch.zeros(num_nodes, dtype=torch.long, device=edge_index.device)
     elif not isinstance(batch, Tensor) or batch.shape != (num_nodes,) or batch.is_floating_point():
         check_batch_vector(batch, num_nodes, None, edge_index)  # raises, naming the shape it wants
     batch = batch.long()
-    num_graphs = int(batch.max()) + 1 if batch.numel() else 0
+    seen = int(batch.max()) + 1 if batch.numel() else 0
+    if num_graphs is None:
+        num_graphs = seen
+    elif isinstance(num_graphs, bool) or not isinstance(num_graphs, int) or not seen <= num_graphs:
+        raise ValueError(f"num_graphs={num_graphs!r} must be an integer >= the graphs that batch names ({seen}); "
+                         "pass the PyG batch's num_graphs")
     has_in = torch.zeros(num_nodes, dtype=torch.bool, device=batch.device)
     has_out = torch.zeros_like(has_in)
     has_in[edge_index[1]] = True
@@ -205,13 +216,17 @@ class SequenceClassifier(_SequenceModel):
 
     Args: as :class:`SequenceEncoder`, plus ``out_channels`` (number of classes).
 
-    Shapes: input as :class:`SequenceEncoder` plus ``batch`` :math:`(N)`; output :math:`(B, C)`.
+    Shapes: input as :class:`SequenceEncoder` plus ``batch`` :math:`(N)` and ``num_graphs`` :math:`B`;
+    output :math:`(B, C)`.
     """
 
     def forward(self, x: Tensor, edge_index: Tensor, batch: Optional[Tensor] = None,
-                level: Optional[Tensor] = None, reverse_level: Optional[Tensor] = None) -> Tensor:
+                level: Optional[Tensor] = None, reverse_level: Optional[Tensor] = None,
+                num_graphs: Optional[int] = None) -> Tensor:
+        """``num_graphs``: the batch's number of sequences (``batch.num_graphs``); with it an empty sequence
+        anywhere in the batch is an error instead of a missing row (see :func:`chain_ends`)."""
         h = self.encoder(x, edge_index, level, reverse_level)
-        first, last = chain_ends(edge_index, h.size(0), batch)
+        first, last = chain_ends(edge_index, h.size(0), batch, num_graphs)
         hidden = self.encoder.hidden_channels
         summary = h[last, :hidden]
         if self.encoder.bidirectional:
