@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numbers
 import re
+import unicodedata
 from collections import Counter
 from typing import Dict, Iterable, List, Sequence
 
@@ -17,10 +18,34 @@ _TOKEN = re.compile(r"\w+(?:'\w+)?|[^\w\s]", re.UNICODE)
 
 
 def tokenize(text: str, lowercase: bool = True) -> List[str]:
-    """Words and punctuation marks of ``text`` (``"Two young, White"`` -> ``two young , white``)."""
+    """Words and punctuation marks of ``text`` (``"Two young, White"`` -> ``two young , white``).
+
+    Combining marks belong to the word they follow: the vowel signs of Devanagari (``"हिंदी"``) and
+    the accents of decomposed (NFD) text (``"cafe\u0301"``) are not word characters for Python's
+    ``re``, which would cut such words into letters and marks."""
     if not isinstance(text, str):
         raise TypeError(f"tokenize takes a str, got {type(text).__name__}; decode bytes first (text.decode('utf-8'))")
-    return _TOKEN.findall(text.lower() if lowercase else text)
+    text = text.lower() if lowercase else text
+    tokens: List[str] = []
+    end = -1
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        if tokens and match.start() == end and _joins(tokens[-1], token):
+            tokens[-1] += token
+        else:
+            tokens.append(token)
+        end = match.end()
+    return tokens
+
+
+def _is_mark(character: str) -> bool:
+    return unicodedata.category(character).startswith("M")
+
+
+def _joins(previous: str, token: str) -> bool:
+    """Whether ``token``, right after ``previous`` in the text, continues the same word: it starts with a
+    combining mark, or ``previous`` ends with one and ``token`` is a word."""
+    return _is_mark(token[0]) or (_is_mark(previous[-1]) and (token[0].isalnum() or token[0] == "_"))
 
 
 def _token_list(tokens, what: str) -> list:

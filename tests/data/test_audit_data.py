@@ -5,6 +5,8 @@ ValueError that now names what came and what to do.
 """
 from __future__ import annotations
 
+import unicodedata
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -15,7 +17,7 @@ from graphrnn.data import chain_graph
 from graphrnn.data.convert import from_networkx, to_networkx
 from graphrnn.data.hetero import from_hetero, to_hetero
 from graphrnn.data.loader import DataLoader, check_batchable
-from graphrnn.data.vocab import Vocab
+from graphrnn.data.vocab import Vocab, tokenize
 
 
 def _graph_with(name: str) -> Data:
@@ -166,3 +168,13 @@ def test_to_networkx_of_a_typed_hetero_graph_names_node_and_edge_types():
     assert [H.nodes[i]["node_type_name"] for i in H.nodes] == ["person", "person", "scene"]
     assert {H.edges[u, v]["edge_type_name"] for u, v in H.edges} == {("person", "in", "scene"),
                                                                      ("scene", "has", "person")}
+
+
+# ----------------------------------------------------------------- the "words" tokenizer on other scripts
+@pytest.mark.parametrize("text, tokens", [
+    ("हिंदी भाषा।", ["हिंदी", "भाषा", "।"]),  # was ['ह', 'ि', 'ं', 'द', 'ी', ...]: vowel signs are marks
+    (unicodedata.normalize("NFD", "Café, plaît."), ["cafe\u0301", ",", "plai\u0302t", "."]),  # was 'cafe', '\u0301'
+    ("Two young, White males.", ["two", "young", ",", "white", "males", "."]),
+])
+def test_words_tokenizer_keeps_combining_marks_in_their_word(text, tokens):
+    assert tokenize(text) == tokens
