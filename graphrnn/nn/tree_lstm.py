@@ -13,6 +13,7 @@ from graphrnn.graph.checks import device_assert
 from ._layer_inputs import check_edge_vector, check_edges, check_node_features
 from .recurrent import RecurrentMessagePassing
 from .schedule import TopologicalPlan
+from .validation import check_positive_ints
 
 __all__ = ["ChildSumTreeLSTM", "NaryTreeLSTM", "child_positions"]
 
@@ -27,9 +28,7 @@ class _TreeLSTM(RecurrentMessagePassing):
 
     def __init__(self, in_channels: int, out_channels: int) -> None:
         super().__init__(schedule="topological", aggr="sum", flow="target_to_source")
-        for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{type(self).__name__}: {name} must be a positive int, got {value!r}")
+        check_positive_ints(type(self).__name__, in_channels=in_channels, out_channels=out_channels)
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.W_iouf = Linear(in_channels, 4 * out_channels)
@@ -185,7 +184,7 @@ class NaryTreeLSTM(_TreeLSTM):
 
     def __init__(self, in_channels: int, out_channels: int, N: int) -> None:
         super().__init__(in_channels, out_channels)
-        if not isinstance(N, int) or N < 1:
+        if isinstance(N, bool) or not isinstance(N, int) or N < 1:
             raise ValueError(f"NaryTreeLSTM: N (children per node) must be a positive int, got {N!r}")
         self.N = N
         self.U_iou = Linear(N * out_channels, 3 * out_channels, bias=False)
