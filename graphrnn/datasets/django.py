@@ -208,10 +208,16 @@ def read_django(directory: Optional[os.PathLike] = None) -> List[Tuple[str, str]
         FileNotFoundError: if the folder or a file is missing.
         ValueError: if the two files differ in length.
     """
+    from graphrnn.datasets.text import DataFormatError, plain_or_gz, where
+
     root = data_directory("django", directory)
     anno, code = (_read(root, name) for name in ("all.anno", "all.code"))
     if len(anno) != len(code):
-        raise ValueError(f"{root}: all.anno has {len(anno)} lines but all.code {len(code)}; they must be aligned")
+        (short, short_lines), (long_, long_lines) = sorted((("all.anno", anno), ("all.code", code)),
+                                                            key=lambda side: len(side[1]))
+        raise DataFormatError(f"{where(plain_or_gz(root / short), len(short_lines) + 1)}: the file ends here but "
+                              f"{long_} goes on: all.anno has {len(anno)} lines but all.code {len(code)}; they must "
+                              "be aligned (line i of all.anno describes line i of all.code)")
     return list(zip(anno, code))
 
 

@@ -124,6 +124,14 @@ def test_django_sizes_must_cover_the_corpus(tmp_path):
     assert [len(splits[name]) for name in ("train", "dev", "test")] == [8, 2, 2] and dropped == 0
 
 
+
+def test_django_files_of_different_lengths_name_the_line(tmp_path):
+    folder = tmp_path / "django"
+    _write(folder / "all.anno", "assign y to x .\nreturn x .\n")
+    (folder / "all.code.gz").write_bytes(gzip.compress(b"x = y\n"))
+    with pytest.raises(DataFormatError, match=r"all\.code\.gz:2: the file ends here but all\.anno goes on"):
+        load_django(folder, sizes=(1, 0, 0))
+
 # ----------------------------------------------------------------- delimited files: a separator inside the text
 def test_csv_unquoted_comma_in_a_sequence_is_refused_not_read_as_the_label(tmp_path):
     path = _write(tmp_path / "reviews.csv", "sequence,label\ngood movie,pos\ngood, really,pos\n")
