@@ -241,7 +241,19 @@ class TextOptions:
 
     @classmethod
     def from_dict(cls, values: Dict[str, object]) -> "TextOptions":
-        return cls(str(values["tokenizer"]), bool(values["lowercase"]))
+        """The options :meth:`to_dict` saved.
+
+        Raises:
+            ValueError: if ``values`` is not such a dict (a key missing, or ``lowercase`` not a bool), e.g. a
+                checkpoint written by another program.
+        """
+        if not isinstance(values, dict) or not {"tokenizer", "lowercase"} <= values.keys():
+            shown = sorted(values) if isinstance(values, dict) else type(values).__name__
+            raise ValueError(f"saved text options must be a dict with 'tokenizer' and 'lowercase' (as "
+                             f"TextOptions.to_dict writes), got {shown}; was the checkpoint written by graphrnn?")
+        if not isinstance(values["lowercase"], bool):  # bool("False") would be True
+            raise ValueError(f"saved text option 'lowercase' must be True or False, got {values['lowercase']!r}")
+        return cls(str(values["tokenizer"]), values["lowercase"])
 
 
 def hold_out(items: Sequence[T], fraction: float, seed: int, source: str = "") -> Tuple[List[T], List[T]]:

@@ -17,7 +17,7 @@ from graphrnn.datasets.aeslc import parse_subject_file, read_aeslc
 from graphrnn.datasets.django import load_django
 from graphrnn.datasets.parallel import load_parallel, read_tsv_pairs
 from graphrnn.datasets.sequence_files import read_labelled_sequences
-from graphrnn.datasets.text import DataFormatError
+from graphrnn.datasets.text import DataFormatError, TextOptions
 from graphrnn.datasets.translation import read_parallel
 from graphrnn.datasets.tree_tsv import parse_bracketed, read_tree_tsv
 
@@ -217,3 +217,12 @@ def test_a_file_separated_by_another_character_says_which(tmp_path, name, text, 
     path = _write(tmp_path / name, text)
     with pytest.raises(DataFormatError, match=rf"{name.replace('.', '[.]')}:1: expected .*, found no .*; {hint}"):
         read_labelled_sequences(path)
+
+
+# ----------------------------------------------------------------- saved text options (checkpoints)
+def test_text_options_from_a_foreign_checkpoint_say_what_is_missing():
+    assert TextOptions.from_dict(TextOptions("words", True).to_dict()) == TextOptions("words", True)
+    with pytest.raises(ValueError, match=r"must be a dict with 'tokenizer' and 'lowercase'.*got \['tokenizer'\]"):
+        TextOptions.from_dict({"tokenizer": "13a"})  # was KeyError: 'lowercase'
+    with pytest.raises(ValueError, match=r"'lowercase' must be True or False, got 'False'"):
+        TextOptions.from_dict({"tokenizer": "13a", "lowercase": "False"})  # bool('False') read as True
