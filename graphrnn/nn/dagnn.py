@@ -14,7 +14,7 @@ from graphrnn.graph.checks import device_assert
 from ._layer_inputs import check_edge_vector, check_edges, check_node_features
 from .recurrent import RecurrentMessagePassing
 from .schedule import TopologicalPlan
-from .validation import check_index_device, check_positive_ints
+from .validation import check_index_device, check_num_graphs, check_positive_ints
 
 __all__ = ["DAGNNConv", "DAGNN", "READOUTS"]
 
@@ -238,10 +238,7 @@ class DAGNN(nn.Module):
         """The readout's number of graphs: given (checked against ``batch`` asynchronously), or read on the host."""
         if num_graphs is None:
             return int(batch.max()) + 1 if batch.numel() else 0
-        if isinstance(num_graphs, bool) or not isinstance(num_graphs, int):
-            raise TypeError(f"DAGNN: num_graphs must be an int (data.num_graphs), got {type(num_graphs).__name__}")
-        if num_graphs < 0:
-            raise ValueError(f"DAGNN: num_graphs must be >= 0 (data.num_graphs), got {num_graphs}")
+        check_num_graphs(num_graphs, "DAGNN")
         if batch.numel():
             device_assert((batch < num_graphs).all(),
                           f"DAGNN: batch holds a graph id >= num_graphs={num_graphs}; pass data.num_graphs")

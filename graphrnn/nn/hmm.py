@@ -16,7 +16,7 @@ from graphrnn.nn.one_line_repr import OneLineRepr
 from graphrnn.terminal import is_terminal
 
 from .recurrent import RecurrentMessagePassing
-from .validation import check_on_device
+from .validation import check_num_graphs, check_on_device
 
 __all__ = ["HMM", "ChainsPlan", "build_chains_plan"]
 
@@ -472,6 +472,11 @@ class HMM(OneLineRepr, nn.Module):
         if plan is not None and not isinstance(plan, ChainsPlan):
             raise TypeError(f"plan must be a ChainsPlan (from HMM.planners() or build_chains_plan), got "
                             f"{type(plan).__name__}")
+        if num_graphs is not None:
+            check_num_graphs(num_graphs, "HMM")
+            if batch is None and num_graphs != 1:  # it was ignored: one log-likelihood came back
+                raise ValueError(f"HMM: num_graphs={num_graphs} needs batch (the graph of every node); without batch "
+                                 "all nodes form one graph")
         num_graphs = num_graphs if num_graphs is not None else (plan.num_graphs if plan is not None else None)
         data = Data(x=x, edge_index=edge_index, num_nodes=x.size(0))
         if batch is not None:

@@ -14,7 +14,8 @@ from graphrnn.graph.checks import device_assert
 from graphrnn.graph.plan import TopologicalPlan
 
 __all__ = ["refuse_tracing", "check_plan_type", "check_edge_type_shape", "check_edge_inputs", "check_features",
-           "check_dtype", "check_index_device", "check_positive_ints", "check_on_device"]
+           "check_dtype", "check_index_device", "check_positive_ints", "check_on_device",
+           "check_num_graphs"]
 
 
 def refuse_tracing(layer: str) -> None:
@@ -93,6 +94,16 @@ def check_positive_ints(layer: str, **sizes) -> None:
     for name, value in sizes.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{layer}: {name} must be >= 1 (a positive int), got {value!r}")
+
+
+def check_num_graphs(num_graphs, layer: str) -> int:
+    """A caller's graph count (``data.num_graphs``): an int >= 0 (a float, bool or string failed inside torch or was
+    read as 1)."""
+    if isinstance(num_graphs, bool) or not isinstance(num_graphs, int):
+        raise TypeError(f"{layer}: num_graphs must be an int (data.num_graphs), got {num_graphs!r}")
+    if num_graphs < 0:
+        raise ValueError(f"{layer}: num_graphs must be >= 0 (data.num_graphs), got {num_graphs}")
+    return num_graphs
 
 
 def check_on_device(layer: str, device: torch.device, **tensors) -> None:

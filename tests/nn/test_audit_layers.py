@@ -496,3 +496,24 @@ def test_hmm_log_likelihood_of_no_nodes_can_be_backpropagated():
     assert log_likelihood.tolist() == [0.0]  # log 1: the empty sequence
     (-log_likelihood.sum()).backward()  # before: 'element 0 of tensors does not require grad'
     assert not hmm.start_logits.grad.any()
+
+
+@pytest.mark.parametrize("num_graphs, error, message", [
+    (2.0, TypeError, "HMM: num_graphs must be an int"),  # before: new_zeros()'s TypeError
+    ("2", TypeError, "HMM: num_graphs must be an int"),  # before: a '>=' TypeError
+    (True, TypeError, "HMM: num_graphs must be an int"),  # before: 'the batch has True graphs'
+    (-1, ValueError, "HMM: num_graphs must be >= 0"),
+])
+def test_hmm_num_graphs_must_be_a_count(num_graphs, error, message):
+    hmm = HMM(3, 4, generator=torch.Generator().manual_seed(0))
+    with pytest.raises(error, match=message):
+        hmm(torch.tensor([0, 1, 2, 3, 0]), torch.tensor([[0, 1, 3], [1, 2, 4]]), batch=torch.tensor([0, 0, 0, 1, 1]),
+            num_graphs=num_graphs)
+
+
+def test_hmm_num_graphs_without_batch_is_refused_not_ignored():
+    hmm = HMM(3, 4, generator=torch.Generator().manual_seed(0))
+    x, edges = torch.tensor([0, 1, 2, 3, 0]), torch.tensor([[0, 1, 3], [1, 2, 4]])
+    with pytest.raises(ValueError, match="num_graphs=3 needs batch"):
+        hmm(x, edges, num_graphs=3)  # before: one log-likelihood came back for the 3 graphs asked for
+    torch.testing.assert_close(hmm(x, edges, num_graphs=1), hmm(x, edges))
