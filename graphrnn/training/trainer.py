@@ -67,6 +67,9 @@ TRAJECTORY_SETTINGS = ("batch_size", "lr", "momentum", "weight_decay", "lr_step_
 UNCOMPARED_SETTINGS = ("resume", "out")
 #: Settings that must not change on resume (the saved optimizer/scheduler state depends on them).
 FIXED_SETTINGS = ("optimizer", "lr_schedule")
+#: Settings that choose best.pt: on resume the best value so far is compared with the new epochs' values, so a
+#: changed metric or direction would replace a good best.pt with a worse epoch (or never replace it).
+SELECTION_SETTINGS = ("monitor", "mode")
 #: What resuming reads from a checkpoint, and the type of each entry.
 _CHECKPOINT_ENTRIES = {"model": Mapping, "optimizer": Mapping, "scheduler": (Mapping, type(None)), "rng": list,
                        "epoch": int, "step": int, "history": list, "early_stopping": Mapping, "config": Mapping}
@@ -731,6 +734,15 @@ def _refuse_non_finite(state: Any, path: Path, what: str) -> None:
 
 
 def _check_resumable(saved: Mapping[str, Any], config: TrainConfig, path: Path) -> None:
+    changed = [name for name in SELECTION_SETTINGS if name in saved and saved[name] != getattr(config, name)]
+    if changed:
+        was = ", ".join(f"{name}={saved[name]!r}" for name in changed)
+        now = ", ".join(f"{name}={getattr(config, name)!r}" for name in changed)
+        raise CheckpointError(
+            f"{path} chose its best epoch (best.pt) by {was}, this run has {now}: the best value so far would be "
+            "compared with another metric or direction, and a worse epoch could replace best.pt; resume with "
+            f"{was}, or start a fresh run"
+        )
     for name in FIXED_SETTINGS:
         if saved.get(name) != getattr(config, name):
             raise CheckpointError(

@@ -1,9 +1,10 @@
-"""Devices that torch names but this machine cannot use are refused before any work, with what to use."""
+"""Devices that torch names but this machine cannot use are refused before any work, with what to use; a resumed
+run that would choose best.pt by another metric or direction is refused."""
 import pytest
 import torch
-from training_testing import make_dataset, make_model
+from training_testing import config, make_dataset, make_model, mse_loss
 
-from graphrnn.training import TrainConfig, Trainer, resolve_device
+from graphrnn.training import CheckpointError, TrainConfig, Trainer, resolve_device
 
 
 def _fake_cuda(monkeypatch, count: int) -> None:
@@ -53,3 +54,25 @@ def test_trainer_refuses_a_meta_device_when_built(tmp_path):
     with pytest.raises(ValueError, match="'meta' device"):
         Trainer(make_model(), lambda model, batch: model(batch.x).sum(), make_dataset(8), config)
     assert not (tmp_path / "run" / "checkpoint.pt").exists()
+
+
+def _fit(out, **settings):
+    trainer = Trainer(make_model(), mse_loss, make_dataset(32), config(out=out, **settings),
+                      eval_data=make_dataset(16, seed=1))
+    trainer.fit()
+    return trainer
+
+
+@pytest.mark.parametrize("changed, message", [
+    ({"mode": "max"}, r"by mode='min', this run has mode='max'"),
+    ({"monitor": "train_loss"}, r"by monitor='loss', this run has monitor='train_loss'"),
+])
+def test_resume_that_would_choose_best_pt_another_way_is_refused(tmp_path, changed, message):
+    # before: only a warning, and with mode='max' the restored best (a low loss) was "beaten" by any higher
+    # loss, so a worse epoch replaced best.pt
+    _fit(tmp_path, epochs=1)
+    best = (tmp_path / "best.pt").read_bytes()
+    with pytest.raises(CheckpointError, match=message + r": the best value so far would be compared .* resume with"):
+        _fit(tmp_path, epochs=3, resume=True, **changed)
+    assert (tmp_path / "best.pt").read_bytes() == best
+    assert len(_fit(tmp_path, epochs=2, resume=True).history) == 2  # the same selection resumes
