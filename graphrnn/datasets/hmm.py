@@ -10,6 +10,7 @@ Everything is seeded by a :class:`torch.Generator` only; the global RNG is never
 """
 from __future__ import annotations
 
+import numbers
 from typing import List, Sequence, Tuple, Union
 
 import torch
@@ -91,9 +92,12 @@ def sample_hmm_dataset(hmm_or_probs: Union[HMM, Probs], num_sequences: int, min_
     """
     if not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+    counts = []
     for name, value in (("num_sequences", num_sequences), ("min_length", min_length), ("max_length", max_length)):
-        if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):  # numpy integers pass, 2.0 does not
             raise ValueError(f"{name} must be an int, got {value!r}")
+        counts.append(int(value))
+    num_sequences, min_length, max_length = counts
     if num_sequences < 0:
         raise ValueError(f"num_sequences must be >= 0, got {num_sequences}")
     if min_length < 1:

@@ -11,10 +11,13 @@ import io
 import lzma
 import tarfile
 
+import numpy as np
 import pytest
+import torch
 
 from graphrnn.datasets.aeslc import parse_subject_file, read_aeslc
 from graphrnn.datasets.django import load_django
+from graphrnn.datasets.hmm import sample_hmm_dataset
 from graphrnn.datasets.parallel import load_parallel, read_tsv_pairs
 from graphrnn.datasets.sequence_files import read_labelled_sequences
 from graphrnn.datasets.text import DataFormatError, TextOptions
@@ -226,3 +229,12 @@ def test_text_options_from_a_foreign_checkpoint_say_what_is_missing():
         TextOptions.from_dict({"tokenizer": "13a"})  # was KeyError: 'lowercase'
     with pytest.raises(ValueError, match=r"'lowercase' must be True or False, got 'False'"):
         TextOptions.from_dict({"tokenizer": "13a", "lowercase": "False"})  # bool('False') read as True
+
+
+# ----------------------------------------------------------------- HMM data sizes from numpy
+def test_hmm_dataset_sizes_may_be_numpy_integers():
+    probs = ([0.5, 0.5], [[0.9, 0.1], [0.1, 0.9]], [[0.7, 0.3], [0.2, 0.8]])
+    graphs = sample_hmm_dataset(probs, np.int64(3), np.int32(2), np.int64(4), torch.Generator().manual_seed(0))
+    assert len(graphs) == 3 and all(2 <= g.num_nodes <= 4 for g in graphs)  # np.int64(3) was refused
+    with pytest.raises(ValueError, match=r"num_sequences must be an int, got 3\.0"):
+        sample_hmm_dataset(probs, 3.0, 2, 4, torch.Generator())
