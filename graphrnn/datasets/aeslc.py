@@ -119,8 +119,9 @@ def _check_read_to_the_end(archive: tarfile.TarFile, path: Path) -> None:
     archive.fileobj.seek(archive.offset)
     while block := archive.fileobj.read(1 << 20):
         if block.strip(b"\0"):
-            raise tarfile.ReadError(f"a damaged header at byte {archive.offset} after {len(archive.getmembers())} "
-                                    "members; the rest of the archive cannot be listed (download it again)")
+            raise tarfile.ReadError(f"a damaged header (or a second archive appended) at byte {archive.offset} "
+                                    f"after {len(archive.getmembers())} members; the rest of the archive cannot be "
+                                    "listed (download it again, or extract it and pass the folder)")
 
 
 def _read_folder(path: Path, split: str) -> dict[str, str]:
