@@ -138,7 +138,12 @@ def run_all(out: Path, quick: bool, seed: int, only: List[str] = None, log=print
     """Runs the experiments (all, or those named in ``only``) and writes the results files.
 
     ``out`` is checked first (created, and a file written in it), so that an unwritable
-    directory fails before minutes of experiments rather than after them.
+    directory fails before minutes of experiments rather than after them. ``results.md`` and
+    ``results.json`` are rewritten (atomically) after every section, so a run that stops (Ctrl-C,
+    a failing section) keeps the sections it finished; until the last one the files say which
+    are still to come. With ``only``, the other sections of an earlier run in ``out`` with the
+    same ``quick`` and ``seed`` are kept (marked as such), so rerunning one section does not drop
+    the rest.
 
     Raises:
         ValueError: for an unknown experiment name, or an ``out`` that is a file or cannot be
@@ -151,6 +156,9 @@ def run_all(out: Path, quick: bool, seed: int, only: List[str] = None, log=print
     if unknown:
         raise ValueError(f"unknown experiment(s) {unknown}; choose from {sorted(EXPERIMENTS)}")
     check_output_directory(Path(out))
+    kept = _earlier_sections(Path(out), quick, seed, exclude=names) if only else {}
+    if kept:
+        log(f"[reproduce] keeping the earlier run's {', '.join(kept)} from {Path(out) / 'results.json'}")
     sections, timings = {}, {}
     for name in names:
         log(f"[reproduce] {name} ({'quick' if quick else 'full'}) ...")
@@ -158,13 +166,47 @@ def run_all(out: Path, quick: bool, seed: int, only: List[str] = None, log=print
         sections[name] = EXPERIMENTS[name](quick, seed)
         timings[name] = time.perf_counter() - start
         log(f"[reproduce] {name} done in {timings[name]:.1f} s")
+        _write_results(Path(out), quick, seed, sections, timings, kept, still_to_run=names[len(sections):])
+    return sections
+
+
+def _write_results(out: Path, quick: bool, seed: int, sections: Dict[str, Section], timings: Dict[str, float],
+                   kept: Dict[str, dict], still_to_run: List[str]) -> None:
+    """``results.md`` and ``results.json`` of the sections done so far, in :data:`EXPERIMENTS` order."""
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}"
     lines = [f"# graphrnn results ({'quick' if quick else 'full'} run, seed {seed})", "", f"Machine: {machine}", ""]
-    for name, section in sections.items():
-        lines += [f"## {section.title}", "", section.markdown, "", f"_({timings[name]:.1f} s)_", ""]
+    if still_to_run:
+        lines += [f"**Partial: this run has still to do {', '.join(still_to_run)}.**", ""]
+    entries = {}
+    for name in EXPERIMENTS:
+        if name in sections:
+            section, seconds, earlier = sections[name], timings[name], False
+            entries[name] = {"title": section.title, "seconds": seconds, "data": section.data,
+                             "markdown": section.markdown}
+        elif name in kept:
+            entries[name] = dict(kept[name], earlier_run=True)
+            seconds, earlier = kept[name]["seconds"], True
+            section = Section(kept[name]["title"], kept[name]["markdown"], kept[name]["data"])
+        else:
+            continue
+        note = f"_({seconds:.1f} s{'; from an earlier run, kept by --only' if earlier else ''})_"
+        lines += [f"## {section.title}", "", section.markdown, "", note, ""]
     write_atomic(out / "results.md", "\n".join(lines))
-    payload = {"quick": quick, "seed": seed, "machine": machine,
-               "experiments": {n: {"title": s.title, "seconds": timings[n], "data": s.data}
-                               for n, s in sections.items()}}
+    payload = {"quick": quick, "seed": seed, "machine": machine, "experiments": entries}
+    if still_to_run:
+        payload["still_to_run"] = list(still_to_run)
     write_atomic(out / "results.json", json.dumps(payload, indent=2))
-    return sections
+
+
+def _earlier_sections(out: Path, quick: bool, seed: int, exclude: List[str]) -> Dict[str, dict]:
+    """The sections of ``out/results.json`` written with the same ``quick`` and ``seed`` (and their text), except
+    ``exclude``; empty when there is no such file or it is unreadable."""
+    try:
+        payload = json.loads((out / "results.json").read_text(encoding="utf-8"))
+        if payload.get("quick") != quick or payload.get("seed") != seed:
+            return {}
+        return {name: entry for name, entry in payload["experiments"].items()
+                if name in EXPERIMENTS and name not in exclude and isinstance(entry, dict)
+                and {"title", "markdown", "seconds", "data"} <= set(entry)}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}

@@ -168,3 +168,45 @@ def test_a_checkpoint_of_an_unknown_kind_says_so(classifier, tmp_path, capsys):
     status, _, err = run_cli(capsys, "predict", "rnn", "--checkpoint", tmp_path / "future.pt")
     assert status == 2 and ("holds a model of kind 'from_the_future', which this graphrnn cannot read (it reads "
                             "digits, drnn, language_model, mixer, sequence_classifier, sim)") in one_error_line(err)
+
+
+def _section(title):
+    from graphrnn import reproduce
+
+    return lambda quick, seed: reproduce.Section(title, f"{title} table, seed {seed}", {"seed": seed})
+
+
+def test_reproduce_keeps_the_sections_done_when_a_later_one_fails(tmp_path, monkeypatch):
+    # before: results.md and results.json were written once, at the end: a failing (or interrupted) last section
+    # lost every finished one, minutes to hours of work
+    from graphrnn import reproduce
+
+    def broken(quick, seed):
+        raise RuntimeError("the corpus is damaged")
+
+    monkeypatch.setattr(reproduce, "EXPERIMENTS", {"first": _section("First"), "second": broken})
+    with pytest.raises(RuntimeError, match="damaged"):
+        reproduce.run_all(tmp_path, quick=True, seed=0, log=lambda message: None)
+    text = (tmp_path / "results.md").read_text()
+    assert "## First" in text and "First table, seed 0" in text and "still to do second" in text
+    assert json.loads((tmp_path / "results.json").read_text())["still_to_run"] == ["second"]
+
+
+def test_reproduce_only_keeps_the_other_sections_of_the_same_run(tmp_path, monkeypatch):
+    # before: `graphrnn reproduce --only b` replaced results.md with section b alone
+    from graphrnn import reproduce
+
+    monkeypatch.setattr(reproduce, "EXPERIMENTS", {"a": _section("A"), "b": _section("B"), "c": _section("C")})
+    reproduce.run_all(tmp_path, quick=True, seed=0, log=lambda message: None)
+    monkeypatch.setitem(reproduce.EXPERIMENTS, "b", _section("B rerun"))
+    messages = []
+    reproduce.run_all(tmp_path, quick=True, seed=0, only=["b"], log=messages.append)
+    text = (tmp_path / "results.md").read_text()
+    assert [line for line in text.splitlines() if line.startswith("## ")] == ["## A", "## B rerun", "## C"]
+    assert text.count("from an earlier run, kept by --only") == 2 and "Partial" not in text
+    assert messages[0].endswith(f"keeping the earlier run's a, c from {tmp_path / 'results.json'}")
+    experiments = json.loads((tmp_path / "results.json").read_text())["experiments"]
+    assert experiments["a"]["earlier_run"] is True and "earlier_run" not in experiments["b"]
+    reproduce.run_all(tmp_path, quick=True, seed=1, only=["b"], log=lambda message: None)  # another seed: alone
+    assert [line for line in (tmp_path / "results.md").read_text().splitlines()
+            if line.startswith("## ")] == ["## B rerun"]
