@@ -48,6 +48,9 @@ def read_parallel(directory: os.PathLike | None, split: str, source: str = "de",
                               f"{split}.{short} has {len(short_lines)}); a parallel corpus needs line-aligned "
                               "files (one sentence pair per line number): find the line missing from the shorter "
                               "file")
+    if not sources:
+        raise DataFormatError(f"{folder / f'{split}.{source}'}:1: the file is empty (and so is {split}.{target}); "
+                              f"expected one sentence per line: the {split} split would have no pairs")
     return list(zip(sources, targets))[:limit]
 
 

@@ -74,7 +74,7 @@ def read_annotations(path: os.PathLike, video: Optional[str] = None) -> List[Vol
         FileNotFoundError: if the file is missing.
         DataFormatError: naming the file and line, for a line that is not ``frame activity`` followed
             by groups of ``x y w h action``, a box that is not finite or has a negative size, a frame
-            without players, unknown labels, or bytes that are not UTF-8.
+            without players, unknown labels, bytes that are not UTF-8, or a file without any frame.
     """
     path = Path(path)
     if not path.is_file():
@@ -85,6 +85,9 @@ def read_annotations(path: os.PathLike, video: Optional[str] = None) -> List[Vol
     for number, line in enumerate(lines, start=1):
         if line.strip():
             frames.append(_parse_line(line.split(), video, f"{path}:{number}"))
+    if not frames:  # a video without frames would leave its split empty (nothing to train on, or to score)
+        raise DataFormatError(f"{path}:1: the file holds no annotated frame; expected one line per frame, "
+                              "'<frame>.jpg <activity>' then 'x y w h action' per player")
     return frames
 
 

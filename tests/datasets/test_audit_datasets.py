@@ -23,6 +23,7 @@ from graphrnn.datasets.sequence_files import read_labelled_sequences
 from graphrnn.datasets.text import DataFormatError, TextOptions
 from graphrnn.datasets.translation import read_parallel
 from graphrnn.datasets.tree_tsv import parse_bracketed, read_tree_tsv
+from graphrnn.datasets.volleyball import read_annotations
 
 
 def _write(path, text: str):
@@ -238,3 +239,14 @@ def test_hmm_dataset_sizes_may_be_numpy_integers():
     assert len(graphs) == 3 and all(2 <= g.num_nodes <= 4 for g in graphs)  # np.int64(3) was refused
     with pytest.raises(ValueError, match=r"num_sequences must be an int, got 3\.0"):
         sample_hmm_dataset(probs, 3.0, 2, 4, torch.Generator())
+
+
+# ----------------------------------------------------------------- empty files
+def test_empty_split_files_are_refused_not_read_as_an_empty_split(tmp_path):
+    _write(tmp_path / "train.de", "")
+    _write(tmp_path / "train.en", "\n\n")  # blank lines only: empty too
+    with pytest.raises(DataFormatError, match=r"train\.de:1: the file is empty \(and so is train\.en\)"):
+        read_parallel(tmp_path, "train")  # returned [] without a word
+    annotations = _write(tmp_path / "volleyball" / "videos" / "10" / "annotations.txt", "\n")
+    with pytest.raises(DataFormatError, match=r"annotations\.txt:1: the file holds no annotated frame"):
+        read_annotations(annotations)
