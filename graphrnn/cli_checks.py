@@ -298,6 +298,10 @@ def _newest_checkpoint(out: Optional[Path]) -> Optional[Path]:
 def interrupted_message(args: argparse.Namespace, argv: Sequence[str], interrupt: BaseException) -> str:
     """The one line printed on Ctrl-C: the checkpoint to continue from and the command that does."""
     prefix = _prefix(args)
+    if args.command == "reproduce" and (Path(args.out) / "results.json").is_file():
+        return (f"{prefix}: interrupted; {Path(args.out) / 'results.md'} is rewritten after every finished "
+                "section, so it holds what finished; run the rest with --only NAME ... (the finished sections are "
+                "kept)")
     if args.command != "train":
         return f"{prefix}: interrupted; nothing was written, run the command again"
     checkpoint = getattr(interrupt, "checkpoint", None) or _newest_checkpoint(getattr(args, "out", None))

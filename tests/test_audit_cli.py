@@ -210,3 +210,18 @@ def test_reproduce_only_keeps_the_other_sections_of_the_same_run(tmp_path, monke
     reproduce.run_all(tmp_path, quick=True, seed=1, only=["b"], log=lambda message: None)  # another seed: alone
     assert [line for line in (tmp_path / "results.md").read_text().splitlines()
             if line.startswith("## ")] == ["## B rerun"]
+
+
+def test_ctrl_c_in_reproduce_points_at_the_sections_kept(tmp_path, monkeypatch, capsys):
+    from graphrnn import reproduce
+
+    def interrupted(quick, seed):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(reproduce, "EXPERIMENTS", {"a": _section("A"), "b": interrupted})
+    monkeypatch.setattr(cli.reproduce, "EXPERIMENTS", reproduce.EXPERIMENTS)
+    status, _, err = run_cli(capsys, "reproduce", "--out", tmp_path)
+    assert status == 130 and "## A" in (tmp_path / "results.md").read_text()
+    assert err.strip().splitlines()[-1] == (f"graphrnn reproduce: interrupted; {tmp_path / 'results.md'} is rewritten "
+                                            "after every finished section, so it holds what finished; run the rest "
+                                            "with --only NAME ... (the finished sections are kept)")
