@@ -133,6 +133,9 @@ def _read_authors_layout(path: Path) -> Dict[str, List[TreeExample]]:
             raise DataFormatError(f"{where(short, counts[short] + 1)}: the file ends here but {long_.name} has "
                                   f"{counts[long_]} lines; expected one line per example in s.toks, t.toks and "
                                   "t.parents")
+        if counts and not any(counts.values()):  # an empty dev or test split: nothing to choose epochs on, or score
+            raise DataFormatError(f"{where(files[0], 1)}: the {split} split is empty (so are its t.toks and "
+                                  "t.parents); expected one example per line")
     try:
         return read_dataset(path)
     except ValueError as error:  # a line that is not one tree, named by read_split

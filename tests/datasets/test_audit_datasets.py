@@ -22,7 +22,7 @@ from graphrnn.datasets.parallel import load_parallel, read_tsv_pairs
 from graphrnn.datasets.sequence_files import read_labelled_sequences
 from graphrnn.datasets.text import DataFormatError, TextOptions
 from graphrnn.datasets.translation import read_parallel
-from graphrnn.datasets.tree_tsv import parse_bracketed, read_tree_tsv
+from graphrnn.datasets.tree_tsv import load_tree_data, parse_bracketed, read_tree_tsv
 from graphrnn.datasets.volleyball import read_annotations
 
 
@@ -250,3 +250,11 @@ def test_empty_split_files_are_refused_not_read_as_an_empty_split(tmp_path):
     annotations = _write(tmp_path / "volleyball" / "videos" / "10" / "annotations.txt", "\n")
     with pytest.raises(DataFormatError, match=r"annotations\.txt:1: the file holds no annotated frame"):
         read_annotations(annotations)
+
+
+def test_an_empty_split_in_the_authors_layout_is_refused(tmp_path):
+    for split in ("train", "dev", "test"):
+        for name, line in (("s.toks", "a b"), ("t.toks", "ROOT a b"), ("t.parents", "0 1 1")):
+            _write(tmp_path / split / name, "" if split == "dev" else line + "\n")
+    with pytest.raises(DataFormatError, match=r"dev/s\.toks:1: the dev split is empty"):
+        load_tree_data(tmp_path)  # dev used to be read as [] without a word
