@@ -87,8 +87,8 @@ def read_aligned_split(folder: os.PathLike | str, split: str, source: str, targe
 
     Raises:
         FileNotFoundError: if one of the two files is missing.
-        DataFormatError: naming the line, for an empty line, bytes that are not UTF-8, or files
-            of different lengths (at the first line one of them lacks).
+        DataFormatError: naming the line, for an empty line, bytes that are not UTF-8, files
+            of different lengths (at the first line one of them lacks), or two empty files.
     """
     folder = Path(folder)
     paths = []
@@ -104,6 +104,9 @@ def read_aligned_split(folder: os.PathLike | str, split: str, source: str, targe
         raise DataFormatError(f"{where(paths[short], len(sides[short]) + 1)}: the file ends here but "
                               f"{paths[long_].name} has {len(sides[long_])} lines; expected line-aligned files "
                               f"(line i of one is the translation of line i of the other)")
+    if not sides[0]:  # an empty validation or test split would choose epochs on nothing, or score nothing
+        raise DataFormatError(f"{where(paths[0], 1)}: the file is empty (and so is {paths[1].name}); expected one "
+                              f"sentence per line, or leave the {split} files out to have the split cut from train")
     return list(zip(*sides))
 
 

@@ -258,3 +258,13 @@ def test_an_empty_split_in_the_authors_layout_is_refused(tmp_path):
             _write(tmp_path / split / name, "" if split == "dev" else line + "\n")
     with pytest.raises(DataFormatError, match=r"dev/s\.toks:1: the dev split is empty"):
         load_tree_data(tmp_path)  # dev used to be read as [] without a word
+
+
+def test_empty_split_files_of_a_parallel_folder_are_refused(tmp_path):
+    _write(tmp_path / "train.xx", "a\nb\nc\n")
+    _write(tmp_path / "train.yy", "A\nB\nC\n")
+    _write(tmp_path / "val.xx", "")
+    _write(tmp_path / "val.yy", "")
+    with pytest.raises(DataFormatError, match=r"val\.xx:1: the file is empty \(and so is val\.yy\).*leave the val "
+                                              "files out"):
+        load_parallel(tmp_path, "xx", "yy")  # val used to be [] without a word
