@@ -35,8 +35,9 @@ def check_node_features(x: Tensor, in_channels: int, layer: str, weight: Optiona
                                                "it reaches. Clean the input first")
 
 
-def check_edges(edge_index: Tensor, num_nodes: int, layer: str, x: Optional[Tensor] = None) -> None:
-    """``edge_index`` must be an integer ``[2, E]`` tensor of node ids in ``[0, num_nodes)``, on ``x``'s device.
+def check_edges(edge_index: Tensor, num_nodes: int, layer: str, x: Optional[Tensor] = None, rows: str = "x") -> None:
+    """``edge_index`` must be an integer ``[2, E]`` tensor of node ids in ``[0, num_nodes)`` (the rows of the tensor
+    named ``rows``), on ``x``'s device.
 
     The range is one :func:`~graphrnn.graph.checks.device_assert`: asynchronous on an accelerator,
     read from host memory on the CPU (no ``item``); the offending id is looked up only on failure."""
@@ -48,10 +49,12 @@ def check_edges(edge_index: Tensor, num_nodes: int, layer: str, x: Optional[Tens
 
     def explain() -> str:
         bad = int(edge_index.min()) if int(edge_index.min()) < 0 else int(edge_index.max())
-        return f"{layer}: edge_index refers to node {bad}, but x has {num_nodes} rows (valid ids 0..{num_nodes - 1})"
+        return (f"{layer}: edge_index refers to node {bad}, but {rows} has {num_nodes} rows "
+                f"(valid ids 0..{num_nodes - 1})")
 
     device_assert(((edge_index >= 0) & (edge_index < num_nodes)).all(),
-                  f"{layer}: edge_index refers to a node outside 0..{num_nodes - 1} (x has {num_nodes} rows)", explain)
+                  f"{layer}: edge_index refers to a node outside 0..{num_nodes - 1} ({rows} has {num_nodes} rows)",
+                  explain)
 
 
 def check_edge_vector(value: Optional[Tensor], num_edges: int, name: str, layer: str,

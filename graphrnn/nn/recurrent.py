@@ -8,11 +8,12 @@ import torch
 from torch import Tensor
 from torch_geometric.nn import MessagePassing
 
-from graphrnn.graph.checks import check_edge_index, check_edge_type, check_edge_types
+from graphrnn.graph.checks import check_edge_index, check_edge_types
 from graphrnn.graph.plan import FLOWS, TopologicalPlan, build_topological_plan
 from graphrnn.graph.planner import Planner
 from graphrnn.nn.one_line_repr import OneLineRepr
 
+from ._layer_inputs import check_edges
 from .level_store import LevelStore, level_store
 from .validation import (
     check_dtype,
@@ -380,8 +381,10 @@ class RecurrentMessagePassing(OneLineRepr, MessagePassing):
         _check_node_tensors({**states, **node_inputs}, edge_index, edge_type)
         num_nodes = next(iter(states.values())).size(0)
         self._num_nodes(edge_index, num_nodes, {**states, **node_inputs})  # every node input has N rows
-        check_edge_index(edge_index, num_nodes)
-        edge_type = check_edge_type(edge_type, edge_index.size(1), self.num_edge_types)
+        # values with device_assert: no host read (a GPU sync) per call, as in the topological schedule given a plan
+        check_edges(edge_index, num_nodes, type(self).__name__, rows=next(iter(states)))
+        if edge_type is not None or self.num_edge_types > 1:
+            edge_type = check_edge_type_shape(edge_type, edge_index.size(1), self.num_edge_types)
         edge_states = _state_tensors(edge_state, "edge_state") if edge_state is not None else {}
         check_edge_inputs({**edge_states, **edge_inputs}, edge_index.size(1))
         self._check_input_dtypes(node_inputs, edge_inputs)

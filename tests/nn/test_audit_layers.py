@@ -517,3 +517,16 @@ def test_hmm_num_graphs_without_batch_is_refused_not_ignored():
     with pytest.raises(ValueError, match="num_graphs=3 needs batch"):
         hmm(x, edges, num_graphs=3)  # before: one log-likelihood came back for the 3 graphs asked for
     torch.testing.assert_close(hmm(x, edges, num_graphs=1), hmm(x, edges))
+
+
+def test_synchronous_schedule_reads_no_value_on_the_host():
+    """propagate_synchronous checked the edges' range and edge types with min()/max() on the host: a GPU sync on
+    every call. Now they are device asserts, and the CPU error still names the node."""
+    from graphrnn.bench import host_sync_ops
+
+    layer = SummingCell()
+    assert host_sync_ops(lambda: layer.propagate_synchronous(RING, h4)) == []  # before: _local_scalar_dense, item
+    with pytest.raises(ValueError, match="SummingCell: edge_index refers to node 4, but state has 4 rows"):
+        layer.propagate_synchronous(RING + 1, h4)
+    with pytest.raises(ValueError, match="edge_type holds a type outside 0..0"):
+        layer.propagate_synchronous(RING, h4, edge_type=torch.tensor([0, 1, 0, 0]))
