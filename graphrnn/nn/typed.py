@@ -6,6 +6,8 @@ import math
 import torch
 from torch import Tensor, nn
 
+from graphrnn.graph.checks import device_assert
+
 from .validation import check_dtype, check_index_device, check_positive_ints
 
 __all__ = ["TypedLinear"]
@@ -58,9 +60,10 @@ class TypedLinear(nn.Module):
         if types.dtype not in (torch.int64, torch.int32):  # a float type such as 0.5 matched no weight: rows left empty
             raise ValueError(f"types must hold integer type ids (torch.long), got dtype {types.dtype}")
         check_index_device(types, x, "types")
-        if types.numel() > 0 and (int(types.min()) < 0 or int(types.max()) >= self.num_types):
-            raise ValueError(f"types must lie in [0, {self.num_types}), got values in "
-                             f"[{int(types.min())}, {int(types.max())}]")
+        if types.numel() > 0:  # a device assert: the values are read on the host only to explain a failure
+            device_assert(((types >= 0) & (types < self.num_types)).all(), f"types must lie in [0, {self.num_types})",
+                          lambda: f"types must lie in [0, {self.num_types}), got values in "
+                                  f"[{int(types.min())}, {int(types.max())}]")
         if x.size(0) == 0:  # no rows: an empty result that still reaches the weights, so a backward runs
             return nn.functional.linear(x, self.weight[0], self.bias[0] if self.bias is not None else None)
         out = x.new_empty(x.size(0), self.out_channels)
