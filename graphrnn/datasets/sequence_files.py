@@ -55,6 +55,10 @@ def read_labelled_sequences(path: os.PathLike | str) -> List[Tuple[str, str]]:
         columns.check(fields, number, quoted=not tab and '"' in line)
         if number == 1 and [f.strip().lower() for f in fields[:2]] == _HEADER:
             continue
+        if number == 1 and len(fields) > 1 and fields[0].strip().lower() == _HEADER[1]:
+            raise DataFormatError(f"{at}: the header names the first column {fields[0].strip()!r}; the sequence comes "
+                                  f"first: {expected}. Swap the two columns (every record would be read with its "
+                                  "label as the sequence)")
         if len(fields) < 2:
             raise DataFormatError(f"{at}: expected {expected}, found no {name}{_other_separator(line, tab)}")
         sequence, label = fields[0].strip(), fields[1].strip()

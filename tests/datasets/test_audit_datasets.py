@@ -268,3 +268,12 @@ def test_empty_split_files_of_a_parallel_folder_are_refused(tmp_path):
     with pytest.raises(DataFormatError, match=r"val\.xx:1: the file is empty \(and so is val\.yy\).*leave the val "
                                               "files out"):
         load_parallel(tmp_path, "xx", "yy")  # val used to be [] without a word
+
+
+@pytest.mark.parametrize("name, text", [("reviews.csv", "label,text\npos,good movie\nneg,bad\n"),
+                                        ("reviews.tsv", "Label\tReview\npos\tgood movie\n")])
+def test_a_header_with_the_label_column_first_is_refused(tmp_path, name, text):
+    path = _write(tmp_path / name, text)
+    with pytest.raises(DataFormatError, match=r":1: the header names the first column '[Ll]abel'; the sequence comes "
+                                              r"first.*Swap the two columns"):
+        read_labelled_sequences(path)  # read as ('label', 'text'), ('pos', 'good movie'): texts became labels
