@@ -8,7 +8,8 @@ Two layouts are read:
 - **one file** ``*.tsv`` (or ``*.tsv.gz``) of ``source<TAB>target`` lines. Columns after the
   second are ignored, so the Tatoeba / ManyThings exports
   (``English<TAB>French<TAB>attribution``) work as they are; a line with more columns than the
-  first (a tab inside a sentence) is refused.
+  first (a tab inside a sentence) is refused, and a first line ``source<TAB>target`` (any case) is a
+  header, skipped.
 
 Split names default to ``train`` / ``val`` / ``test`` and can be set. A split that is missing
 (always, for a single TSV file) is cut from the training pairs at random with a seeded
@@ -68,6 +69,8 @@ def read_tsv_pairs(path: os.PathLike | str) -> List[Pair]:
         if len(fields) < 2:
             raise DataFormatError(f"{where(path, number)}: expected {expected}, found no tab in {_shown(line)}")
         source, target = fields[0].strip(), fields[1].strip()
+        if number == 1 and (source.lower(), target.lower()) == ("source", "target"):
+            continue  # a header line naming the columns (as pandas writes one), not a pair
         for side, text in (("source", source), ("target", target)):
             if not text:
                 raise DataFormatError(f"{where(path, number)}: the {side} (column {1 if side == 'source' else 2}) "

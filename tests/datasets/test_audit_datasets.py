@@ -277,3 +277,11 @@ def test_a_header_with_the_label_column_first_is_refused(tmp_path, name, text):
     with pytest.raises(DataFormatError, match=r":1: the header names the first column '[Ll]abel'; the sequence comes "
                                               r"first.*Swap the two columns"):
         read_labelled_sequences(path)  # read as ('label', 'text'), ('pos', 'good movie'): texts became labels
+
+
+def test_a_source_target_header_of_a_pair_file_is_not_a_pair(tmp_path):
+    path = _write(tmp_path / "pairs.tsv", "Source\tTarget\na b\tA B\n")
+    assert read_tsv_pairs(path) == [("a b", "A B")]  # ('Source', 'Target') used to be a training pair
+    _write(path, "\tsource\ttarget\n0\ta b\tA B\n")  # pandas' index column: refused at line 1
+    with pytest.raises(DataFormatError, match=r"pairs\.tsv:1: the source \(column 1\) is empty"):
+        read_tsv_pairs(path)
