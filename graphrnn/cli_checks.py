@@ -38,6 +38,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 from graphrnn.files import write_atomic
 
 __all__ = ["CommandLineError", "DATA_OPTIONS", "COMMAND_FILE", "TRACEBACK_VARIABLE", "check_arguments",
+           "check_unused_options",
            "check_output_directory", "reconcile_resumed", "record_command", "run_guarded"]
 
 #: The options of a training run recorded in ``OUT/command.json``.
@@ -67,6 +68,21 @@ _DATA_REASON = {"seed": " (the seed draws the validation and test splits and the
 _NOT_COMPARED = ("command", "resume", "overwrite", "out", "train_task")
 #: The files that make ``--out`` hold a previous training run.
 RUN_FILES = ("checkpoint.pt", "best.pt")
+
+
+#: Options a task reads only with ``--data`` (``True``) or only without it (``False``), and what they do: given
+#: in the other case they would be ignored, which a user would not see.
+DATA_DEPENDENT_OPTIONS = {
+    "rnn": {False: (), True: ("tokenizer", "lowercase", "min_count")},
+    "sim": {False: ("train_size",), True: ()},  # --distractors with --data: refused by the task itself
+    "drnn": {False: ("grammar",), True: ()},
+}
+_OPTION_PURPOSE = {
+    "tokenizer": "reads your own text (--data FILE)", "lowercase": "reads your own text (--data FILE)",
+    "min_count": "builds a language model's vocabulary from your text file (--data FILE)",
+    "train_size": "sizes the synthetic scenes",
+    "grammar": "chooses the grammar of the synthetic trees",
+}
 
 
 class CommandLineError(ValueError):
@@ -199,6 +215,26 @@ def check_arguments(args: argparse.Namespace) -> None:
         _check_fresh_run(Path(out), values)
     if out is not None and values.get("command") in ("train", "reproduce"):
         check_output_directory(Path(out))
+
+
+def check_unused_options(args: argparse.Namespace, defaults: Dict[str, Any]) -> None:
+    """Refuses an option set (away from its default) where its task would ignore it
+    (:data:`DATA_DEPENDENT_OPTIONS`): ``train sim --data DIR --train-size 5`` trained on all the frames.
+
+    Raises:
+        CommandLineError: naming the option, what it is for and what to do.
+    """
+    values = vars(args)
+    if values.get("command") != "train":
+        return
+    with_data = values.get("data") is not None
+    needs_data = DATA_DEPENDENT_OPTIONS.get(values.get("train_task"), {})
+    for name in needs_data.get(not with_data, ()):
+        if name in values and values[name] != defaults.get(name):
+            option = "--" + name.replace("_", "-")
+            where = "without --data" if with_data else "with --data"
+            raise CommandLineError(f"{option} {_OPTION_PURPOSE[name]}, so it only works {where}; drop {option}, or "
+                                   f"{'drop --data' if with_data else 'give --data'}")
 
 
 # -------------------------------------------------------------- resumed runs
@@ -358,6 +394,7 @@ def run_guarded(parser: argparse.ArgumentParser, args: argparse.Namespace, argv:
         with warnings.catch_warnings():
             warnings.showwarning = lambda message, *rest, **named: log(f"warning: {message}")
             check_arguments(args)
+            check_unused_options(args, _parser_defaults(parser, args))
             if args.command == "train" and args.out is not None and is_main_process():
                 if args.resume:
                     reconcile_resumed(args, _parser_defaults(parser, args), log)

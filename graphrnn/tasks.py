@@ -66,6 +66,10 @@ def _run_rnn_on_file(args: argparse.Namespace) -> str:
                     resume=args.resume, text=TextOptions(args.tokenizer, args.lowercase), progress=True)
     if not is_labelled_file(args.data):
         settings["min_count"] = args.min_count
+    elif args.min_count != 1:  # a classifier keeps every training token: the option would be ignored
+        raise ValueError(f"--min-count applies to language models (a text file, one sentence per line); {args.data} "
+                         "holds sequence,label records, which train a classifier on every training token: drop "
+                         "--min-count")
     row = train_on_file(args.data, args.model, **settings)
     return summary(args.data, row) + f"\nsaved the best epoch as {args.out / 'best.pt'}"
 

@@ -225,3 +225,38 @@ def test_ctrl_c_in_reproduce_points_at_the_sections_kept(tmp_path, monkeypatch, 
     assert err.strip().splitlines()[-1] == (f"graphrnn reproduce: interrupted; {tmp_path / 'results.md'} is rewritten "
                                             "after every finished section, so it holds what finished; run the rest "
                                             "with --only NAME ... (the finished sections are kept)")
+
+
+@pytest.mark.parametrize("options, message", [
+    (["train", "sim", "--data", "DATA", "--train-size", "5"],
+     "--train-size sizes the synthetic scenes, so it only works without --data; drop --train-size, or drop --data"),
+    (["train", "drnn", "--data", "DATA", "--grammar", "deep"],
+     "--grammar chooses the grammar of the synthetic trees, so it only works without --data"),
+    (["train", "rnn", "--lowercase"], "--lowercase reads your own text (--data FILE), so it only works with --data; "
+                                      "drop --lowercase, or give --data"),
+    (["train", "rnn", "--tokenizer", "whitespace"], "--tokenizer reads your own text"),
+    (["train", "rnn", "--min-count", "3"], "--min-count builds a language model's vocabulary"),
+])
+def test_an_option_the_task_would_ignore_is_refused(capsys, tmp_path, fake_tasks, options, message):
+    # before: `train sim --data DIR --train-size 5` trained on all 204 frames, `train drnn --data F --grammar deep`
+    # and `train rnn --lowercase` (digits) ran as if the option were not there
+    options = [str(tmp_path) if option == "DATA" else option for option in options]
+    status, _, err = run_cli(capsys, *options, "--out", tmp_path / "run")
+    assert status == 2 and message in one_error_line(err) and fake_tasks == []
+
+
+def test_options_at_their_defaults_or_where_they_apply_pass(capsys, tmp_path, fake_tasks):
+    for options in (["train", "sim", "--train-size", "5", "--distractors", "1", "2"], ["train", "drnn", "--grammar",
+                    "deep"], ["train", "rnn", "--data", tmp_path / "x.txt", "--lowercase", "--min-count", "2"],
+                    ["train", "drnn", "--data", tmp_path, "--grammar", "released"]):
+        status, _, err = run_cli(capsys, *options, "--out", tmp_path / "run", "--overwrite")
+        assert status == 0, err
+    assert len(fake_tasks) == 4
+
+
+def test_min_count_on_a_classifier_file_is_refused(capsys, tmp_path):
+    data = tmp_path / "labelled.csv"
+    data.write_text("good fun,pos\nbad dull,neg\n")
+    status, _, err = run_cli(capsys, "train", "rnn", "--data", data, "--min-count", "2", "--out", tmp_path / "run")
+    assert status == 2 and "--min-count applies to language models" in one_error_line(err)
+    assert not (tmp_path / "run" / "checkpoint.pt").exists()
