@@ -123,6 +123,12 @@ def check_pairs(hyps, refs) -> tuple[list, list]:
     """Non-empty hypotheses and references of the same length, as lists (any iterable is read once)."""
     if isinstance(hyps, (str, bytes)) or isinstance(refs, (str, bytes)):
         raise TypeError("hyps and refs must be lists of token lists, not strings")
+    for name, value in (("hyps", hyps), ("refs", refs)):
+        if getattr(value, "ndim", 0) >= 2:  # a tensor or array: a padded batch of ids
+            raise TypeError(f"{name} is a {type(value).__name__} of shape {tuple(value.shape)}: the padding of its "
+                            "rows would be scored as tokens (and match the padding of other rows); pass one "
+                            f"unpadded token list per sentence, e.g. [row[:length].tolist() for row, length in "
+                            f"zip({name}, lengths)]")
     hyps, refs = _as_list(hyps, "hyps"), _as_list(refs, "refs")
     if len(hyps) == 0:
         raise ValueError("no hypotheses: hyps is empty (pass one token list per sentence)")

@@ -80,3 +80,15 @@ def test_an_unsplit_reference_inside_a_list_is_refused_not_scored_zero():
     with pytest.raises(ValueError, match=r"a hypothesis token holds white space"):
         rouge_n(["the cat", "sat"], hyp, n=1)
     assert corpus_bleu([hyp], [[hyp]]) == pytest.approx(100.0)  # several references, each split: fine
+
+
+@pytest.mark.parametrize("batch", [torch.tensor([[5, 6, 0, 0], [5, 6, 7, 0]]), np.array([[5, 6, 0, 0], [5, 6, 7, 0]])])
+def test_a_padded_batch_tensor_of_ids_is_refused(batch):
+    refs = [[5, 6], [5, 6, 7]]
+    # the pads were tokens: hypothesis '5 6 0 0' was scored as 4 tokens, its 0-grams matching nothing or each other
+    with pytest.raises(TypeError, match=r"hyps is a .* of shape \(2, 4\): the padding of its rows would be scored"):
+        corpus_bleu(batch, refs)
+    with pytest.raises(TypeError, match=r"refs is a .* of shape \(2, 4\)"):
+        corpus_bleu(refs, batch)
+    assert corpus_bleu([row[row != 0].tolist() for row in torch.as_tensor(batch)], refs) == \
+        corpus_bleu(refs, refs)
