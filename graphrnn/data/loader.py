@@ -119,6 +119,7 @@ def check_batchable(items: Sequence[Any], what: str = "the batch", exclude: Iter
     """
     graphs = [index for index, item in enumerate(items) if isinstance(item, BaseData)]
     if not graphs:
+        _check_columns(items, what, exclude)
         return
     exclude = set(exclude)
     first = items[0]
@@ -160,6 +161,21 @@ def _check_collate_names(signature: Mapping, label: str) -> None:
                              f"in every batch ({name!r}: {'the graph of each node' if name == 'batch' else 'offsets'}"
                              f"), so its values would be lost; rename it (e.g. data.{name}_id = data.{name}; del "
                              f"data.{name}), or leave it out with exclude_keys=[{name!r}]")
+
+
+def _check_columns(items: Sequence[Any], what: str, exclude: Iterable[str]) -> None:
+    """Items that are tuples (or lists) of graphs, e.g. ``(source_graph, target_graph)``: PyG collates each
+    position on its own, so each position is checked as a batch of its own."""
+    if not items or not all(isinstance(item, (tuple, list)) for item in items):
+        return
+    lengths = {len(item) for item in items}
+    if len(lengths) != 1:
+        raise ValueError(f"the items of {what} are tuples of different lengths {sorted(lengths)}; PyG joins them "
+                         "position by position, so give every item the same number of parts")
+    for position in range(lengths.pop()):
+        column = [item[position] for item in items]
+        if any(isinstance(part, BaseData) for part in column):
+            check_batchable(column, f"part {position} of the items of {what}", exclude)
 
 
 def _compare_keys(reference: Mapping, signature: Mapping, label: str, first: str) -> None:

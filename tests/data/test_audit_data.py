@@ -178,3 +178,17 @@ def test_to_networkx_of_a_typed_hetero_graph_names_node_and_edge_types():
 ])
 def test_words_tokenizer_keeps_combining_marks_in_their_word(text, tokens):
     assert tokenize(text) == tokens
+
+
+# ----------------------------------------------------------------- items that are tuples of graphs
+def test_tuples_of_graphs_are_checked_position_by_position():
+    def graph(width: int) -> Data:
+        return Data(x=torch.randn(2, width), edge_index=torch.tensor([[0], [1]]), num_nodes=2)
+
+    with pytest.raises(ValueError, match=r"item 1 of part 1 of the items of the batch: 'x' has shape \['\*', 4\], in "
+                                         r"item 0 of part 1 of the items of the batch \['\*', 3\]"):
+        next(iter(DataLoader([(graph(3), graph(3)), (graph(3), graph(4))], batch_size=2)))  # was torch.cat's error
+    with pytest.raises(ValueError, match=r"tuples of different lengths \[1, 2\]"):
+        check_batchable([(graph(3),), (graph(3), graph(3))], "pairs")
+    source, label = next(iter(DataLoader([(graph(3), 1), (graph(3), 2)], batch_size=2)))
+    assert source.num_graphs == 2 and label.tolist() == [1, 2]
