@@ -260,3 +260,19 @@ def test_min_count_on_a_classifier_file_is_refused(capsys, tmp_path):
     status, _, err = run_cli(capsys, "train", "rnn", "--data", data, "--min-count", "2", "--out", tmp_path / "run")
     assert status == 2 and "--min-count applies to language models" in one_error_line(err)
     assert not (tmp_path / "run" / "checkpoint.pt").exists()
+
+
+def _epochs_without_seconds(out):
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    return [{key: value for key, value in record.items() if key != "seconds"} for record in records]
+
+
+def test_train_with_the_same_seed_twice_writes_the_same_metrics_and_another_seed_does_not(capsys, tmp_path):
+    runs = {}
+    for name, seed in (("first", "1"), ("again", "1"), ("other", "2")):
+        status, _, err = run_cli(capsys, "train", "rnn", "--quick", "--epochs", "2", "--hidden", "8", "--seed", seed,
+                                 "--device", "cpu", "--out", tmp_path / name)
+        assert status == 0 and "\r" not in err, err  # not a terminal: plain lines, no bar redraws
+        assert err.count("epoch ") >= 2
+        runs[name] = _epochs_without_seconds(tmp_path / name)
+    assert len(runs["first"]) == 2 and runs["first"] == runs["again"] and runs["first"] != runs["other"]
