@@ -56,7 +56,11 @@ def check_edge_index_format(edge_index: Tensor, prefix: str = "") -> None:
         ValueError: on another shape or a non-integer dtype.
     """
     if not isinstance(edge_index, Tensor):
-        raise TypeError(f"{prefix}edge_index must be a torch.Tensor of shape [2, E], got {type(edge_index).__name__}")
+        hint = ("; take the edges of a torch_sparse SparseTensor with row, col, _ = adj.coo() and "
+                "torch.stack([row, col]) (torch.stack([col, row]) for PyG's transposed adj_t)"
+                if type(edge_index).__name__ == "SparseTensor" else "")
+        raise TypeError(f"{prefix}edge_index must be a torch.Tensor of shape [2, E], got "
+                        f"{type(edge_index).__name__}{hint}")
     if edge_index.layout != torch.strided:
         raise TypeError(f"{prefix}edge_index must be a dense [2, E] tensor of node indices, got a sparse adjacency "
                         f"({edge_index.layout}, shape {list(edge_index.shape)}); convert it with "

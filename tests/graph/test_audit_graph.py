@@ -139,3 +139,13 @@ def test_check_levels_names_levels_on_another_device():
 
     with pytest.raises(ValueError, match="level is on meta but edge_index is on cpu"):
         check_levels(torch.tensor([0, 1, 1, 2, 3], device="meta"), EDGES, 5)  # before: an indexing RuntimeError
+
+
+def test_a_torch_sparse_adjacency_object_gets_its_conversion():
+    class SparseTensor:  # stands in for torch_sparse.SparseTensor (not installed here): not a torch.Tensor
+        pass
+
+    with pytest.raises(TypeError, match=r"got SparseTensor; take the edges .* adj.coo\(\)"):
+        build_topological_plan(SparseTensor(), 5)
+    with pytest.raises(TypeError, match=r"got list$"):
+        build_topological_plan([[0], [1]], 5)
