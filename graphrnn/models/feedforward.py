@@ -8,6 +8,7 @@ from torch import Tensor, nn
 
 from graphrnn.models.inputs import SequenceInput
 from graphrnn.models.sequence import chain_ends, check_chains
+from graphrnn.nn.one_line_repr import OneLineRepr
 from graphrnn.nn.validation import check_features
 
 __all__ = ["FeedForward", "chain_windows"]
@@ -35,7 +36,7 @@ def chain_windows(edge_index: Tensor, num_nodes: int, window: int) -> Tensor:
     return torch.stack(columns[::-1], dim=1)
 
 
-class FeedForward(nn.Module):
+class FeedForward(OneLineRepr, nn.Module):
     r"""A multilayer perceptron on a fixed window of inputs: the "fixed number of inputs,
     inputs independent" model that recurrent networks are contrasted with.
 
@@ -95,4 +96,5 @@ class FeedForward(nn.Module):
         return logits[chain_ends(edge_index, features.size(0), batch, num_graphs)[1]]
 
     def extra_repr(self) -> str:
-        return f"window={self.window}"
+        sizes = (self.inputs.in_channels, self.input_to_hidden.out_features, self.hidden_to_output.out_features)
+        return f"{', '.join(map(str, sizes))}, window={self.window}, tokens={self.inputs.tokens}"

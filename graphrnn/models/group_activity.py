@@ -11,12 +11,13 @@ from typing import Dict, List, Optional, Sequence
 import torch
 from torch import Tensor, nn
 
+from graphrnn.nn.one_line_repr import OneLineRepr
 from graphrnn.nn.sim import SceneOutputs, SceneUnary, _scene_fields
 
 __all__ = ["UnaryMLP", "check_scene_labels", "group_activity_loss", "group_activity_metrics"]
 
 
-class UnaryMLP(nn.Module):
+class UnaryMLP(OneLineRepr, nn.Module):
     r"""Per-person and per-scene MLP on unary features only (no relations): the baseline.
 
     .. math::
@@ -44,6 +45,11 @@ class UnaryMLP(nn.Module):
         super().__init__()
         self.unary = SceneUnary(person_channels, scene_channels, hidden_channels, num_actions, num_activities,
                                 activation)
+        self._settings = (f"{person_channels}, {scene_channels}, {hidden_channels}, num_actions={num_actions}, "
+                          f"num_activities={num_activities}, activation={activation!r}")
+
+    def extra_repr(self) -> str:
+        return self._settings
 
     def reset_parameters(self) -> None:
         self.unary.reset_parameters()

@@ -22,6 +22,9 @@ class SequenceInput(nn.Module):
         super().__init__()
         if tokens and not embedding_dim:
             raise ValueError("token inputs need an embedding_dim")
+        if isinstance(in_channels, bool) or not isinstance(in_channels, int) or in_channels < 1:
+            what = "the vocabulary size, as tokens=True" if tokens else "the features per element"
+            raise ValueError(f"in_channels must be a positive integer ({what}), got {in_channels!r}")
         self.in_channels = in_channels
         self.tokens = tokens
         self.embedding = nn.Embedding(in_channels, embedding_dim) if tokens else None

@@ -28,7 +28,6 @@ from torch_geometric.utils import to_dense_batch
 from graphrnn.data.graphs import chain_edge_index
 from graphrnn.models.seq2seq import Seq2Seq
 from graphrnn.nn import ChainRNN, ChildSumTreeLSTM
-from graphrnn.nn.one_line_repr import OneLineRepr
 
 __all__ = ["MethodNameModel", "method_example", "ENCODERS", "NodeEmbedding"]
 
@@ -118,7 +117,7 @@ class _SequenceEncoder(nn.Module):
 _ENCODER_CLASSES = {"tree": _TreeEncoder, "sequence": _SequenceEncoder, "bag": _BagEncoder}
 
 
-class MethodNameModel(OneLineRepr, Seq2Seq):
+class MethodNameModel(Seq2Seq):  # Seq2Seq prints on one line (OneLineRepr)
     r"""An AST encoder (tree, pre-order sequence or bag of nodes) and Seq2Seq's attention decoder.
 
     The decoder is :class:`~graphrnn.models.Seq2Seq`'s, with

@@ -21,6 +21,7 @@ from graphrnn.graph.checks import device_assert
 from graphrnn.models.sequence import SequenceEncoder
 from graphrnn.nn.attention import Attention
 from graphrnn.nn.cells import cell_state_size, make_cell
+from graphrnn.nn.one_line_repr import OneLineRepr
 
 __all__ = ["Seq2Seq", "Seq2SeqPair", "seq2seq_pair", "text_pair", "SOURCES", "ATTENTIONS"]
 
@@ -91,7 +92,7 @@ def text_pair(source: Sequence[str], target: Sequence[str], source_vocab: Vocab,
     return seq2seq_pair(source_vocab.encode(source), target_vocab.encode(target, eos=True))
 
 
-class Seq2Seq(nn.Module):
+class Seq2Seq(OneLineRepr, nn.Module):
     r"""Encoder–decoder: a ChainRNN encoder over the source chain, an RNN decoder.
 
     The decoder is the text-generation RNN of Ranzato et al. (2016), conditioned on a

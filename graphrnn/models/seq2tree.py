@@ -20,6 +20,7 @@ from graphrnn.data.graphs import chain_edge_index, tree_graph
 from graphrnn.models.sequence import SequenceEncoder, chain_ends
 from graphrnn.nn.cells import cell_state_size
 from graphrnn.nn.drnn import DRNN, DRNNOutput
+from graphrnn.nn.one_line_repr import OneLineRepr
 
 __all__ = ["Seq2Tree", "TreePair", "tree_pair"]
 
@@ -52,7 +53,7 @@ def tree_pair(src: Sequence[int], labels: Sequence[int], parents: Sequence[int],
     return pair
 
 
-class Seq2Tree(nn.Module):
+class Seq2Tree(OneLineRepr, nn.Module):
     r"""Encodes a token sequence with an RNN and decodes a labelled ordered tree with a DRNN.
 
     The encoder (:class:`~graphrnn.models.SequenceEncoder`, optionally bidirectional)
@@ -87,8 +88,11 @@ class Seq2Tree(nn.Module):
                  embedding_dim: Optional[int] = None, cell: str = "lstm", bidirectional: bool = True,
                  encoder_layers: int = 1, dropout: float = 0.0, attention: Optional[str] = None) -> None:
         super().__init__()
+        if isinstance(num_labels, bool) or not isinstance(num_labels, int) or num_labels < 1:
+            raise ValueError(f"num_labels (the tree label vocabulary) must be a positive integer, got {num_labels!r}")
         self.encoder = SequenceEncoder(num_tokens, hidden_channels, encoder_layers, cell, bidirectional,
                                        tokens=True, embedding_dim=embedding_dim or hidden_channels)
+        self.num_labels, self.attention_type, self.dropout_p = num_labels, attention, dropout
         self.state_size = cell_state_size(cell)
         self.bridge = nn.Linear(self.encoder.out_channels, hidden_channels * self.state_size)
         self.decoder = DRNN(num_labels, hidden_channels, cell=cell, embedding_dim=embedding_dim, dropout=dropout,
@@ -98,6 +102,12 @@ class Seq2Tree(nn.Module):
         self.encoder.reset_parameters()
         self.bridge.reset_parameters()
         self.decoder.reset_parameters()
+
+    def extra_repr(self) -> str:
+        encoder = self.encoder
+        return (f"{encoder.inputs.in_channels}, {self.num_labels}, {encoder.hidden_channels}, "
+                f"cell={encoder.forward_layers[0].cell_type!r}, bidirectional={encoder.bidirectional}, "
+                f"encoder_layers={encoder.num_layers}, attention={self.attention_type!r}, dropout={self.dropout_p}")
 
     def encode(self, batch) -> Tuple[Tensor, ...]:
         """The decoder's root state, one row per pair: ``(h,)`` or ``(h, c)`` of ``[B, H]``."""

@@ -15,6 +15,7 @@ from torch import Tensor, nn
 from graphrnn.graph.checks import check_batch_vector, device_assert
 from graphrnn.models.inputs import SequenceInput
 from graphrnn.nn import ChainRNN
+from graphrnn.nn.one_line_repr import OneLineRepr
 
 __all__ = ["SequenceEncoder", "SequenceClassifier", "SequenceTagger", "NextStepPredictor", "chain_ends",
            "check_chains"]
@@ -56,7 +57,7 @@ def check_chains(edge_index: Tensor, num_nodes: int, model: str) -> None:
                   "sequences with graphrnn.data.chain_graph")
 
 
-class SequenceEncoder(nn.Module):
+class SequenceEncoder(OneLineRepr, nn.Module):
     r"""Stacked (optionally bidirectional) recurrent layers over chain graphs.
 
     Layer :math:`\ell` runs a cell along the edges,
@@ -89,7 +90,7 @@ class SequenceEncoder(nn.Module):
         super().__init__()
         if num_layers < 1:
             raise ValueError(f"num_layers must be >= 1, got {num_layers}")
-        self.hidden_channels = hidden_channels
+        self.hidden_channels, self.num_layers = hidden_channels, num_layers
         self.bidirectional = bidirectional
         self.inputs = SequenceInput(in_channels, tokens, embedding_dim or hidden_channels)
         width = self.inputs.out_channels
@@ -106,6 +107,14 @@ class SequenceEncoder(nn.Module):
     @property
     def out_channels(self) -> int:
         return self.hidden_channels * (2 if self.bidirectional else 1)
+
+    def settings_repr(self) -> str:
+        """The keyword settings of the ``repr`` (the models that wrap this encoder print them too)."""
+        return (f"num_layers={self.num_layers}, cell={self.forward_layers[0].cell_type!r}, "
+                f"bidirectional={self.bidirectional}, tokens={self.inputs.tokens}")
+
+    def extra_repr(self) -> str:
+        return f"{self.inputs.in_channels}, {self.hidden_channels}, {self.settings_repr()}"
 
     def reset_parameters(self) -> None:
         self.inputs.reset_parameters()
@@ -188,16 +197,24 @@ def chain_ends(edge_index: Tensor, num_nodes: int, batch: Optional[Tensor] = Non
     return tuple(ends)
 
 
-class _SequenceModel(nn.Module):
+class _SequenceModel(OneLineRepr, nn.Module):
     """An encoder plus a linear head; subclasses choose where the head reads."""
 
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, num_layers: int = 1,
                  cell: str = "lstm", bidirectional: bool = False, dropout: float = 0.0, tokens: bool = False,
                  embedding_dim: Optional[int] = None) -> None:
         super().__init__()
+        if isinstance(out_channels, bool) or not isinstance(out_channels, int) or out_channels < 1:
+            raise ValueError(f"out_channels (classes, or outputs per element) must be a positive integer, got "
+                             f"{out_channels!r}")
         self.encoder = SequenceEncoder(in_channels, hidden_channels, num_layers, cell, bidirectional, dropout,
                                        tokens, embedding_dim)
         self.head = nn.Linear(self.encoder.out_channels, out_channels)
+
+    def extra_repr(self) -> str:
+        encoder = self.encoder
+        return (f"{encoder.inputs.in_channels}, {encoder.hidden_channels}, {self.head.out_features}, "
+                f"{encoder.settings_repr()}")
 
     def reset_parameters(self) -> None:
         self.encoder.reset_parameters()

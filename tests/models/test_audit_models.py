@@ -1,9 +1,18 @@
-"""Sequence classifiers on batches with an empty sequence: an error, never a missing row."""
+"""Sequence classifiers on batches with an empty sequence: an error, never a missing row; one-line reprs;
+sizes that build no model are refused."""
 import pytest
 import torch
 
 from graphrnn.data import DataLoader, chain_graph
-from graphrnn.models import FeedForward, SequenceClassifier
+from graphrnn.models import (
+    FeedForward,
+    NextStepPredictor,
+    Seq2Seq,
+    Seq2Tree,
+    SequenceClassifier,
+    SequenceTagger,
+    UnaryMLP,
+)
 from graphrnn.models.sequence import chain_ends
 
 
@@ -58,3 +67,35 @@ def test_feedforward_on_no_nodes_gives_no_rows_and_checks_empty_sequences():
     batch = _batch(2, 3)
     last = model(batch.x, batch.edge_index, batch.batch, readout="last", num_graphs=2)
     torch.testing.assert_close(last, model(batch.x, batch.edge_index)[torch.tensor([1, 4])])
+
+
+@pytest.mark.parametrize("make, text", [
+    (lambda: SequenceClassifier(4, 8, 3), "SequenceClassifier(4, 8, 3, num_layers=1, cell='lstm', bidirectional=False, "
+                                          "tokens=False)"),
+    (lambda: NextStepPredictor(10, 8, 10, tokens=True, num_layers=2, cell="gru"),
+     "NextStepPredictor(10, 8, 10, num_layers=2, cell='gru', bidirectional=False, tokens=True)"),
+    (lambda: SequenceTagger(4, 8, 3, bidirectional=True), "SequenceTagger(4, 8, 3, num_layers=1, cell='lstm', "
+                                                          "bidirectional=True, tokens=False)"),
+    (lambda: FeedForward(4, 8, 3, window=2), "FeedForward(4, 8, 3, window=2, tokens=False)"),
+    (lambda: Seq2Seq(6, 7, 8, attention="mlp"), "Seq2Seq(in_channels=6, num_tokens=7, hidden=8, cell='lstm', "
+                                                "source='tokens', attention='mlp', dropout=0.0)"),
+    (lambda: Seq2Tree(5, 6, 8), "Seq2Tree(5, 6, 8, cell='lstm', bidirectional=True, encoder_layers=1, attention=None, "
+                                "dropout=0.0)"),
+    (lambda: UnaryMLP(6, 5, 8, 9, 8), "UnaryMLP(6, 5, 8, num_actions=9, num_activities=8, activation='relu')"),
+])
+def test_models_print_on_one_line(make, text):
+    # before: torch's nested listing of every submodule (20-40 lines per model)
+    assert repr(make()) == text
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: SequenceClassifier(4, 8, 0), r"out_channels .* must be a positive integer, got 0"),
+    (lambda: SequenceTagger(4, 8, 2.5), r"out_channels .* must be a positive integer, got 2.5"),
+    (lambda: Seq2Tree(0, 5), r"in_channels must be a positive integer \(the vocabulary size, as tokens=True\), got 0"),
+    (lambda: Seq2Tree(5, 0), r"num_labels \(the tree label vocabulary\) must be a positive integer, got 0"),
+    (lambda: SequenceClassifier(0, 8, 3, tokens=True), r"in_channels must be a positive integer"),
+])
+def test_sizes_that_build_no_model_are_refused(make, message):
+    # before: SequenceClassifier(4, 8, 0) and Seq2Tree(0, 5) were built (torch warned about a zero-element tensor)
+    with pytest.raises(ValueError, match=message):
+        make()
