@@ -74,7 +74,8 @@ def read_annotations(path: os.PathLike, video: Optional[str] = None) -> List[Vol
         FileNotFoundError: if the file is missing.
         DataFormatError: naming the file and line, for a line that is not ``frame activity`` followed
             by groups of ``x y w h action``, a box that is not finite or has a negative size, a frame
-            without players, unknown labels, bytes that are not UTF-8, or a file without any frame.
+            without players, unknown labels, bytes that are not UTF-8, a file without any frame, or a
+            frame annotated twice.
     """
     path = Path(path)
     if not path.is_file():
@@ -82,9 +83,15 @@ def read_annotations(path: os.PathLike, video: Optional[str] = None) -> List[Vol
     video = path.parent.name if video is None else video
     frames = []
     lines = read_lines(path, "one annotated frame ('<frame>.jpg <activity>' then 'x y w h action' per player)")
+    seen = {}
     for number, line in enumerate(lines, start=1):
         if line.strip():
-            frames.append(_parse_line(line.split(), video, f"{path}:{number}"))
+            frame = _parse_line(line.split(), video, f"{path}:{number}")
+            if frame.frame in seen:  # one frame twice would be weighted twice, or land in training and validation
+                raise DataFormatError(f"{path}:{number}: frame {frame.frame} is annotated again (first on line "
+                                      f"{seen[frame.frame]}); expected one line per frame: remove one of the two")
+            seen[frame.frame] = number
+            frames.append(frame)
     if not frames:  # a video without frames would leave its split empty (nothing to train on, or to score)
         raise DataFormatError(f"{path}:1: the file holds no annotated frame; expected one line per frame, "
                               "'<frame>.jpg <activity>' then 'x y w h action' per player")

@@ -285,3 +285,13 @@ def test_a_source_target_header_of_a_pair_file_is_not_a_pair(tmp_path):
     _write(path, "\tsource\ttarget\n0\ta b\tA B\n")  # pandas' index column: refused at line 1
     with pytest.raises(DataFormatError, match=r"pairs\.tsv:1: the source \(column 1\) is empty"):
         read_tsv_pairs(path)
+
+
+def test_a_volleyball_frame_annotated_twice_is_refused(tmp_path):
+    line = "{frame}.jpg r_set 10 20 30 40 setting 50 60 30 40 waiting\n"
+    path = _write(tmp_path / "7" / "annotations.txt", line.format(frame=5) + line.format(frame=9) +
+                  line.format(frame=5))
+    with pytest.raises(DataFormatError, match=r"annotations\.txt:3: frame 5 is annotated again \(first on line 1\)"):
+        read_annotations(path)  # both copies used to be kept: one could train while the other validated
+    _write(path, line.format(frame=5) + line.format(frame=9))
+    assert [frame.frame for frame in read_annotations(path)] == [5, 9]
