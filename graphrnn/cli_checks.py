@@ -64,6 +64,8 @@ STDIN_NAME = "-"
 BROKEN_PIPE_STATUS = 141
 #: Set to 1 to get the traceback of an unexpected error instead of its one line.
 TRACEBACK_VARIABLE = "GRAPHRNN_TRACEBACK"
+#: Path options recorded as absolute paths in ``command.json`` and compared as files.
+_DATA_PATHS = ("data", "checkpoint", "input")
 _DATA_REASON = {"seed": " (the seed draws the validation and test splits and the synthetic data)"}
 _NOT_COMPARED = ("command", "resume", "overwrite", "out", "train_task")
 #: The files that make ``--out`` hold a previous training run.
@@ -249,6 +251,9 @@ def _plain(value: Any) -> Any:
 def record_command(args: argparse.Namespace, argv: Sequence[str]) -> None:
     """Writes the options of a fresh training run to ``OUT/command.json`` (atomically)."""
     settings = {key: _plain(value) for key, value in vars(args).items() if key not in ("resume", "overwrite")}
+    for name in _DATA_PATHS:  # absolute: a --resume from another directory restores the same file
+        if settings.get(name) is not None:
+            settings[name] = str(Path(settings[name]).resolve())
     payload = json.dumps({"argv": _argv_text(argv), "settings": settings}, indent=1, default=str)
     write_atomic(Path(args.out) / COMMAND_FILE, lambda stream: stream.write(payload))
 
@@ -261,6 +266,16 @@ def _show(value: Any) -> str:
     if isinstance(value, (list, tuple)):  # nargs options: --splits train val test, --distractors 2 4
         return " ".join(map(str, value))
     return str(value)
+
+
+def _same_setting(name: str, current: Any, before: Any) -> bool:
+    """Whether an option has its recorded value; a path is the same file however it is written (``x.csv``,
+    ``./x.csv``, ``/abs/x.csv``)."""
+    if _plain(current) == before:
+        return True
+    if name in _DATA_PATHS and current is not None and before is not None:
+        return Path(current).resolve() == Path(before).resolve()
+    return False
 
 
 def _with(option: str, value: Any) -> str:
@@ -291,7 +306,7 @@ def reconcile_resumed(args: argparse.Namespace, defaults: Dict[str, Any], log: C
     _check_same_task(path.parent, saved.get("train_task"), current.get("train_task"))
     kept, changed = [], []
     for name, before in saved.items():
-        if name in _NOT_COMPARED or name not in current or _plain(current[name]) == before:
+        if name in _NOT_COMPARED or name not in current or _same_setting(name, current[name], before):
             continue
         option = "--" + name.replace("_", "-")
         if _plain(current[name]) == _plain(defaults.get(name)):

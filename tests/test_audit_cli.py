@@ -276,3 +276,23 @@ def test_train_with_the_same_seed_twice_writes_the_same_metrics_and_another_seed
         assert err.count("epoch ") >= 2
         runs[name] = _epochs_without_seconds(tmp_path / name)
     assert len(runs["first"]) == 2 and runs["first"] == runs["again"] and runs["first"] != runs["other"]
+
+
+def test_resume_from_another_directory_reads_the_same_data_file(capsys, tmp_path, fake_tasks, monkeypatch):
+    # before: command.json kept --data as typed (relative), so `--resume` from another directory read
+    # <new cwd>/x.csv (an error, or silently another file of that name); and ./x.csv was refused as a data change
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    for folder in ("a", "b"):
+        (tmp_path / folder / "x.csv").write_text(f"{folder} words,pos\n")
+    monkeypatch.chdir(tmp_path / "a")
+    out = tmp_path / "run"
+    _start(capsys, out, "train", "rnn", "--data", "x.csv")
+    monkeypatch.chdir(tmp_path / "b")
+    status, _, err = run_cli(capsys, "train", "rnn", "--resume", "--out", out)
+    assert status == 0, err
+    assert str(fake_tasks[-1]["data"]) == str(tmp_path / "a" / "x.csv")
+    status, _, err = run_cli(capsys, "train", "rnn", "--resume", "--data", "../a/./x.csv", "--out", out)
+    assert status == 0 and "changed options" not in err, err
+    status, _, err = run_cli(capsys, "train", "rnn", "--resume", "--data", "x.csv", "--out", out)
+    assert status == 2 and "resuming would switch the data mid-run" in one_error_line(err)
