@@ -123,6 +123,9 @@ class TrainConfig:
             _check_int("patience", self.patience, 1)
         if not isinstance(self.monitor, str) or not self.monitor:
             raise ValueError(f"TrainConfig.monitor must be a metric name, got {self.monitor!r}")
+        if self.out is not None and not isinstance(self.out, (str, os.PathLike)):
+            raise TypeError(f"TrainConfig.out must be a directory path (str or pathlib.Path) or None, got "
+                            f"{type(self.out).__name__} {self.out!r}")
         if self.resume and self.out is None:
             raise ValueError(
                 "TrainConfig.resume=True needs out=<directory of the run to continue> "

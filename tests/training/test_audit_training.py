@@ -76,3 +76,10 @@ def test_resume_that_would_choose_best_pt_another_way_is_refused(tmp_path, chang
         _fit(tmp_path, epochs=3, resume=True, **changed)
     assert (tmp_path / "best.pt").read_bytes() == best
     assert len(_fit(tmp_path, epochs=2, resume=True).history) == 2  # the same selection resumes
+
+
+def test_an_out_that_is_not_a_path_is_a_type_error_naming_the_setting():
+    # before: TypeError "expected str, bytes or os.PathLike object, not int" from pathlib, when fit() started
+    with pytest.raises(TypeError, match=r"TrainConfig.out must be a directory path \(str or pathlib.Path\) or None, "
+                                        r"got int 3"):
+        TrainConfig(epochs=1, out=3)
