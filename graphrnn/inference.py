@@ -480,6 +480,11 @@ def _volleyball_features(boxes: Any, at: str):
         raise DataFormatError(f"{at}: boxes must be a list of [x, y, w, h] lists ({error})") from None
     if tensor.dim() != 2 or tensor.size(1) != 4 or tensor.size(0) == 0:
         raise DataFormatError(f"{at}: expected one or more boxes [x, y, w, h], got shape {list(tensor.shape)}")
+    bad = ~torch.isfinite(tensor).all(1) | (tensor[:, 2:] < 0).any(1)  # as the training files are read
+    if bool(bad.any()):
+        player = int(bad.nonzero()[0, 0])
+        raise DataFormatError(f"{at}: player {player + 1} has the box {tensor[player].tolist()}; x y w h must be "
+                              "finite numbers with w, h >= 0, as in the training annotations")
     return player_features(tensor)
 
 

@@ -296,3 +296,28 @@ def test_resume_from_another_directory_reads_the_same_data_file(capsys, tmp_path
     assert status == 0 and "changed options" not in err, err
     status, _, err = run_cli(capsys, "train", "rnn", "--resume", "--data", "x.csv", "--out", out)
     assert status == 2 and "resuming would switch the data mid-run" in one_error_line(err)
+
+
+@pytest.fixture(scope="module")
+def sim_checkpoint(tmp_path_factory):
+    from graphrnn.experiments.sim import Variant, synthetic_data, train_one
+
+    folder = tmp_path_factory.mktemp("sim")
+    train_one(Variant("sim", 2, gated=True), synthetic_data(40, 10, 0), 1, hidden=8, out=folder, device="cpu")
+    return folder / "best.pt"
+
+
+@pytest.mark.parametrize("line, box", [
+    ("1.jpg r_set 10 20 -3 40 standing", "[10.0, 20.0, -3.0, 40.0]"),
+    ('{"boxes": [[1, 2, 3, 4], [5, 6, 7, -8]]}', "[5.0, 6.0, 7.0, -8.0]"),
+    ('{"boxes": [[1, 2, 3, NaN]]}', "[1.0, 2.0, 3.0, nan]"),
+])
+def test_predict_sim_refuses_boxes_the_training_reader_refuses(sim_checkpoint, tmp_path, capsys, line, box):
+    # before: a negative width or height was read into features and answered (the training files refuse it)
+    inputs = tmp_path / "scenes.txt"
+    inputs.write_text(line + "\n")
+    status, out, err = run_cli(capsys, "predict", "sim", "--checkpoint", sim_checkpoint, "--input", inputs)
+    player = "2" if "-8" in line else "1"
+    assert status == 2 and out == "" and one_error_line(err) == (
+        f"graphrnn predict sim: error: {inputs}:1: player {player} has the box {box}; x y w h must be finite numbers "
+        "with w, h >= 0, as in the training annotations")
