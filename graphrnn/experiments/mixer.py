@@ -346,6 +346,7 @@ def _text_task(name: str, raw: Dict[str, List[Tuple[str, str]]], settings: Setti
     pairs.update({split: [_eval_pair(s, t, source_vocab, target_vocab) for s, t in tokens[split]]
                   for split in SCORED_SPLITS})
     raw_references = {split: [t.strip() for _, t in raw[split]] for split in SCORED_SPLITS}
+    _check_scorable(name, metric, raw_references)
     rule, hypotheses = baseline
     kept = ("" if max_target is None else
             f"; train: the {len(train)} of {len(tokens['train'])} pairs with targets <= {max_target} tokens")
@@ -358,6 +359,17 @@ def _text_task(name: str, raw: Dict[str, List[Tuple[str, str]]], settings: Setti
                     attention, reward_for(target_vocab), metric, longest + 1, raw_references, details,
                     (rule, lambda split: hypotheses(raw[split])), source_vocab=source_vocab, text=text,
                     max_source=max_source, builtin=builtin)
+
+
+def _check_scorable(name: str, metric, raw_references: Dict[str, List[str]]) -> None:
+    """Runs the metric's own checks of the references (each split scored against itself) before any
+    training, so that text the metric refuses (e.g. a script ``rouge_score`` drops) stops the run now, not
+    at the first validation after an epoch."""
+    for split, texts in raw_references.items():
+        try:
+            metric(texts, texts)
+        except ValueError as error:
+            raise ValueError(f"{name}: the {split} references cannot be scored: {error}") from error
 
 
 def _unknown_share(targets: List[List[int]]) -> str:

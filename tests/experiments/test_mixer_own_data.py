@@ -89,3 +89,13 @@ def test_captioning_refuses_a_corpus_instead_of_ignoring_it(tmp_path):
     """graphrnn train mixer --data X kept the default --task captioning, trained on the digits and exited 0."""
     with pytest.raises(ValueError, match="captioning reads built-in digit images and takes no --data"):
         mixer.load_task("captioning", mixer.settings_for("captioning", quick=True), data=tmp_path)
+
+
+def test_references_the_metric_refuses_stop_the_task_before_training(tmp_path):
+    lines = [(f"текст письма {i} о встрече", f"встреча {i} завтра") for i in range(40)]  # rouge_score drops Cyrillic
+    path, settings = own(tmp_path, lines, source="body", target="subject", tokenizer="whitespace")
+    with pytest.raises(ValueError, match=r"summarization: the val references cannot be scored: .*not a-z or 0-9"):
+        mixer.load_task("summarization", settings, data=path)
+    task = mixer.load_task("translation", settings, data=path)  # sacrebleu reads any script
+    references = task.references["test"]
+    assert task.metric(references, references) == pytest.approx(100.0)
