@@ -321,3 +321,20 @@ def test_predict_sim_refuses_boxes_the_training_reader_refuses(sim_checkpoint, t
     assert status == 2 and out == "" and one_error_line(err) == (
         f"graphrnn predict sim: error: {inputs}:1: player {player} has the box {box}; x y w h must be finite numbers "
         "with w, h >= 0, as in the training annotations")
+
+
+def test_checkpoints_are_read_onto_the_cpu_first(classifier, monkeypatch):
+    # a best.pt written on a GPU holds CUDA storages: without map_location, torch.load on a CPU-only machine fails
+    import graphrnn
+    from graphrnn.training import checkpoint as checkpoint_module
+
+    seen = []
+    real_load = torch.load
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("map_location"))
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(checkpoint_module.torch, "load", spy)
+    model = graphrnn.load(classifier, device="cpu")
+    assert seen == ["cpu"] and model.device.type == "cpu"
