@@ -141,9 +141,9 @@ def run_all(out: Path, quick: bool, seed: int, only: List[str] = None, log=print
     directory fails before minutes of experiments rather than after them. ``results.md`` and
     ``results.json`` are rewritten (atomically) after every section, so a run that stops (Ctrl-C,
     a failing section) keeps the sections it finished; until the last one the files say which
-    are still to come. With ``only``, the other sections of an earlier run in ``out`` with the
-    same ``quick`` and ``seed`` are kept (marked as such), so rerunning one section does not drop
-    the rest.
+    are still to come. The sections of an earlier run in ``out`` with the same ``quick`` and
+    ``seed`` stay (marked as such) until this run replaces them, so rerunning one section with
+    ``only`` does not drop the rest, and a rerun that stops early loses none of them.
 
     Raises:
         ValueError: for an unknown experiment name, or an ``out`` that is a file or cannot be
@@ -156,7 +156,8 @@ def run_all(out: Path, quick: bool, seed: int, only: List[str] = None, log=print
     if unknown:
         raise ValueError(f"unknown experiment(s) {unknown}; choose from {sorted(EXPERIMENTS)}")
     check_output_directory(Path(out))
-    kept = _earlier_sections(Path(out), quick, seed, exclude=names) if only else {}
+    earlier = _earlier_sections(Path(out), quick, seed)
+    kept = [name for name in earlier if name not in names]
     if kept:
         log(f"[reproduce] keeping the earlier run's {', '.join(kept)} from {Path(out) / 'results.json'}")
     sections, timings = {}, {}
@@ -166,7 +167,9 @@ def run_all(out: Path, quick: bool, seed: int, only: List[str] = None, log=print
         sections[name] = EXPERIMENTS[name](quick, seed)
         timings[name] = time.perf_counter() - start
         log(f"[reproduce] {name} done in {timings[name]:.1f} s")
-        _write_results(Path(out), quick, seed, sections, timings, kept, still_to_run=names[len(sections):])
+        _write_results(Path(out), quick, seed, sections, timings,
+                       {name: entry for name, entry in earlier.items() if name not in sections},
+                       still_to_run=names[len(sections):])
     return sections
 
 
@@ -189,7 +192,7 @@ def _write_results(out: Path, quick: bool, seed: int, sections: Dict[str, Sectio
             section = Section(kept[name]["title"], kept[name]["markdown"], kept[name]["data"])
         else:
             continue
-        note = f"_({seconds:.1f} s{'; from an earlier run, kept by --only' if earlier else ''})_"
+        note = f"_({seconds:.1f} s{'; from an earlier run with the same --quick and --seed' if earlier else ''})_"
         lines += [f"## {section.title}", "", section.markdown, "", note, ""]
     write_atomic(out / "results.md", "\n".join(lines))
     payload = {"quick": quick, "seed": seed, "machine": machine, "experiments": entries}
@@ -198,15 +201,15 @@ def _write_results(out: Path, quick: bool, seed: int, sections: Dict[str, Sectio
     write_atomic(out / "results.json", json.dumps(payload, indent=2))
 
 
-def _earlier_sections(out: Path, quick: bool, seed: int, exclude: List[str]) -> Dict[str, dict]:
-    """The sections of ``out/results.json`` written with the same ``quick`` and ``seed`` (and their text), except
-    ``exclude``; empty when there is no such file or it is unreadable."""
+def _earlier_sections(out: Path, quick: bool, seed: int) -> Dict[str, dict]:
+    """The sections of ``out/results.json`` written with the same ``quick`` and ``seed`` (and their text); empty
+    when there is no such file or it is unreadable."""
     try:
         payload = json.loads((out / "results.json").read_text(encoding="utf-8"))
         if payload.get("quick") != quick or payload.get("seed") != seed:
             return {}
         return {name: entry for name, entry in payload["experiments"].items()
-                if name in EXPERIMENTS and name not in exclude and isinstance(entry, dict)
+                if name in EXPERIMENTS and isinstance(entry, dict)
                 and {"title", "markdown", "seconds", "data"} <= set(entry)}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}

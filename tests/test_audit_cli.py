@@ -192,6 +192,23 @@ def test_reproduce_keeps_the_sections_done_when_a_later_one_fails(tmp_path, monk
     assert json.loads((tmp_path / "results.json").read_text())["still_to_run"] == ["second"]
 
 
+def test_a_rerun_that_stops_early_keeps_the_earlier_runs_sections(tmp_path, monkeypatch):
+    # results.md is rewritten after every section: the earlier run's other sections must not vanish with it
+    from graphrnn import reproduce
+
+    monkeypatch.setattr(reproduce, "EXPERIMENTS", {"a": _section("A"), "b": _section("B")})
+    reproduce.run_all(tmp_path, quick=True, seed=0, log=lambda message: None)
+
+    def broken(quick, seed):
+        raise RuntimeError("stopped")
+
+    monkeypatch.setattr(reproduce, "EXPERIMENTS", {"a": _section("A again"), "b": broken})
+    with pytest.raises(RuntimeError):
+        reproduce.run_all(tmp_path, quick=True, seed=0, log=lambda message: None)
+    text = (tmp_path / "results.md").read_text()
+    assert "## A again" in text and "## B" in text and "B table, seed 0" in text and "still to do b" in text
+
+
 def test_reproduce_only_keeps_the_other_sections_of_the_same_run(tmp_path, monkeypatch):
     # before: `graphrnn reproduce --only b` replaced results.md with section b alone
     from graphrnn import reproduce
@@ -203,7 +220,7 @@ def test_reproduce_only_keeps_the_other_sections_of_the_same_run(tmp_path, monke
     reproduce.run_all(tmp_path, quick=True, seed=0, only=["b"], log=messages.append)
     text = (tmp_path / "results.md").read_text()
     assert [line for line in text.splitlines() if line.startswith("## ")] == ["## A", "## B rerun", "## C"]
-    assert text.count("from an earlier run, kept by --only") == 2 and "Partial" not in text
+    assert text.count("from an earlier run with the same --quick and --seed") == 2 and "Partial" not in text
     assert messages[0].endswith(f"keeping the earlier run's a, c from {tmp_path / 'results.json'}")
     experiments = json.loads((tmp_path / "results.json").read_text())["experiments"]
     assert experiments["a"]["earlier_run"] is True and "earlier_run" not in experiments["b"]
