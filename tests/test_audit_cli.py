@@ -355,3 +355,37 @@ def test_checkpoints_are_read_onto_the_cpu_first(classifier, monkeypatch):
     monkeypatch.setattr(checkpoint_module.torch, "load", spy)
     model = graphrnn.load(classifier, device="cpu")
     assert seen == ["cpu"] and model.device.type == "cpu"
+
+
+def test_mixer_copies_a_checkpoint_whole_or_not_at_all(tmp_path, monkeypatch):
+    # before: shutil.copy, so a kill mid-copy left OUT/best.pt (or OUT/<method>/checkpoint.pt) truncated
+    from graphrnn import files
+    from graphrnn.experiments.mixer import _copy_atomic
+
+    source, target = tmp_path / "xent" / "best.pt", tmp_path / "best.pt"
+    source.parent.mkdir()
+    source.write_bytes(b"new best" * 1000)
+    target.write_bytes(b"previous best")
+
+    def killed(*args):
+        raise OSError("killed during the rename")
+
+    monkeypatch.setattr(files.os, "replace", killed)
+    with pytest.raises(OSError, match="killed"):
+        _copy_atomic(source, target)
+    assert target.read_bytes() == b"previous best" and sorted(p.name for p in tmp_path.iterdir()) == ["best.pt", "xent"]
+    monkeypatch.undo()
+    _copy_atomic(source, target)
+    assert target.read_bytes() == source.read_bytes()
+
+
+def test_a_resumed_sim_run_reports_the_time_of_all_its_epochs(tmp_path):
+    # before: "seconds" was this process's time, so a resumed run that trained nothing new reported ~0 s
+    from graphrnn.experiments.sim import Variant, synthetic_data, train_one
+
+    data = synthetic_data(30, 10, 0)
+    first = train_one(Variant("mlp"), data, 2, hidden=4, out=tmp_path, device="cpu")
+    again = train_one(Variant("mlp"), data, 2, hidden=4, out=tmp_path, device="cpu", resume=True)
+    records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    total = sum(record["seconds"] for record in records)
+    assert first["seconds"] == pytest.approx(total) and again["seconds"] == pytest.approx(total)

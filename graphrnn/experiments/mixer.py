@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import shutil
 import time
 import warnings
 from collections import Counter
@@ -50,6 +49,7 @@ from graphrnn.bench import markdown_table
 from graphrnn.data.vocab import UNK, Vocab
 from graphrnn.datasets.text import TOKENIZERS, TextOptions
 from graphrnn.experiments.common import run_directory
+from graphrnn.files import write_atomic
 from graphrnn.models.seq2seq import Seq2Seq, seq2seq_pair, text_pair
 from graphrnn.training import BEST_NAME, METRICS_NAME, TrainConfig, Trainer, resolve_device
 from graphrnn.training.sequence_level import (
@@ -602,8 +602,8 @@ def run(task: TaskData, settings: Settings, seed: int = 0, out: Optional[Path] =
             continues_start = not (resume and (directory / "checkpoint.pt").exists())
             if continues_start:
                 directory.mkdir(parents=True, exist_ok=True)
-                for name in ("checkpoint.pt", "best.pt"):
-                    shutil.copy(pretrain / name, directory / name)
+                for name in ("best.pt", "checkpoint.pt"):  # checkpoint.pt last: it marks the method as started
+                    _copy_atomic(pretrain / name, directory / name)
             with warnings.catch_warnings():
                 if continues_start:  # extending the shared start's epochs is the plan here, not a user's change
                     warnings.filterwarnings("ignore", message=r"resuming .* with epochs", category=UserWarning)
@@ -612,7 +612,7 @@ def run(task: TaskData, settings: Settings, seed: int = 0, out: Optional[Path] =
             rows.append(_test_row(task, settings, method, trainer.history, schedule, trainer.load_best()))
             log(f"[mixer] {task.name} {method}: {rows[-1]}")
         best = best_method(out, rows)  # chosen on validation only
-        shutil.copy(out / best / "best.pt", out / "best.pt")
+        _copy_atomic(out / best / "best.pt", out / "best.pt")  # a kill mid-copy keeps the previous best.pt whole
         result = {"task": task.name, "details": task.details, "rows": rows, "schedule": schedule.stages(),
                   "seconds": time.perf_counter() - start, "best_method": best, "builtin": task.builtin,
                   "baselines": _baseline_rows(task), "reference_length": mean_length(references(task.test))}
@@ -794,6 +794,12 @@ def run_task(args: argparse.Namespace) -> str:
     where = f"{out / 'best.pt'}" if out is not None else "a temporary folder (give --out to keep it)"
     return (f"{task.details}\n\n{results_table(result)}\n\nbest on validation: {result['best_method'].upper()}, "
             f"saved as {where}")
+
+
+def _copy_atomic(source: Path, target: Path) -> None:
+    """Copies a checkpoint whole or not at all (``shutil.copy`` left a truncated file when killed mid-copy)."""
+    data = source.read_bytes()
+    write_atomic(target, lambda handle: handle.write(data), binary=True, durable=True)
 
 
 def example_parser(description: str) -> argparse.ArgumentParser:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
@@ -239,9 +238,8 @@ def train_one(variant: Variant, data: SceneData, epochs: int, hidden: int = 32, 
         trainer = Trainer(model, loss_fn, data.train, config, metrics_fn=metrics_fn, eval_data=data.validation,
                           extra_state={"task": "sim", "variant": list(variant), "hidden": hidden,
                                        "inference": inference_state(variant, data, hidden)})
-        start = time.perf_counter()
         history = trainer.fit()
-        seconds = time.perf_counter() - start
+        seconds = sum(record["seconds"] for record in history)  # a resumed run's history holds the earlier epochs
         trainer.load_best()
         test = evaluate(trainer.model, data.test, trainer.device)
     chosen = trainer.early_stopping  # the epoch whose weights best.pt holds
