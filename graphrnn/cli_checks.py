@@ -38,7 +38,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 from graphrnn.files import write_atomic
 
 __all__ = ["CommandLineError", "DATA_OPTIONS", "COMMAND_FILE", "TRACEBACK_VARIABLE", "check_arguments",
-           "check_unused_options",
+           "check_empty_paths", "check_unused_options",
            "check_output_directory", "reconcile_resumed", "record_command", "run_guarded"]
 
 #: The options of a training run recorded in ``OUT/command.json``.
@@ -217,6 +217,28 @@ def check_arguments(args: argparse.Namespace) -> None:
         _check_fresh_run(Path(out), values)
     if out is not None and values.get("command") in ("train", "reproduce"):
         check_output_directory(Path(out))
+
+
+#: Options that take a path: an empty one is read as '.', the current directory.
+PATH_OPTIONS = ("--out", "--data", "--checkpoint", "--input")
+
+
+def check_empty_paths(argv: Sequence[str]) -> None:
+    """Refuses an empty path (``--out ""``, ``--data=$UNSET``), which ``pathlib`` reads as the current directory:
+    a run would write its checkpoints there, or read it as data.
+
+    Raises:
+        CommandLineError: naming the option.
+    """
+    argv = [str(a) for a in argv]
+    for index, word in enumerate(argv):
+        option, equals, value = word.partition("=")
+        if option not in PATH_OPTIONS:
+            continue
+        empty = (equals and not value.strip()) or (not equals and index + 1 < len(argv) and not argv[index + 1].strip())
+        if empty:
+            raise CommandLineError(f"{option} is empty (an unset shell variable?); give a path, or '.' for the "
+                                   "current directory")
 
 
 def check_unused_options(args: argparse.Namespace, defaults: Dict[str, Any]) -> None:
@@ -408,6 +430,7 @@ def run_guarded(parser: argparse.ArgumentParser, args: argparse.Namespace, argv:
     try:
         with warnings.catch_warnings():
             warnings.showwarning = lambda message, *rest, **named: log(f"warning: {message}")
+            check_empty_paths(argv)
             check_arguments(args)
             check_unused_options(args, _parser_defaults(parser, args))
             if args.command == "train" and args.out is not None and is_main_process():

@@ -389,3 +389,20 @@ def test_a_resumed_sim_run_reports_the_time_of_all_its_epochs(tmp_path):
     records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     total = sum(record["seconds"] for record in records)
     assert first["seconds"] == pytest.approx(total) and again["seconds"] == pytest.approx(total)
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["train", "rnn", "--quick", "--out", ""], "--out"),
+    (["train", "rnn", "--quick", "--out", "RUN", "--data="], "--data"),
+    (["predict", "rnn", "--checkpoint", " "], "--checkpoint"),
+    (["reproduce", "--out="], "--out"),
+])
+def test_an_empty_path_is_refused_not_read_as_the_current_directory(capsys, tmp_path, fake_tasks, monkeypatch, argv,
+                                                                     option):
+    # before: pathlib read "" as ".", so `--out $UNSET` wrote checkpoint.pt and best.pt into the current directory
+    monkeypatch.chdir(tmp_path)
+    argv = [str(tmp_path / "run") if a == "RUN" else a for a in argv]
+    status, _, err = run_cli(capsys, *argv)
+    assert status == 2 and one_error_line(err).endswith(f"error: {option} is empty (an unset shell variable?); give a "
+                                                        "path, or '.' for the current directory")
+    assert fake_tasks == [] and list(tmp_path.iterdir()) == []
