@@ -249,7 +249,7 @@ def check_unused_options(args: argparse.Namespace, defaults: Dict[str, Any]) -> 
         CommandLineError: naming the option, what it is for and what to do.
     """
     values = vars(args)
-    if values.get("command") != "train":
+    if values.get("command") != "train" or values.get("resume"):  # a resumed run's --data comes from command.json
         return
     with_data = values.get("data") is not None
     needs_data = DATA_DEPENDENT_OPTIONS.get(values.get("train_task"), {})

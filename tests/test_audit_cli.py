@@ -406,3 +406,14 @@ def test_an_empty_path_is_refused_not_read_as_the_current_directory(capsys, tmp_
     assert status == 2 and one_error_line(err).endswith(f"error: {option} is empty (an unset shell variable?); give a "
                                                         "path, or '.' for the current directory")
     assert fake_tasks == [] and list(tmp_path.iterdir()) == []
+
+
+def test_resuming_a_run_on_own_text_may_repeat_its_text_options(capsys, tmp_path, fake_tasks):
+    # the options are checked against --data as given; on --resume, --data comes from the run's command.json
+    data = tmp_path / "lines.txt"
+    data.write_text("a b\n")
+    out = tmp_path / "run"
+    _start(capsys, out, "train", "rnn", "--data", data, "--lowercase", "--min-count", "2")
+    status, _, err = run_cli(capsys, "train", "rnn", "--resume", "--lowercase", "--min-count", "2", "--out", out)
+    assert status == 0, err
+    assert fake_tasks[-1]["lowercase"] is True and str(fake_tasks[-1]["data"]) == str(data.resolve())
