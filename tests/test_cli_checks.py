@@ -2,6 +2,7 @@
 import errno
 import json
 import os
+import re
 
 import pytest
 
@@ -176,7 +177,17 @@ def test_an_empty_or_one_line_data_file_is_one_line(capsys, tmp_path, task, text
     data = tmp_path / "data.tsv"
     data.write_text(text, encoding="utf-8")
     status, _, err = run_cli(capsys, "train", task, "--data", str(data), "--out", str(tmp_path / "run"))
-    assert status == 2 and "cannot cut a held-out split from" in one_error_line(err) and "data.tsv" in err
+    assert status == 2 and re.search(r"cannot cut the test and (val|dev) splits from [01] item", one_error_line(err))
+    assert "data.tsv" in err
+
+
+@pytest.mark.parametrize("task, records", [("rnn", "good,pos\nbad,neg\n"), ("drnn", "a\tROOT ( a )\nb\tROOT ( b )\n")])
+def test_two_records_are_counted_as_the_file_holds_them(capsys, tmp_path, task, records):
+    # before: "cannot cut a held-out split from 1 item(s) ...; give at least 2" for a file of 2 records
+    data = tmp_path / "data.tsv"
+    data.write_text(records.replace(",", "\t"), encoding="utf-8")
+    status, _, err = run_cli(capsys, "train", task, "--data", str(data), "--out", str(tmp_path / "run"))
+    assert status == 2 and "splits from 2 item(s)" in one_error_line(err) and "give at least 3" in err
 
 
 @pytest.mark.parametrize("task, options, message", [

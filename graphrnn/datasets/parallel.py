@@ -29,6 +29,7 @@ from graphrnn.datasets.text import (
     HELD_OUT_FRACTION,
     ColumnCount,
     DataFormatError,
+    check_enough_to_cut,
     has_suffix,
     hold_out,
     plain_or_gz,
@@ -180,6 +181,7 @@ def _complete(found: Dict[str, List[Pair]], path: Path, splits: Sequence[str], s
               notes: List[str]) -> Dict[str, List[Pair]]:
     """Cuts the missing test, then validation split from the training pairs (and says so in ``notes``)."""
     train = found["train"]
+    check_enough_to_cut(len(train), [key for key in ("test", "val") if key not in found], source=str(path))
     for offset, key in enumerate(("test", "val")):
         if key in found:
             continue

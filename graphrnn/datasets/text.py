@@ -256,6 +256,21 @@ class TextOptions:
         return cls(str(values["tokenizer"]), values["lowercase"])
 
 
+def check_enough_to_cut(count: int, splits: Sequence[str], source: str = "") -> None:
+    """Refuses ``count`` items too few to cut every split in ``splits`` (one item each at least) from them
+    and keep one for training, before the first cut, so that the error counts the items of the file.
+
+    Raises:
+        DataFormatError: if ``count < len(splits) + 1``.
+    """
+    needed = len(splits) + 1
+    if splits and count < needed:
+        where = f" in {source}" if source else ""
+        raise DataFormatError(f"cannot cut the {' and '.join(splits)} split{'s' if len(splits) > 1 else ''} from "
+                              f"{count} item(s){where}: each takes at least one and one must stay for training; give "
+                              f"at least {needed}, or give the split{'s' if len(splits) > 1 else ''} as own files")
+
+
 def hold_out(items: Sequence[T], fraction: float, seed: int, source: str = "") -> Tuple[List[T], List[T]]:
     """``(kept, held_out)``: ``round(fraction * n)`` items (at least one, and at least one kept) drawn at
     random with a generator seeded by ``seed``; both parts keep the input order.

@@ -22,6 +22,7 @@ from graphrnn.datasets.text import (
     HELD_OUT_FRACTION,
     ColumnCount,
     DataFormatError,
+    check_enough_to_cut,
     has_suffix,
     hold_out,
     read_lines,
@@ -164,6 +165,7 @@ def load_tree_data(path: os.PathLike | str, seed: int = 0, fraction: float = HEL
         raise DataFormatError(f"{path} is a file but not .tsv or .tsv.gz; pass a sentence<TAB>bracketed tree .tsv "
                               "file or a folder in the authors' layout")
     examples = read_tree_tsv(path)
+    check_enough_to_cut(len(examples), ("test", "dev"), source=str(path))
     train, test = hold_out(examples, fraction, seed, source=str(path))
     train, dev = hold_out(train, fraction, seed + 1, source=str(path))
     log(f"{path} holds one split of {len(examples)} trees: cut {len(test)} (test, seed {seed}) and {len(dev)} "

@@ -31,7 +31,7 @@ from torch import nn
 from graphrnn.data import chain_graph
 from graphrnn.data.vocab import Vocab
 from graphrnn.datasets.sequence_files import is_labelled_file, read_labelled_sequences, read_sentences
-from graphrnn.datasets.text import HELD_OUT_FRACTION, TextOptions, hold_out
+from graphrnn.datasets.text import HELD_OUT_FRACTION, TextOptions, check_enough_to_cut, hold_out
 from graphrnn.experiments.common import run_directory, unigram_perplexity
 from graphrnn.experiments.objectives import UNSEEN_LABEL, classification_objectives
 from graphrnn.models import NextStepPredictor, SequenceClassifier
@@ -47,6 +47,7 @@ def split_three(items: Sequence, seed: int, fraction: float = HELD_OUT_FRACTION,
                 source: str = "") -> Tuple[list, list, list]:
     """``(train, val, test)``: ``fraction`` of the items cut at random as test (``seed``), then as val
     (``seed + 1``); ``source`` (the file) is named if there are too few."""
+    check_enough_to_cut(len(items), ("test", "val"), source)
     rest, test = hold_out(items, fraction, seed, source)
     train, val = hold_out(rest, fraction, seed + 1, source)
     return train, val, test

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from graphrnn.datasets.text import (
     DataFormatError,
     TextOptions,
+    check_enough_to_cut,
     decode_lines,
     has_suffix,
     hold_out,
@@ -124,3 +125,14 @@ def test_too_few_items_to_hold_out_name_the_file_and_are_a_data_error(count):
     # a DataFormatError, so that the command line prints one line instead of a traceback
     with pytest.raises(DataFormatError, match=f"cannot cut a held-out split from {count} item\\(s\\) in pairs.tsv"):
         hold_out(list(range(count)), 0.1, 0, source="pairs.tsv")
+
+
+@pytest.mark.parametrize("count, splits, refused", [(2, ("test", "val"), True), (3, ("test", "val"), False),
+                                                    (1, ("test",), True), (2, ("test",), False), (0, (), False)])
+def test_enough_to_cut_counts_every_split_before_the_first_cut(count, splits, refused):
+    if not refused:
+        check_enough_to_cut(count, splits, source="pairs.tsv")
+        return
+    needed = len(splits) + 1
+    with pytest.raises(DataFormatError, match=f"from {count} item\\(s\\) in pairs.tsv: .* give at least {needed}"):
+        check_enough_to_cut(count, splits, source="pairs.tsv")
