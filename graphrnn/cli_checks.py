@@ -48,6 +48,13 @@ COMMAND_FILE = "command.json"
 #: resumed run with another seed would train on what the earlier epochs validated and tested on.
 DATA_OPTIONS = ("quick", "data", "train_size", "task", "grammar", "source", "target", "splits", "tokenizer",
                 "lowercase", "min_count", "seed", "distractors")
+#: The environment variable the built-in corpora are read under when ``--data`` is not given.
+DATA_VARIABLE = "GRAPHRNN_DATA"
+#: Where ``OUT/command.json`` records :data:`DATA_VARIABLE` of a run that read it.
+_DATA_VARIABLE_KEY = "environment_" + DATA_VARIABLE
+#: ``(train task, --task)`` of the runs that read a built-in corpus under :data:`DATA_VARIABLE` when ``--data``
+#: is not given (Multi30k, AESLC); the others generate their data or read ``--data`` only.
+_READS_DATA_VARIABLE = {("mixer", "translation"), ("mixer", "summarization")}
 #: Options that must be integers >= 1 when given.
 POSITIVE_COUNTS = ("epochs", "hidden", "train_size", "batch_size", "iterations", "beam", "min_count")
 #: Options that must be integers >= 0 when given.
@@ -276,8 +283,33 @@ def record_command(args: argparse.Namespace, argv: Sequence[str]) -> None:
     for name in _DATA_PATHS:  # absolute: a --resume from another directory restores the same file
         if settings.get(name) is not None:
             settings[name] = str(Path(settings[name]).resolve())
+    if _reads_data_variable(settings):
+        settings[_DATA_VARIABLE_KEY] = _data_variable()
     payload = json.dumps({"argv": _argv_text(argv), "settings": settings}, indent=1, default=str)
     write_atomic(Path(args.out) / COMMAND_FILE, lambda stream: stream.write(payload))
+
+
+def _reads_data_variable(settings: Dict[str, Any]) -> bool:
+    return settings.get("data") is None and (settings.get("train_task"), settings.get("task")) in _READS_DATA_VARIABLE
+
+
+def _data_variable() -> Optional[str]:
+    """:data:`DATA_VARIABLE` as an absolute path (``None`` when unset)."""
+    value = os.environ.get(DATA_VARIABLE)
+    return str(Path(value).resolve()) if value else None
+
+
+def _check_same_data_variable(out: Path, saved: Dict[str, Any], args: argparse.Namespace) -> None:
+    """Refuses to resume a run that read a built-in corpus under :data:`DATA_VARIABLE` while it points elsewhere
+    (the corpus would switch mid-run, and only the vocabulary check would notice, with a warning)."""
+    if _DATA_VARIABLE_KEY not in saved or not _reads_data_variable(vars(args)):
+        return
+    before, now = saved[_DATA_VARIABLE_KEY], _data_variable()
+    if before != now:
+        raise CommandLineError(
+            f"{out} was trained on the corpus under {DATA_VARIABLE}={before}, and {DATA_VARIABLE} is now "
+            f"{now if now is not None else 'unset'}: resuming would switch the data mid-run; resume with "
+            f"{DATA_VARIABLE}={before}, or start a fresh run in another --out")
 
 
 def _show(value: Any) -> str:
@@ -342,6 +374,7 @@ def reconcile_resumed(args: argparse.Namespace, defaults: Dict[str, Any], log: C
                 "or start a fresh run in another --out")
         else:
             changed.append(f"{option} {_show(before)} -> {_show(current[name])}")
+    _check_same_data_variable(path.parent, saved, args)
     if kept:
         log(f"resuming with the run's own options: {' '.join(kept)}")
     if changed:

@@ -315,3 +315,38 @@ def test_runs_deeper_in_out_are_not_this_run(capsys, tmp_path, monkeypatch):
     (tmp_path / "archive" / "2025" / "run" / "checkpoint.pt").write_bytes(b"an old run")
     monkeypatch.setitem(TASKS, "rnn", TASKS["rnn"]._replace(run=lambda args: "trained"))
     assert run_cli(capsys, "train", "rnn", "--out", str(tmp_path))[0] == 0
+
+
+def _mixer_args(tmp_path, task="translation", data=None):
+    import argparse
+
+    return argparse.Namespace(train_task="mixer", task=task, data=data, out=tmp_path, seed=0, resume=False,
+                              overwrite=False)
+
+
+def test_resume_refuses_a_run_whose_corpus_directory_moved(tmp_path, monkeypatch):
+    # before: $GRAPHRNN_DATA was not recorded, so a resumed Multi30k/AESLC run could read another corpus
+    from graphrnn.cli_checks import reconcile_resumed, record_command
+
+    first, second = tmp_path / "corpora", tmp_path / "other"
+    monkeypatch.setenv("GRAPHRNN_DATA", str(first))
+    record_command(_mixer_args(tmp_path), ["train", "mixer", "--task", "translation"])
+    logged = []
+    reconcile_resumed(_mixer_args(tmp_path), {"task": "captioning", "data": None}, logged.append)  # the same: fine
+    monkeypatch.setenv("GRAPHRNN_DATA", str(second))
+    with pytest.raises(CommandLineError, match=f"GRAPHRNN_DATA={first}, and GRAPHRNN_DATA is now {second}"):
+        reconcile_resumed(_mixer_args(tmp_path), {"task": "captioning", "data": None}, logged.append)
+    monkeypatch.delenv("GRAPHRNN_DATA")
+    with pytest.raises(CommandLineError, match="GRAPHRNN_DATA is now unset: resuming would switch the data"):
+        reconcile_resumed(_mixer_args(tmp_path), {"task": "captioning", "data": None}, logged.append)
+
+
+def test_the_corpus_directory_is_not_compared_where_the_run_did_not_read_it(tmp_path, monkeypatch):
+    from graphrnn.cli_checks import reconcile_resumed, record_command
+
+    monkeypatch.setenv("GRAPHRNN_DATA", str(tmp_path / "corpora"))
+    for args in (_mixer_args(tmp_path, task="captioning"), _mixer_args(tmp_path, data=tmp_path / "pairs.tsv")):
+        record_command(args, ["train", "mixer"])
+        assert "environment_GRAPHRNN_DATA" not in json.loads((tmp_path / COMMAND_FILE).read_text())["settings"]
+        monkeypatch.setenv("GRAPHRNN_DATA", str(tmp_path / "elsewhere"))
+        reconcile_resumed(args, {"task": "captioning", "data": None}, lambda message: None)  # no error
