@@ -12,7 +12,8 @@
    ``OUT/command.json``. On ``--resume``, an option left at its default takes the recorded
    value (so resuming without ``--quick`` a run started with ``--quick`` keeps the small data,
    and says so); an option set to another value is warned about, except the data options
-   (:data:`DATA_OPTIONS`), whose change would switch the data mid-run and is refused.
+   (:data:`DATA_OPTIONS`) and the model options (:data:`MODEL_OPTIONS`), whose change would switch the
+   data or the model mid-run and is refused.
 3. **Warnings** (a resumed run's changed settings, ...) are one line each, ``PREFIX: warning: ...``,
    without Python's file name and source line.
 4. **Failures become one line on stderr**: an ``OSError`` (disk full, read-only, missing file)
@@ -37,7 +38,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from graphrnn.files import write_atomic
 
-__all__ = ["CommandLineError", "DATA_OPTIONS", "COMMAND_FILE", "TRACEBACK_VARIABLE", "check_arguments",
+__all__ = ["CommandLineError", "DATA_OPTIONS", "MODEL_OPTIONS", "COMMAND_FILE", "TRACEBACK_VARIABLE", "check_arguments",
            "check_empty_paths", "check_unused_options",
            "check_output_directory", "reconcile_resumed", "record_command", "run_guarded"]
 
@@ -55,6 +56,10 @@ _DATA_VARIABLE_KEY = "environment_" + DATA_VARIABLE
 #: ``(train task, --task)`` of the runs that read a built-in corpus under :data:`DATA_VARIABLE` when ``--data``
 #: is not given (Multi30k, AESLC); the others generate their data or read ``--data`` only.
 _READS_DATA_VARIABLE = {("mixer", "translation"), ("mixer", "summarization")}
+#: Options that choose the model: changing one on ``--resume`` is refused too. Some change no parameter
+#: (``--iterations`` of a tied SIM, ``--no-output-activation``), so the checkpoint would load and the run
+#: would go on training the earlier epochs' weights in another model.
+MODEL_OPTIONS = ("model", "mlp", "hidden", "iterations", "no_gates", "untied", "no_output_activation", "attention")
 #: Options that must be integers >= 1 when given.
 POSITIVE_COUNTS = ("epochs", "hidden", "train_size", "batch_size", "iterations", "beam", "min_count")
 #: Options that must be integers >= 0 when given.
@@ -343,10 +348,11 @@ def reconcile_resumed(args: argparse.Namespace, defaults: Dict[str, Any], log: C
     """Compares a resumed run's options with ``OUT/command.json`` (see the module docstring).
 
     Options at their default take the recorded value; others that differ are reported with
-    ``log``, and a changed data option raises.
+    ``log``, and a changed data or model option raises.
 
     Raises:
-        CommandLineError: if a data option (:data:`DATA_OPTIONS`) differs from the recorded run.
+        CommandLineError: if a data or model option (:data:`DATA_OPTIONS`, :data:`MODEL_OPTIONS`) differs from the
+            recorded run.
     """
     path = Path(args.out) / COMMAND_FILE
     if not path.is_file():
@@ -367,11 +373,12 @@ def reconcile_resumed(args: argparse.Namespace, defaults: Dict[str, Any], log: C
             is_path = isinstance(defaults.get(name), Path) or name in INPUT_PATHS + ("data",)
             setattr(args, name, Path(before) if is_path and before is not None else before)
             kept.append(f"{option} {_show(before)}" if before is not True else option)
-        elif name in DATA_OPTIONS:
+        elif name in DATA_OPTIONS or name in MODEL_OPTIONS:
+            change = (f"switch the data mid-run{_DATA_REASON.get(name, '')}" if name in DATA_OPTIONS else
+                      "go on training the run's weights in another model")
             raise CommandLineError(
                 f"{path.parent} was trained with {option} {_show(before)}, this command has {_show(current[name])}: "
-                f"resuming would switch the data mid-run{_DATA_REASON.get(name, '')}; resume {_with(option, before)}, "
-                "or start a fresh run in another --out")
+                f"resuming would {change}; resume {_with(option, before)}, or start a fresh run in another --out")
         else:
             changed.append(f"{option} {_show(before)} -> {_show(current[name])}")
     _check_same_data_variable(path.parent, saved, args)

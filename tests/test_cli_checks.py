@@ -350,3 +350,24 @@ def test_the_corpus_directory_is_not_compared_where_the_run_did_not_read_it(tmp_
         assert "environment_GRAPHRNN_DATA" not in json.loads((tmp_path / COMMAND_FILE).read_text())["settings"]
         monkeypatch.setenv("GRAPHRNN_DATA", str(tmp_path / "elsewhere"))
         reconcile_resumed(args, {"task": "captioning", "data": None}, lambda message: None)  # no error
+
+
+@pytest.mark.parametrize("option, before, after", [("iterations", 3, 5), ("no_output_activation", False, True),
+                                                   ("hidden", 32, 64)])
+def test_resume_refuses_another_model(tmp_path, option, before, after):
+    # before: --iterations of a tied SIM and --no-output-activation change no parameter, so the checkpoint loaded
+    # and the run trained its weights in another model, with a warning only
+    import argparse
+
+    from graphrnn.cli_checks import reconcile_resumed, record_command
+
+    def args(value):
+        return argparse.Namespace(train_task="sim", data=None, out=tmp_path, seed=0, resume=False, overwrite=False,
+                                  **{option: value})
+
+    record_command(args(before), ["train", "sim"])
+    reconcile_resumed(args(before), {option: before}, lambda message: None)  # the same model: fine
+    flag = "--" + option.replace("_", "-")
+    with pytest.raises(CommandLineError, match=f"trained with {flag}.*go on training the run's weights in another "
+                                               "model; resume (with|without) " + flag):
+        reconcile_resumed(args(after), {option: before if option != "hidden" else None}, lambda message: None)
