@@ -6,22 +6,11 @@ import sys
 
 import pytest
 import torch
+from cli_testing import one_error_line, run_cli
 
 from graphrnn import cli
 from graphrnn.cli_checks import BROKEN_PIPE_STATUS, COMMAND_FILE, run_guarded
 from graphrnn.tasks import TASKS
-
-
-def run_cli(capsys, *argv):
-    status = cli.main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
-
-
-def one_error_line(err):
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err, err
-    return lines[0]
 
 
 @pytest.fixture

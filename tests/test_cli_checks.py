@@ -5,23 +5,12 @@ import os
 import re
 
 import pytest
+from cli_testing import one_error_line, run_cli
 
 from graphrnn import cli
 from graphrnn.cli_checks import COMMAND_FILE, CommandLineError, check_output_directory
 from graphrnn.tasks import TASKS
 from graphrnn.training import NonFiniteError, TrainingInterrupted, load_checkpoint
-
-
-def run_cli(capsys, *argv):
-    status = cli.main(list(argv))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
-
-
-def one_error_line(err):
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err, err
-    return lines[0]
 
 
 @pytest.fixture
