@@ -16,6 +16,7 @@ from graphrnn.graph.checks import check_batch_vector, device_assert
 from graphrnn.models.inputs import SequenceInput
 from graphrnn.nn import ChainRNN
 from graphrnn.nn.one_line_repr import OneLineRepr
+from graphrnn.nn.validation import refuse_levels_with_plan
 
 __all__ = ["SequenceEncoder", "SequenceClassifier", "SequenceTagger", "NextStepPredictor", "chain_ends",
            "check_chains"]
@@ -138,6 +139,8 @@ class SequenceEncoder(OneLineRepr, nn.Module):
     def forward(self, x: Tensor, edge_index: Tensor, level: Optional[Tensor] = None,
                 reverse_level: Optional[Tensor] = None, *, plan=None, reverse_plan=None) -> Tensor:
         """``plan`` / ``reverse_plan``: the passes' plans (see :meth:`planners`), built once per batch."""
+        refuse_levels_with_plan(level, plan)
+        refuse_levels_with_plan(reverse_level, reverse_plan, "reverse_level")
         h = self.inputs(x)
         if plan is None:  # one plan per direction, shared by the stacked layers
             plan = self.forward_layers[0].plan(edge_index, h.size(0), level)

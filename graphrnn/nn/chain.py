@@ -11,7 +11,14 @@ from graphrnn.graph.plan import ChainPacking, TopologicalPlan
 
 from .cells import cell_name, cell_state_size, fused_chain_kernel, hidden_step, input_gates, make_cell
 from .recurrent import RecurrentMessagePassing, as_tuple
-from .validation import check_dtype, check_features, check_index_device, check_plan_type, refuse_tracing
+from .validation import (
+    check_dtype,
+    check_features,
+    check_index_device,
+    check_plan_type,
+    refuse_levels_with_plan,
+    refuse_tracing,
+)
 
 __all__ = ["ChainRNN"]
 
@@ -160,6 +167,7 @@ class ChainRNN(RecurrentMessagePassing):
         self._check_input(x)
         check_index_device(edge_index, x)
         check_index_device(edge_type, x, "edge_type")
+        refuse_levels_with_plan(level, plan)
         num_nodes = x.size(0)
         if plan is None:
             plan = self.plan(edge_index, num_nodes, level, edge_type=edge_type)

@@ -13,7 +13,8 @@ from torch import Tensor
 from graphrnn.graph.checks import device_assert
 from graphrnn.graph.plan import TopologicalPlan
 
-__all__ = ["refuse_tracing", "check_plan_type", "check_edge_type_shape", "check_edge_inputs", "check_features",
+__all__ = ["refuse_tracing", "check_plan_type", "refuse_levels_with_plan",
+           "check_edge_type_shape", "check_edge_inputs", "check_features",
            "check_dtype", "check_index_device", "check_positive_ints", "check_on_device",
            "check_num_graphs"]
 
@@ -31,6 +32,14 @@ def check_plan_type(plan) -> None:
     if not isinstance(plan, TopologicalPlan):
         raise TypeError(f"plan must be a graphrnn.graph.TopologicalPlan (from layer.plan(edge_index, num_nodes)), "
                         f"got {type(plan).__name__}")
+
+
+def refuse_levels_with_plan(level: Optional[Tensor], plan, name: str = "level") -> None:
+    """Refuses precomputed levels given beside a plan: the plan carries its own levels, so the ``level`` tensor
+    would be ignored without a word (and could disagree with the plan)."""
+    if level is not None and plan is not None:
+        raise ValueError(f"got both {name} and a plan; a plan carries its own levels (built from {name} when it "
+                         f"was given to layer.plan(edge_index, num_nodes, {name})): pass one of them")
 
 
 def check_edge_type_shape(edge_type: Optional[Tensor], num_edges: int, num_edge_types: Optional[int]) -> Tensor:

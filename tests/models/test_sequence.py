@@ -221,3 +221,17 @@ def test_step_names_a_state_of_the_wrong_shape():
         model.step(torch.tensor([1, 2]), (torch.zeros(2, 1, 8),))
     _, state = model.step(torch.tensor([1, 2]))
     model.step(torch.tensor([3, 4]), state)
+
+
+def test_encoder_refuses_levels_beside_the_plans_they_would_be_ignored_for():
+    encoder = SequenceEncoder(3, 4, bidirectional=True)
+    batch = batch_of([torch.randn(t, 3) for t in (3, 2)])
+    plans = {name: planner(batch) for name, planner in encoder.planners().items()}
+    level = gr.graph.topological_levels(batch.edge_index, batch.num_nodes)
+    with pytest.raises(ValueError, match="got both level and a plan"):
+        encoder(batch.x, batch.edge_index, level, plan=plans["plan"])
+    reverse_level = gr.graph.topological_levels(batch.edge_index.flip(0), batch.num_nodes)
+    with pytest.raises(ValueError, match="got both reverse_level and a plan"):
+        encoder(batch.x, batch.edge_index, reverse_level=reverse_level, reverse_plan=plans["reverse_plan"])
+    with_levels = encoder(batch.x, batch.edge_index, level, reverse_level)
+    torch.testing.assert_close(with_levels, encoder(batch.x, batch.edge_index, **plans))

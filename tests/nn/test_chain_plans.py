@@ -327,3 +327,15 @@ def test_unknown_hook_input_under_the_synchronous_schedule():
 
     with pytest.raises(TypeError, match=r"message\(\) asks for \['y_j'\], which the synchronous schedule .*'x_j'"):
         WantsY().propagate_synchronous(torch.tensor([[0], [1]]), torch.zeros(2, 1), node_inputs={"x": torch.ones(2)})
+
+
+def test_levels_beside_a_plan_are_refused_not_ignored():
+    # before: level was ignored whenever a plan came, even levels that disagree with the plan
+    edge_index = torch.tensor([[0, 1], [1, 2]])
+    layer, x = ChainRNN(3, 4), torch.randn(3, 3, generator=gen(0))
+    plan = layer.plan(edge_index, 3)
+    wrong = torch.tensor([2, 1, 0])
+    with pytest.raises(ValueError, match="got both level and a plan; a plan carries its own levels"):
+        layer(x, edge_index, wrong, plan=plan)
+    right = torch.tensor([0, 1, 2])
+    assert torch.equal(layer(x, edge_index, right), layer(x, edge_index, plan=plan))
