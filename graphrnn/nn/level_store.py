@@ -123,9 +123,10 @@ def _bag_sum(buffer: Tensor, index: Tensor, offsets: Tensor, bag_of_row: Tensor)
     width = math.prod(buffer.shape[1:])
     if buffer.dtype not in _BAG_DTYPES or width == 0:
         return _sum_per_bag(buffer.index_select(0, index), bag_of_row, offsets.numel())
-    table = buffer.view(buffer.size(0), width)
+    flat = buffer.dim() == 2  # the usual [N, width] buffer needs no view either way (two aten events a level)
+    table = buffer if flat else buffer.view(buffer.size(0), width)
     summed = torch.ops.aten._embedding_bag_forward_only(table, index, offsets, False, 0)[0]
-    return summed.view(offsets.numel(), *buffer.shape[1:])
+    return summed if flat else summed.view(offsets.numel(), *buffer.shape[1:])
 
 
 def _sum_per_bag(rows: Tensor, bag_of_row: Tensor, num_bags: int) -> Tensor:

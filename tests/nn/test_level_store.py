@@ -128,6 +128,16 @@ def test_a_multi_predecessor_level_is_one_embedding_bag_unless_messages_change()
     assert "aten::index_add_" in weighted and "aten::_embedding_bag_forward_only" not in weighted
 
 
+def test_a_flat_state_buffer_is_summed_without_views():
+    # before: the [N, 2H] buffer was viewed as [N, 2H] and the sum back as [B, 2H]: two aten events a level
+    edges = torch.tensor([[0, 1, 2, 3], [2, 2, 4, 4]])
+    layer = ChainRNN(2, 3)
+    x = torch.randn(5, 2, generator=gen(0))
+    plan = layer.plan(edges, 5)
+    layer(x, edges, plan=plan)
+    assert "aten::view" not in profiled_op_names(lambda: layer(x, edges, plan=plan))
+
+
 def test_a_subclass_that_changes_the_message_is_not_summed_behind_its_back():
     class Doubled(ChainRNN):
         def message(self, state_j, edge_weight=None, edge_message=None):
