@@ -21,7 +21,7 @@ import torch
 
 from graphrnn.bench import markdown_table
 from graphrnn.data import DataLoader
-from graphrnn.data.vocab import Vocab
+from graphrnn.data.vocab import UNK, Vocab
 from graphrnn.datasets.synthetic_trees import (
     GRAMMARS,
     ROOT,
@@ -41,7 +41,7 @@ __all__ = ["Caps", "decoding_caps", "vocabularies", "pairs", "decode_trees", "re
            "run", "references", "over_seeds", "seeds_table", "f1_vs_size", "results_table", "size_table",
            "plot_f1_vs_size",
            "section", "add_arguments", "run_task", "score_trees", "run_django", "train_linearised_baseline",
-           "django_baselines", "django_table"]
+           "django_baselines", "django_ceiling", "django_table"]
 
 METRIC_KEYS = ("node_precision", "node_recall", "node_f1", "edge_precision", "edge_recall", "edge_f1",
                "edge_parent_precision", "edge_parent_recall", "edge_parent_f1")
@@ -326,7 +326,8 @@ def run_django(directory=None, limits=(None, None, None), sizes=None, max_train_
     """DRNN against Seq2Seq over the linearised tree on Django (``$GRAPHRNN_DATA/django``): node/edge
     F1 and exact match of the code on the test split. Training trees above ``max_train_nodes`` nodes
     are left out (for speed); labels and words seen fewer than ``min_count`` times become ``<unk>``.
-    ``attention`` (``"dot"``, ``"mlp"``) gives both decoders the same attention over the source."""
+    ``attention`` (``"dot"``, ``"mlp"``) gives both decoders the same attention over the source. Beside
+    them: the two retrieval baselines (:func:`django_baselines`) and the oracle (:func:`django_ceiling`)."""
     from graphrnn.datasets.django import SPLIT_SIZES, load_django
 
     splits, dropped = load_django(directory, sizes=sizes or SPLIT_SIZES, limits=limits)
@@ -336,7 +337,8 @@ def run_django(directory=None, limits=(None, None, None), sizes=None, max_train_
     drnn = train_seq2tree(splits, root=None, lr=2e-3, **settings)
     drnn.pop("model")
     baseline = train_linearised_baseline(splits, **settings)
-    return {"rows": [drnn, baseline, *django_baselines(splits)], "dropped_lines": dropped,
+    return {"rows": [drnn, baseline, *django_baselines(splits), django_ceiling(splits, min_count)],
+            "dropped_lines": dropped,
             "max_train_nodes": max_train_nodes,
             **{f"{name}_examples": len(examples) for name, examples in splits.items()}}
 
@@ -349,6 +351,24 @@ def django_baselines(splits: Dict[str, list]) -> List[Dict[str, object]]:
     rows = retrieval_rows(splits["train"], splits["test"], score=lambda trees, gold: score_trees(trees, gold, False))
     return [{**row, "train_trees": len(splits["train"]), "test_trees": len(splits["test"]), "epochs": "-",
              "best_epoch": "-"} for row in rows]
+
+
+#: The row name of :func:`django_ceiling`.
+DJANGO_CEILING = "oracle: the gold tree in the decoders' label vocabulary (rarer labels are <unk>)"
+
+
+def django_ceiling(splits: Dict[str, list], min_count: int = 3) -> Dict[str, object]:
+    """The oracle row of the Django table: every test tree exactly right, except that a label the
+    decoders' vocabulary lacks (seen fewer than ``min_count`` times in ``splits["train"]``, the DRNN's
+    :func:`vocabularies` and the linearised baseline's alike) can only be written as ``<unk>``, which
+    never matches (and a tree holding it never turns back into the gold code). It is the best either
+    decoder can score, an upper bound (it ignores the decoding caps), by the same :func:`score_trees`."""
+    _, label_vocab = vocabularies(splits["train"], min_count)
+    trees = [([label if label in label_vocab.stoi else UNK for label in e.labels], list(e.parents))
+             for e in splits["test"]]
+    return {"model_name": DJANGO_CEILING, "kind": "oracle", **score_trees(trees, splits["test"], skip_root=False),
+            "train_trees": len(splits["train"]), "test_trees": len(splits["test"]), "epochs": "-",
+            "best_epoch": "-", "seconds": 0.0}
 
 
 def train_linearised_baseline(splits: Dict[str, list], epochs: int = 4, hidden: int = 128, seed: int = 0,
@@ -410,8 +430,8 @@ def _decode_linearised(model, data: Sequence, vocab: Vocab, max_len: int, batch_
 
 
 def django_table(result: Dict[str, object]) -> str:
-    """DRNN vs the sequence baseline and the two retrieval baselines on the Django test split; the
-    models are tested at the epoch of best dev edge F1."""
+    """DRNN vs the sequence baseline, the two retrieval baselines and the vocabulary oracle on the Django
+    test split; the models are tested at the epoch of best dev edge F1."""
     header = ["model", "node F1 %", EDGE_PAIR, EDGE_PARENT, "exact match %", "train trees", "epochs",
               "epoch (chosen on dev)", "seconds"]
     rows = [[r["model_name"], f"{r['node_f1']:.1f}", f"{r['edge_f1']:.1f}", f"{r['edge_parent_f1']:.1f}",
@@ -420,7 +440,8 @@ def django_table(result: Dict[str, object]) -> str:
     note = (f"\n\n{result['train_examples']} training trees (lines that parse as one statement, at most "
             f"{result['max_train_nodes']} nodes), {result['dev_examples']} dev and {result['test_examples']} test "
             f"lines (all sizes); {result['dropped_lines']} lines dropped as unparseable. The models are tested "
-            "once, at their epoch of best dev edge F1; the two retrieval rows do not learn (no epoch).")
+            "once, at their epoch of best dev edge F1; the two retrieval rows do not learn (no epoch); the oracle "
+            "is the gold test tree with the labels the decoders' vocabulary lacks as <unk> (never matching).")
     return markdown_table(header, rows) + note
 
 
