@@ -40,11 +40,12 @@ def main(args):
         return rows
     row = run(args.data, seed=args.seed, train_size=args.train_size, grammar=args.grammar, **settings)
     print(f"{row['train_trees']} training trees, {row['epochs']} epochs, {row['seconds']:.0f} s")
-    print(results_table([row, *references(args.data, args.seed, args.grammar)]))
+    reference = references(args.data, args.seed, args.grammar)
+    print(results_table([row, *reference]))
     if args.sizes:
         rows = f1_vs_size(args.sizes, args.data, seed=args.seed, grammar=args.grammar, **settings)
-        print("\nF1 against training-set size:")
-        print(size_table(rows))
+        print("\nF1 against training-set size (the rules and the Bayes-optimal tree on the same test set below):")
+        print(size_table(rows, reference))
         if args.plot is not None:
             print(f"plot: {plot_f1_vs_size(rows, args.plot)}")
     return row

@@ -247,10 +247,14 @@ def results_table(rows: Union[Dict[str, object], Sequence[Dict[str, object]]]) -
                            "epoch (chosen on dev)"], lines)
 
 
-def size_table(rows: Sequence[Dict[str, object]]) -> str:
-    return markdown_table(["training trees", "node F1 %", "edge F1 %", "epochs", "seconds"],
-                          [[r["train_trees"], f"{r['node_f1']:.1f}", f"{r['edge_f1']:.1f}", r["epochs"],
-                            f"{r['seconds']:.0f}"] for r in rows])
+def size_table(rows: Sequence[Dict[str, object]], reference: Sequence[Dict[str, object]] = ()) -> str:
+    """Test node / edge F1 (%) of :func:`f1_vs_size`'s rows (each at its epoch of best dev edge F1), then the
+    ``reference`` rows of the same test set (:func:`references`: the flat and chain rules, the Bayes-optimal
+    tree), which do not depend on the training size."""
+    lines = [[r["train_trees"], f"{r['node_f1']:.1f}", f"{r['edge_f1']:.1f}", r["epochs"], f"{r['seconds']:.0f}"]
+             for r in rows]
+    lines += [[r["model_name"], f"{r['node_f1']:.1f}", f"{r['edge_f1']:.1f}", "-", "-"] for r in reference]
+    return markdown_table(["training trees", "node F1 %", "edge F1 %", "epochs", "seconds"], lines)
 
 
 def plot_f1_vs_size(rows: Sequence[Dict[str, object]], path: Path) -> Path:
@@ -301,7 +305,8 @@ def section(quick: bool, seed: int):
     if not quick:
         rows = f1_vs_size((250, 500, 1000, 2000), seed=seed, grammar="deep", **settings)
         rows.append(data["synthetic_deep"]["models"][0])
-        text += ["F1 against training-set size (paper Fig. 3), deep grammar:", "", size_table(rows), ""]
+        text += ["F1 against training-set size (paper Fig. 3), deep grammar:", "",
+                 size_table(rows, data["synthetic_deep"]["references"]), ""]
         data["f1_vs_size"] = rows
     text.append(_django_part(quick, seed, data))
     return Section("Tree decoding: DRNN (Alvarez-Melis & Jaakkola 2017)", "\n".join(text), data)
