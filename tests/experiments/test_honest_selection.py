@@ -328,3 +328,45 @@ def test_method_names_chooses_the_epoch_on_validation_names_only(monkeypatch, tm
     assert [c for c in calls if c[1]] == [("val", True)] * 4  # each model: validation F1 after each epoch
     # after training: the frequency baseline's k (chosen on val), test once per model, and the ceiling
     assert [c for c in calls if not c[1]] == [("val", False)] * 3 + [("test", False)] * 4
+
+
+# ------------------------------------------------------------------ memory and HMM tagging (no selection)
+def test_memory_reads_test_once_after_the_last_epoch(monkeypatch):
+    from graphrnn.datasets.memory import remember_first_dataset
+    from graphrnn.experiments import memory
+
+    generator = torch.Generator().manual_seed(0)
+    train, test = remember_first_dataset(64, 3, generator), remember_first_dataset(32, 3, generator)
+    fitting = _fit_counter(monkeypatch)
+    reads, real = [], memory.accuracy
+    monkeypatch.setattr(memory, "accuracy", lambda model, data, device: (
+        reads.append((data is test, fitting[0] > 0)), real(model, data, device))[1])
+    memory.train_cell("lstm", 3, train, test, epochs=2, hidden=8, seed=0, device="cpu")
+    assert reads == [(True, False)]
+
+
+def test_hmm_taggers_map_states_on_train_and_read_test_once_each_after_fitting(monkeypatch):
+    from graphrnn.experiments import hmm_tagging
+
+    fitting, events = _fit_counter(monkeypatch), []
+    real_sample, real_match = hmm_tagging.sample_hmm_dataset, hmm_tagging.match_states
+    drawn = []
+
+    def sample(*args, **kwargs):
+        drawn.append(real_sample(*args, **kwargs))  # train first, then test
+        return drawn[-1]
+
+    def scorer(name, real):
+        def wrapped(model, data, *args, **kwargs):
+            events.append((name, "train" if data is drawn[0] else "test", fitting[0] > 0))
+            return real(model, data, *args, **kwargs)
+        return wrapped
+
+    monkeypatch.setattr(hmm_tagging, "sample_hmm_dataset", sample)
+    monkeypatch.setattr(hmm_tagging, "match_states", scorer("match", real_match))
+    monkeypatch.setattr(hmm_tagging, "hmm_accuracy", scorer("hmm", hmm_tagging.hmm_accuracy))
+    monkeypatch.setattr(hmm_tagging, "tagger_accuracy", scorer("tagger", hmm_tagging.tagger_accuracy))
+    hmm_tagging.run(train_size=40, test_size=20, lengths=(5, 8), em_iterations=2, em_restarts=2, epochs=1, hidden=8,
+                    device="cpu")
+    assert events == [("hmm", "test", False), ("match", "train", False), ("hmm", "test", False),
+                      ("hmm", "test", False), ("tagger", "test", False), ("tagger", "test", False)]
