@@ -25,8 +25,8 @@ the model's own output rising linearly from 0 to ``feed_probability``; MIXER by 
 schedule. After every epoch the validation score (greedy decoding) is computed and
 the best validation epoch's model (``best.pt``, possibly the shared XENT start) is the one
 tested, once, with greedy decoding and, for XENT and MIXER, beam search k = 1, 5, 10.
-The method with the best validation score (among every method in ``<out>``, those of an earlier
-run too: :func:`best_method`) has its ``best.pt`` copied to ``<out>/best.pt``:
+The method with the best validation score (among this run's methods and, when it resumes, those an
+earlier run left in ``<out>``: :func:`best_method`) has its ``best.pt`` copied to ``<out>/best.pt``:
 the checkpoint ``graphrnn predict mixer`` and :func:`graphrnn.load` read (it carries the
 vocabularies, the tokenisation and the model's settings, :func:`inference_state`).
 """
@@ -611,7 +611,7 @@ def run(task: TaskData, settings: Settings, seed: int = 0, out: Optional[Path] =
                                  directory, seed, device, progress, True)
             rows.append(_test_row(task, settings, method, trainer.history, schedule, trainer.load_best()))
             log(f"[mixer] {task.name} {method}: {rows[-1]}")
-        best = best_method(out, rows)  # chosen on validation only
+        best = best_method(out, rows, earlier=resume)  # chosen on validation only
         _copy_atomic(out / best / "best.pt", out / "best.pt")  # a kill mid-copy keeps the previous best.pt whole
         result = {"task": task.name, "details": task.details, "rows": rows, "schedule": schedule.stages(),
                   "seconds": time.perf_counter() - start, "best_method": best, "builtin": task.builtin,
@@ -640,13 +640,15 @@ def _write_result(path: Path, result: Dict, resume: bool) -> None:
     write_atomic(path, lambda handle: handle.write(json.dumps(result, indent=1)))
 
 
-def best_method(out: Path, rows: List[Dict]) -> str:
-    """The method with the best validation score: among the rows of this run and the methods an
-    earlier run left in ``out`` (their best ``val_score`` in ``metrics.jsonl``), so a run of some
-    methods (``--methods mixer --resume``) never copies a worse ``best.pt`` over a better one.
+def best_method(out: Path, rows: List[Dict], earlier: bool = True) -> str:
+    """The method with the best validation score: among the rows of this run and (``earlier``, a resumed
+    run) the methods an earlier run left in ``out`` (their best ``val_score`` in ``metrics.jsonl``), so a
+    run of some methods (``--methods mixer --resume``) never copies a worse ``best.pt`` over a better one.
+    A fresh run (``earlier=False``) chooses among its own rows only: the folders an older run left may
+    hold another seed's, data's or setting's models, scored on another validation set.
     Ties go to this run's rows, in order."""
     scores = {row["method"]: row["val_score"] for row in rows}
-    for method in METHODS:
+    for method in METHODS if earlier else ():
         recorded = None if method in scores else _recorded_best(out / method)
         if recorded is not None:
             scores[method] = recorded
