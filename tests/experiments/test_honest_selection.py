@@ -8,7 +8,6 @@ chosen epoch that moves when only the test split changes (selection that peeks a
 """
 import random
 
-import pytest
 import torch
 
 from graphrnn.data import chain_graph
