@@ -65,7 +65,8 @@ if __name__ == "__main__":
     parser.add_argument("--seeds", type=int, nargs="*", default=[],
                         help="instead: one run per seed, F1 per seed with the rules of each seed "
                              "(without --data each seed draws a new grammar)")
-    parser.add_argument("--plot", type=Path, default=Path("docs/drnn_f1_vs_size.png"))
+    parser.add_argument("--plot", type=Path, default=Path("runs/drnn/f1_vs_size.png"),
+                        help="where --sizes draws its figure (default: runs/drnn/f1_vs_size.png)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--no-progress", action="store_true")
