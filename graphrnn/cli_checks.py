@@ -34,7 +34,7 @@ import sys
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Collection, Dict, List, Optional, Sequence, Set
 
 from graphrnn.files import write_atomic
 
@@ -344,11 +344,13 @@ def _with(option: str, value: Any) -> str:
     return f"with {option}" if value is True else f"with {option} {_show(value)}"
 
 
-def reconcile_resumed(args: argparse.Namespace, defaults: Dict[str, Any], log: Callable[[str], None]) -> None:
+def reconcile_resumed(args: argparse.Namespace, defaults: Dict[str, Any], log: Callable[[str], None],
+                      typed: Collection[str] = ()) -> None:
     """Compares a resumed run's options with ``OUT/command.json`` (see the module docstring).
 
-    Options at their default take the recorded value; others that differ are reported with
-    ``log``, and a changed data or model option raises.
+    Options left out (at their default and not in ``typed``, the options given on the command line) take
+    the recorded value; others that differ are reported with ``log``, and a changed data or model option
+    raises, also one typed at its default value.
 
     Raises:
         CommandLineError: if a data or model option (:data:`DATA_OPTIONS`, :data:`MODEL_OPTIONS`) differs from the
@@ -369,7 +371,7 @@ def reconcile_resumed(args: argparse.Namespace, defaults: Dict[str, Any], log: C
         if name in _NOT_COMPARED or name not in current or _same_setting(name, current[name], before):
             continue
         option = "--" + name.replace("_", "-")
-        if _plain(current[name]) == _plain(defaults.get(name)):
+        if _plain(current[name]) == _plain(defaults.get(name)) and name not in typed:
             is_path = isinstance(defaults.get(name), Path) or name in INPUT_PATHS + ("data",)
             setattr(args, name, Path(before) if is_path and before is not None else before)
             kept.append(f"{option} {_show(before)}" if before is not True else option)
@@ -437,17 +439,39 @@ def _describe_os_error(error: OSError) -> str:
     return f"{error.strerror or error}{':' if where else ''}{where}"
 
 
-def _parser_defaults(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Dict[str, Any]:
-    """The defaults of the subcommand ``args`` was parsed with (``train TASK`` walks two levels)."""
-    defaults: Dict[str, Any] = {}
+def _subcommand_parsers(parser: argparse.ArgumentParser, args: argparse.Namespace) -> List[argparse.ArgumentParser]:
+    """The parsers of the subcommand ``args`` was parsed with (``train TASK`` walks two levels)."""
+    parsers: List[argparse.ArgumentParser] = []
     current: Optional[argparse.ArgumentParser] = parser
     for name in (args.command, getattr(args, "train_task", None)):
         actions = [a for a in current._actions if isinstance(a, argparse._SubParsersAction)] if current else []
         current = actions[0].choices.get(name) if actions and name else None
         if current is None:
             break
-        defaults.update({a.dest: a.default for a in current._actions if a.dest != "help"})
-    return defaults
+        parsers.append(current)
+    return parsers
+
+
+def _parser_defaults(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Dict[str, Any]:
+    """The defaults of the subcommand ``args`` was parsed with."""
+    return {a.dest: a.default for sub in _subcommand_parsers(parser, args) for a in sub._actions if a.dest != "help"}
+
+
+def _typed_options(parser: argparse.ArgumentParser, args: argparse.Namespace, argv: Sequence[str]) -> Set[str]:
+    """The options given in ``argv`` (as their ``dest``), also ones given at their default value; an option
+    may be abbreviated to a unique prefix, as argparse allows."""
+    strings = {string: action.dest for sub in _subcommand_parsers(parser, args) for action in sub._actions
+               for string in action.option_strings}
+    typed = set()
+    for token in argv:
+        if not token.startswith("--") or token == "--":
+            continue
+        name = token.split("=", 1)[0]
+        matches = {strings[name]} if name in strings else {dest for string, dest in strings.items()
+                                                           if string.startswith(name)}
+        if len(matches) == 1:
+            typed |= matches
+    return typed
 
 
 def run_guarded(parser: argparse.ArgumentParser, args: argparse.Namespace, argv: Optional[List[str]],
@@ -475,7 +499,7 @@ def run_guarded(parser: argparse.ArgumentParser, args: argparse.Namespace, argv:
             check_unused_options(args, _parser_defaults(parser, args))
             if args.command == "train" and args.out is not None and is_main_process():
                 if args.resume:
-                    reconcile_resumed(args, _parser_defaults(parser, args), log)
+                    reconcile_resumed(args, _parser_defaults(parser, args), log, _typed_options(parser, args, argv))
                 else:
                     record_command(args, argv)
             return run(args)

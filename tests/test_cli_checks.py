@@ -126,6 +126,20 @@ def test_out_is_where_the_files_go_and_resume_keeps_the_quick_data(capsys, tmp_p
     assert checkpoint["epoch"] == 2 and checkpoint["step"] == 8  # full data would be 22 steps per epoch
 
 
+def test_an_option_typed_at_its_default_value_is_not_taken_as_left_out(capsys, tmp_path):
+    # before: --hidden 64 (the default) on a --hidden 8 run was read as left out, and training went on with 8
+    out = tmp_path / "rnn"
+    assert run_cli(capsys, "train", "rnn", "--quick", "--epochs", "1", "--hidden", "8", "--out", str(out),
+                   "--device", "cpu")[0] == 0
+    for typed in (["--hidden", "64"], ["--hidden=64"], ["--hid", "64"]):  # argparse takes a unique prefix too
+        status, _, err = run_cli(capsys, "train", "rnn", "--epochs", "2", *typed, "--out", str(out), "--resume")
+        assert status == 2 and (f"{out} was trained with --hidden 8, this command has 64: resuming would go on "
+                                "training the run's weights in another model") in one_error_line(err)
+    status, _, err = run_cli(capsys, "train", "rnn", "--epochs", "2", "--out", str(out), "--device", "cpu",
+                             "--resume")
+    assert status == 0 and "resuming with the run's own options: --quick --hidden 8" in err
+
+
 def test_resume_refuses_to_switch_the_data(capsys, tmp_path):
     out = tmp_path / "rnn"
     assert run_cli(capsys, "train", "rnn", "--quick", "--epochs", "1", "--hidden", "8", "--out", str(out),
