@@ -163,12 +163,14 @@ def _read_bytes(path: Path) -> bytes:
 
 
 class ColumnCount:
-    r"""Checks that no record of a delimited file has more columns than the first one.
+    r"""Checks that every record of a delimited file has as many columns as the first one.
 
     Readers keep the first two columns and ignore the rest (the attribution column of Tatoeba
-    exports), so a record with an extra column is almost always text holding the separator (an
-    unquoted comma in a CSV sentence, a tab inside a TSV sentence): its text would be cut there and
-    the rest read as the label or target, silently. Trailing empty columns (``a\tb\t``) do not count.
+    exports, on every line), so a record with an extra column is almost always text holding the
+    separator (an unquoted comma in a CSV sentence, a tab inside a TSV sentence): its text would be
+    cut there and the rest read as the label or target, silently. When the first record is the one
+    with the extra column, the later records have fewer, and that is refused too (naming the first
+    line). Trailing empty columns (``a\tb\t``) do not count.
 
     Args:
         path: the file, for the messages.
@@ -179,20 +181,27 @@ class ColumnCount:
     def __init__(self, path: os.PathLike | str, separator: str, hint: str) -> None:
         self.path, self.separator, self.hint = path, separator, hint
         self.first: Tuple[int, int] | None = None  # (line, columns) of the first record
+        self.first_quoted = False
 
     def check(self, fields: Sequence[str], line: int, quoted: bool = False) -> None:
         """Records ``fields`` (one record, read from ``line``) or raises :class:`DataFormatError` if it has more
-        columns than the first record. ``quoted``: the record quotes its fields (CSV), so its writer knew how to
-        keep a separator inside a field, and an extra column is meant (it is then not refused)."""
+        or fewer columns than the first record. ``quoted``: the record quotes its fields (CSV), so its writer
+        knew how to keep a separator inside a field, and a column count that differs from the first record's
+        is meant (it is then not refused)."""
         columns = len(fields)
         while columns > 1 and not fields[columns - 1].strip():
             columns -= 1
         if self.first is None:
-            self.first = (line, columns)
+            self.first, self.first_quoted = (line, columns), quoted
         elif columns > self.first[1] and not quoted:
             raise DataFormatError(f"{where(self.path, line)}: {columns} {self.separator}-separated columns, but line "
                                   f"{self.first[0]} has {self.first[1]}; a {self.separator} inside the text would "
                                   f"cut it there and shift the rest into the next column. {self.hint}")
+        elif 2 <= columns < self.first[1] and not (quoted or self.first_quoted):  # one column: the reader's error
+            raise DataFormatError(f"{where(self.path, self.first[0])}: {self.first[1]} {self.separator}-separated "
+                                  f"columns, but line {line} has {columns}; a {self.separator} inside the first "
+                                  f"record's text would cut it there and shift the rest into the next column. "
+                                  f"{self.hint}")
 
 
 _13A_RULES = (

@@ -136,3 +136,16 @@ def test_enough_to_cut_counts_every_split_before_the_first_cut(count, splits, re
     needed = len(splits) + 1
     with pytest.raises(DataFormatError, match=f"from {count} item\\(s\\) in pairs.tsv: .* give at least {needed}"):
         check_enough_to_cut(count, splits, source="pairs.tsv")
+
+
+def test_a_first_record_with_an_extra_unquoted_column_is_refused_naming_it(tmp_path):
+    # before: only later records with more columns than the first were refused, so 'good, really,pos' on the first
+    # line was read as the text 'good' with the label ' really'
+    from graphrnn.datasets.sequence_files import read_labelled_sequences
+
+    path = tmp_path / "labelled.csv"
+    path.write_text("good, really,pos\nbad,neg\nfine,pos\n", encoding="utf-8")
+    with pytest.raises(DataFormatError, match=r"labelled.csv:1: 3 comma-separated columns, but line 2 has 2"):
+        read_labelled_sequences(path)
+    path.write_text('"good, really",pos\nbad,neg\nfine,pos\n', encoding="utf-8")  # quoted: what its writer meant
+    assert [label for _, label in read_labelled_sequences(path)] == ["pos", "neg", "pos"]

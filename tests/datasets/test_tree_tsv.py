@@ -53,8 +53,8 @@ def test_malformed_trees(text, message):
 
 def test_read_tree_tsv(tmp_path):
     path = tmp_path / "trees.tsv"
-    path.write_text("a b c d\tROOT ( a ( b c ) d )\textra\nq\tROOT ( q )\n", encoding="utf-8")
-    examples = read_tree_tsv(path)
+    path.write_text("a b c d\tROOT ( a ( b c ) d )\textra\nq\tROOT ( q )\tmore\n", encoding="utf-8")
+    examples = read_tree_tsv(path)  # a third column on every line is ignored
     assert examples[0].source == ["a", "b", "c", "d"] and examples[0].parents == [-1, 0, 1, 1, 0]
     assert examples[1].labels == ["ROOT", "q"]
 
@@ -64,6 +64,7 @@ def test_read_tree_tsv(tmp_path):
     ("a ROOT ( a )\n", r"trees.tsv:1: expected 'sentence<TAB>bracketed tree'.*found no tab"),
     ("a\tROOT ( a )\nb\tROOT ( b\n", r"trees.tsv:2: bad tree in column 2: 1 '\(' left open"),
     ("a\tS ( a )\n", r"trees.tsv:1: the tree's root is 'S'; expected 'ROOT'"),
+    ("a\tROOT ( a )\textra\nb\tROOT ( b )\n", r"trees.tsv:1: 3 tab-separated columns, but line 2 has 2"),
     ("  \tROOT ( a )\n", r"trees.tsv:1: the sentence \(column 1\) is empty"),
 ])
 def test_tree_tsv_errors_name_the_line(tmp_path, text, message):
