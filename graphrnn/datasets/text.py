@@ -180,26 +180,34 @@ class ColumnCount:
 
     def __init__(self, path: os.PathLike | str, separator: str, hint: str) -> None:
         self.path, self.separator, self.hint = path, separator, hint
-        self.first: Tuple[int, int] | None = None  # (line, columns) of the first record
+        self.first: Tuple[int, int, int] | None = None  # (line, columns, columns with trailing empty ones)
         self.first_quoted = False
 
     def check(self, fields: Sequence[str], line: int, quoted: bool = False) -> None:
         """Records ``fields`` (one record, read from ``line``) or raises :class:`DataFormatError` if it has more
         or fewer columns than the first record. ``quoted``: the record quotes its fields (CSV), so its writer
         knew how to keep a separator inside a field, and a column count that differs from the first record's
-        is meant (it is then not refused)."""
-        columns = len(fields)
+        is meant (it is then not refused).
+
+        An optional last column left empty on some records (``good,pos,`` beside ``bad,neg,seen twice``, as
+        pandas and spreadsheets write an empty cell) is not a difference: a record may have more filled
+        columns than the first only up to the first's width with its empty ones, and fewer only when it has
+        fewer columns even counting its empty ones."""
+        present = len(fields)
+        columns = present
         while columns > 1 and not fields[columns - 1].strip():
             columns -= 1
         if self.first is None:
-            self.first, self.first_quoted = (line, columns), quoted
-        elif columns > self.first[1] and not quoted:
+            self.first, self.first_quoted = (line, columns, present), quoted
+            return
+        first_line, first_columns, first_present = self.first
+        if columns > max(first_columns, first_present) and not quoted:
             raise DataFormatError(f"{where(self.path, line)}: {columns} {self.separator}-separated columns, but line "
-                                  f"{self.first[0]} has {self.first[1]}; a {self.separator} inside the text would "
+                                  f"{first_line} has {first_columns}; a {self.separator} inside the text would "
                                   f"cut it there and shift the rest into the next column. {self.hint}")
-        elif 2 <= columns < self.first[1] and not (quoted or self.first_quoted):  # one column: the reader's error
-            raise DataFormatError(f"{where(self.path, self.first[0])}: {self.first[1]} {self.separator}-separated "
-                                  f"columns, but line {line} has {columns}; a {self.separator} inside the first "
+        if 2 <= present < first_columns and not (quoted or self.first_quoted):  # one column: the reader's error
+            raise DataFormatError(f"{where(self.path, first_line)}: {first_columns} {self.separator}-separated "
+                                  f"columns, but line {line} has {present}; a {self.separator} inside the first "
                                   f"record's text would cut it there and shift the rest into the next column. "
                                   f"{self.hint}")
 

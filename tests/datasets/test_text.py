@@ -149,3 +149,22 @@ def test_a_first_record_with_an_extra_unquoted_column_is_refused_naming_it(tmp_p
         read_labelled_sequences(path)
     path.write_text('"good, really",pos\nbad,neg\nfine,pos\n', encoding="utf-8")  # quoted: what its writer meant
     assert [label for _, label in read_labelled_sequences(path)] == ["pos", "neg", "pos"]
+
+
+@pytest.mark.parametrize("text", ["great film,pos,\nawful,neg,seen twice\nfine,pos,\n",
+                                  "great film,pos,seen\nawful,neg,\n"])
+def test_an_optional_last_column_left_empty_on_some_records_still_reads(tmp_path, text):
+    # pandas and spreadsheets write an empty cell as a trailing separator: not a separator inside the text
+    from graphrnn.datasets.sequence_files import read_labelled_sequences
+
+    path = tmp_path / "labelled.csv"
+    path.write_text(text, encoding="utf-8")
+    assert [label for _, label in read_labelled_sequences(path)][:2] == ["pos", "neg"]
+
+
+def test_pairs_with_an_attribution_missing_on_some_lines_still_read(tmp_path):
+    from graphrnn.datasets.parallel import read_tsv_pairs
+
+    path = tmp_path / "pairs.tsv"
+    path.write_text("Go.\tVa !\tCC-BY\nHi.\tSalut !\t\nRun!\tCours !\tCC-BY\n", encoding="utf-8")
+    assert [target for _, target in read_tsv_pairs(path)] == ["Va !", "Salut !", "Cours !"]
