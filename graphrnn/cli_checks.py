@@ -36,6 +36,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable, Collection, Dict, List, Optional, Sequence, Set
 
+from graphrnn.counts import is_int
 from graphrnn.files import write_atomic
 
 __all__ = ["CommandLineError", "DATA_OPTIONS", "MODEL_OPTIONS", "COMMAND_FILE", "TRACEBACK_VARIABLE", "check_arguments",
@@ -130,12 +131,12 @@ def check_output_directory(path: Path, option: str = "--out") -> None:
 
 
 def _check_count(name: str, value: Any) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+    if value is not None and (not is_int(value) or value < 1):
         raise CommandLineError(f"--{name.replace('_', '-')} must be an integer >= 1, got {value!r}")
 
 
 def _check_non_negative(name: str, value: Any) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+    if value is not None and (not is_int(value) or value < 0):
         raise CommandLineError(f"--{name.replace('_', '-')} must be an integer >= 0, got {value!r}")
 
 

@@ -31,6 +31,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 import torch
 from torch import Tensor, nn
 
+from graphrnn.counts import is_int
 from graphrnn.data import DataLoader
 from graphrnn.data.vocab import Vocab
 from graphrnn.datasets.text import DataFormatError, TextOptions, where
@@ -137,7 +138,7 @@ class TrainedModel(nn.Module):
     def _check_beam(self, beam: Optional[int]) -> None:
         if beam is None:
             return
-        if isinstance(beam, bool) or not isinstance(beam, int) or beam < 1:
+        if not is_int(beam) or beam < 1:
             raise ValueError(f"beam must be a positive integer (or None for greedy decoding), got {beam!r}")
         if not self.searches:
             raise ValueError(f"a {self.kind} model has no beam search (it decodes greedily); drop --beam / beam=")

@@ -10,6 +10,8 @@ from typing import Dict, Iterable, List, Sequence
 import torch
 from torch import Tensor
 
+from graphrnn.counts import is_int
+
 __all__ = ["Vocab", "tokenize", "PAD", "BOS", "EOS", "UNK"]
 
 PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
@@ -106,7 +108,7 @@ class Vocab:
         """Tokens seen at least ``min_count`` times, most frequent first (ties alphabetical)."""
         if min_count < 1:
             raise ValueError(f"min_count must be >= 1, got {min_count}")
-        if max_size is not None and (isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 0):
+        if max_size is not None and (not is_int(max_size) or max_size < 0):
             # before: 0 kept every token and -1 silently dropped the rarest one
             raise ValueError(f"max_size must be None (no cap) or an integer >= 0 (non-special tokens kept), "
                              f"got {max_size!r}")

@@ -16,6 +16,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from graphrnn.counts import is_int
 from graphrnn.datasets.text import DataFormatError, decode_lines, where
 
 __all__ = ["SPLITS", "Email", "parse_subject_file", "read_aeslc"]
@@ -148,7 +149,7 @@ def read_aeslc(path: os.PathLike | None, split: str, limit: int | None = None) -
     """
     if split not in SPLITS:
         raise ValueError(f"AESLC split must be one of {SPLITS} (the validation split is 'dev'), got {split!r}")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+    if limit is not None and (not is_int(limit) or limit < 0):
         raise ValueError(f"limit must be None or a non-negative integer, got {limit!r}")
     path = _default_path() if path is None else Path(path)
     if not path.exists():

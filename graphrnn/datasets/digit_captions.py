@@ -13,6 +13,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from graphrnn.counts import is_int
+
 __all__ = ["NUMBER_WORDS", "SPLITS", "digit_caption_dataset"]
 
 NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -38,7 +40,7 @@ def _digit_pool(split: str) -> tuple[Tensor, Tensor]:
 
 def _check(num_examples: int, min_digits: int, max_digits: int, split: str) -> None:
     for name, value in (("num_examples", num_examples), ("min_digits", min_digits), ("max_digits", max_digits)):
-        if isinstance(value, bool) or not isinstance(value, int):
+        if not is_int(value):
             raise TypeError(f"{name} must be an integer, got {value!r}")
     if num_examples < 1:
         raise ValueError(f"num_examples must be >= 1, got {num_examples}")

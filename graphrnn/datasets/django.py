@@ -26,6 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
+from graphrnn.counts import is_int
 from graphrnn.data.vocab import tokenize
 from graphrnn.datasets.multi30k import data_directory
 
@@ -264,7 +265,7 @@ def load_django(directory: Optional[os.PathLike] = None, sizes: Sequence[int] = 
 def _check_sizes(sizes: Sequence[int], count: int, directory: Optional[os.PathLike]) -> None:
     """The splits are cut by position, so ``sizes`` must add up to the corpus: more lines would be left out of
     every split without a word, fewer would leave the last splits short or empty."""
-    if len(sizes) != 3 or any(isinstance(size, bool) or not isinstance(size, int) or size < 0 for size in sizes):
+    if len(sizes) != 3 or any(not is_int(size) or size < 0 for size in sizes):
         raise ValueError(f"sizes must be three integers >= 0 (train, dev, test lines), got {list(sizes)}")
     if sum(sizes) != count:
         where = directory if directory is not None else "$GRAPHRNN_DATA/django"

@@ -49,6 +49,7 @@ from typing import Dict, List, NamedTuple, Sequence, Union
 import numpy as np
 import torch
 
+from graphrnn.counts import is_int
 from graphrnn.datasets.text import read_lines
 
 __all__ = ["ROOT", "LETTERS", "SPLITS", "GRAMMARS", "TreeExample", "TreeGrammar", "make_grammar", "dataset_grammar",
@@ -218,7 +219,7 @@ def generate_dataset(seed: int = 0, sizes: Sequence[int] = (4000, 500, 500),
         ValueError: unless ``sizes`` holds one integer >= 0 per split.
     """
     sizes = list(sizes)
-    if len(sizes) != len(SPLITS) or any(isinstance(n, bool) or not isinstance(n, int) or n < 0 for n in sizes):
+    if len(sizes) != len(SPLITS) or any(not is_int(n) or n < 0 for n in sizes):
         # a negative size made an empty split and zip() dropped missing ones, silently
         raise ValueError(f"sizes must be {len(SPLITS)} integers >= 0 (one per split {list(SPLITS)}), got {sizes}")
     generator = torch.Generator().manual_seed(seed)

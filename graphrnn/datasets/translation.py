@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from graphrnn.counts import is_int
 from graphrnn.datasets.multi30k import data_directory, read_lines
 from graphrnn.datasets.text import DataFormatError
 
@@ -33,7 +34,7 @@ def read_parallel(directory: os.PathLike | None, split: str, source: str = "de",
             the file and line for files of different lengths (compared whole, whatever ``limit``) or an
             empty line.
     """
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+    if limit is not None and (not is_int(limit) or limit < 1):
         raise ValueError(f"limit must be None or a positive integer, got {limit!r}")
     if source == target:
         raise ValueError(f"source and target must be different languages, got {source!r} twice")

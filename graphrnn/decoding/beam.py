@@ -29,6 +29,7 @@ import math
 import torch
 from torch import Tensor
 
+from graphrnn.counts import is_int
 from graphrnn.decoding.search import (
     Hypothesis,
     State,
@@ -45,7 +46,7 @@ __all__ = ["beam_search"]
 
 
 def _check_beam_size(beam_size: int) -> int:
-    if isinstance(beam_size, bool) or not isinstance(beam_size, int) or beam_size < 1:
+    if not is_int(beam_size) or beam_size < 1:
         raise ValueError(f"beam_size must be an integer >= 1 (1 is greedy decoding), got {beam_size!r}")
     return beam_size
 

@@ -27,6 +27,8 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
+from graphrnn.counts import is_int
+
 __all__ = ["Hypothesis", "StepFn", "check_log_probs", "greedy", "map_state", "sample", "state_batch_size",
            "state_tensors"]
 
@@ -72,13 +74,13 @@ def check_token(name: str, token: int) -> int:
     """``token`` as a non-negative Python int (``bos``/``eos``)."""
     if isinstance(token, Tensor) and token.numel() == 1:
         token = token.item()
-    if isinstance(token, bool) or not isinstance(token, int) or token < 0:
+    if not is_int(token) or token < 0:
         raise ValueError(f"{name} must be a non-negative integer token id, got {token!r}")
     return token
 
 
 def check_max_len(max_len: int) -> int:
-    if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 1:
+    if not is_int(max_len) or max_len < 1:
         raise ValueError(f"max_len must be an integer >= 1 (the most tokens to generate, eos included), "
                          f"got {max_len!r}")
     return max_len

@@ -22,6 +22,8 @@ from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence, Set
 
 from torch import Tensor
 
+from graphrnn.counts import is_int
+
 __all__ = ["as_references", "as_tokens", "check_max_order", "check_pairs", "clipped_overlap", "max_counts",
            "ngram_counts", "scalar_token"]
 
@@ -51,7 +53,7 @@ def clipped_overlap(hyp_counts: Counter, ref_counts: Counter) -> int:
 
 def check_max_order(max_order: int) -> int:
     """``max_order`` as the largest n-gram order (an int >= 1)."""
-    if isinstance(max_order, bool) or not isinstance(max_order, int) or max_order < 1:
+    if not is_int(max_order) or max_order < 1:
         raise ValueError(f"max_order must be an integer >= 1 (the largest n-gram order, 4 for BLEU-4), "
                          f"got {max_order!r}")
     return max_order

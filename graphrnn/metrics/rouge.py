@@ -20,6 +20,7 @@ from collections.abc import Hashable, Sequence
 import torch
 from torch import Tensor
 
+from graphrnn.counts import is_int
 from graphrnn.metrics.ngrams import as_references, as_tokens, check_pairs, clipped_overlap, ngram_counts
 
 __all__ = ["rouge_n", "rouge_n_batch"]
@@ -29,7 +30,7 @@ KEYS = ("recall", "precision", "f1")
 
 
 def _check_order(n: int) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+    if not is_int(n) or n < 1:
         raise ValueError(f"the n-gram order n must be an integer >= 1 (ROUGE-1, ROUGE-2, ...), got {n!r}")
     return n
 

@@ -6,6 +6,8 @@ from typing import Optional
 import torch
 from torch import Tensor, nn
 
+from graphrnn.counts import is_positive_int
+
 __all__ = ["SequenceInput"]
 
 
@@ -22,7 +24,7 @@ class SequenceInput(nn.Module):
         super().__init__()
         if tokens and not embedding_dim:
             raise ValueError("token inputs need an embedding_dim")
-        if isinstance(in_channels, bool) or not isinstance(in_channels, int) or in_channels < 1:
+        if not is_positive_int(in_channels):
             what = "the vocabulary size, as tokens=True" if tokens else "the features per element"
             raise ValueError(f"in_channels must be a positive integer ({what}), got {in_channels!r}")
         self.in_channels = in_channels

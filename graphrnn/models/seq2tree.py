@@ -15,6 +15,7 @@ from torch import Tensor, nn
 from torch_geometric.data import Data
 from torch_geometric.utils import to_dense_batch
 
+from graphrnn.counts import is_positive_int
 from graphrnn.data._checks import to_index_vector
 from graphrnn.data.graphs import chain_edge_index, tree_graph
 from graphrnn.models.sequence import SequenceEncoder, chain_ends
@@ -88,7 +89,7 @@ class Seq2Tree(OneLineRepr, nn.Module):
                  embedding_dim: Optional[int] = None, cell: str = "lstm", bidirectional: bool = True,
                  encoder_layers: int = 1, dropout: float = 0.0, attention: Optional[str] = None) -> None:
         super().__init__()
-        if isinstance(num_labels, bool) or not isinstance(num_labels, int) or num_labels < 1:
+        if not is_positive_int(num_labels):
             raise ValueError(f"num_labels (the tree label vocabulary) must be a positive integer, got {num_labels!r}")
         self.encoder = SequenceEncoder(num_tokens, hidden_channels, encoder_layers, cell, bidirectional,
                                        tokens=True, embedding_dim=embedding_dim or hidden_channels)

@@ -12,6 +12,7 @@ from typing import Optional, Tuple
 import torch
 from torch import Tensor, nn
 
+from graphrnn.counts import is_int, is_positive_int
 from graphrnn.graph.checks import check_batch_vector, device_assert
 from graphrnn.models.inputs import SequenceInput
 from graphrnn.nn import ChainRNN
@@ -179,7 +180,7 @@ def chain_ends(edge_index: Tensor, num_nodes: int, batch: Optional[Tensor] = Non
     seen = int(batch.max()) + 1 if batch.numel() else 0
     if num_graphs is None:
         num_graphs = seen
-    elif isinstance(num_graphs, bool) or not isinstance(num_graphs, int) or not seen <= num_graphs:
+    elif not is_int(num_graphs) or not seen <= num_graphs:
         raise ValueError(f"num_graphs={num_graphs!r} must be an integer >= the graphs that batch names ({seen}); "
                          "pass the PyG batch's num_graphs")
     has_in = torch.zeros(num_nodes, dtype=torch.bool, device=batch.device)
@@ -207,7 +208,7 @@ class _SequenceModel(OneLineRepr, nn.Module):
                  cell: str = "lstm", bidirectional: bool = False, dropout: float = 0.0, tokens: bool = False,
                  embedding_dim: Optional[int] = None) -> None:
         super().__init__()
-        if isinstance(out_channels, bool) or not isinstance(out_channels, int) or out_channels < 1:
+        if not is_positive_int(out_channels):
             raise ValueError(f"out_channels (classes, or outputs per element) must be a positive integer, got "
                              f"{out_channels!r}")
         self.encoder = SequenceEncoder(in_channels, hidden_channels, num_layers, cell, bidirectional, dropout,

@@ -6,6 +6,7 @@ from typing import Optional
 import torch
 from torch import Tensor, nn
 
+from graphrnn.counts import is_int
 from graphrnn.graph.checks import device_assert
 from graphrnn.nn.one_line_repr import OneLineRepr
 from graphrnn.nn.validation import check_dtype, check_index_device
@@ -44,7 +45,7 @@ class Attention(OneLineRepr, nn.Module):
         super().__init__()
         if kind not in KINDS:
             raise ValueError(f"attention must be one of {KINDS}, got {kind!r}")
-        if isinstance(hidden, bool) or not isinstance(hidden, int) or isinstance(memory, bool) \
+        if not is_int(hidden) or isinstance(memory, bool) \
                 or not isinstance(memory, int) or hidden < 1 or memory < 1:
             raise ValueError(f"Attention: hidden and memory must be integers >= 1, got {hidden!r} and {memory!r}")
         self.kind = kind

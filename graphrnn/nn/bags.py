@@ -19,6 +19,8 @@ from typing import NamedTuple, Optional
 import torch
 from torch import Tensor
 
+from graphrnn.counts import is_int
+
 __all__ = ["EdgeBags", "edge_bags", "bag_sum"]
 
 
@@ -55,7 +57,7 @@ def edge_bags(source_rows: Tensor, target_rows: Tensor, num_sources: int, num_ta
             ``[0, num_sources)`` / ``[0, num_targets)``, or the edges are not sorted by target row.
     """
     for name, count in (("num_sources", num_sources), ("num_targets", num_targets)):
-        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        if not is_int(count) or count < 0:
             raise ValueError(f"edge_bags: {name} must be an int >= 0 (the rows of the table or output), got {count!r}")
     for name, rows, bound in (("source_rows", source_rows, num_sources), ("target_rows", target_rows, num_targets)):
         if not isinstance(rows, Tensor) or rows.dim() != 1 or rows.is_floating_point() or rows.dtype == torch.bool:

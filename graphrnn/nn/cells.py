@@ -7,6 +7,8 @@ from typing import List, Optional, Tuple
 import torch
 from torch import Tensor, nn
 
+from graphrnn.counts import is_int
+
 __all__ = ["CELLS", "make_cell", "cell_name", "cell_state_size", "fused_chain_kernel", "set_forget_bias",
            "input_gates", "hidden_step"]
 
@@ -21,7 +23,7 @@ def make_cell(cell: str, input_size: int, hidden_size: int, bias: bool = True,
     if cell not in _CELL_CLASSES:
         raise ValueError(f"cell must be one of {CELLS}, got {cell!r}")
     for name, size in (("input size", input_size), ("hidden size", hidden_size)):
-        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        if not is_int(size) or size < 1:
             raise ValueError(f"the {name} must be a positive integer, got {size!r}")
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"nonlinearity must be 'tanh' or 'relu' (as torch.nn.RNNCell), got {nonlinearity!r}")

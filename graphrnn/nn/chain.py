@@ -7,6 +7,7 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 import torch
 from torch import Tensor, nn
 
+from graphrnn.counts import is_int
 from graphrnn.graph.plan import ChainPacking, TopologicalPlan
 
 from .cells import cell_name, cell_state_size, fused_chain_kernel, hidden_step, input_gates, make_cell
@@ -92,7 +93,7 @@ class ChainRNN(RecurrentMessagePassing):
                  check_finite: bool = True, edge_types: Optional[Sequence[int]] = None,
                  edge_dim: Optional[int] = None) -> None:
         super().__init__(schedule="topological", aggr="sum", flow=flow, edge_types=edge_types)
-        if edge_dim is not None and (isinstance(edge_dim, bool) or not isinstance(edge_dim, int) or edge_dim < 1):
+        if edge_dim is not None and (not is_int(edge_dim) or edge_dim < 1):
             raise ValueError(f"edge_dim must be a positive int (the width of edge_attr) or None, got {edge_dim!r}")
         self.edge_dim = edge_dim
         self.edge_lin = nn.Linear(edge_dim, hidden_channels, bias=False) if edge_dim is not None else None

@@ -10,6 +10,7 @@ from torch import Tensor, nn
 from torch_geometric.data import Batch, Data
 from tqdm.auto import tqdm
 
+from graphrnn.counts import is_int
 from graphrnn.graph.checks import check_batch_vector, check_edge_index, device_assert
 from graphrnn.graph.plan import TopologicalPlan, build_topological_plan
 from graphrnn.nn.one_line_repr import OneLineRepr
@@ -360,7 +361,7 @@ class HMM(OneLineRepr, nn.Module):
                  dtype: Optional[torch.dtype] = None, device: Optional[Union[str, torch.device]] = None) -> None:
         super().__init__()
         for name, value in (("num_states", num_states), ("num_symbols", num_symbols)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            if not is_int(value) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         self.num_states = num_states
         self.num_symbols = num_symbols
@@ -637,7 +638,7 @@ class HMM(OneLineRepr, nn.Module):
             ValueError: if the data holds no symbol at all, or on bad input (see
                 :meth:`log_likelihood`).
         """
-        if isinstance(num_iterations, bool) or not isinstance(num_iterations, int) or num_iterations < 0:
+        if not is_int(num_iterations) or num_iterations < 0:
             raise ValueError(f"num_iterations must be a non-negative int, got {num_iterations!r}")
         if tol is not None and not tol >= 0:
             raise ValueError(f"tol must be >= 0 or None, got {tol!r}")

@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 from torch_geometric.nn import MessagePassing
 
+from graphrnn.counts import is_positive_int
 from graphrnn.graph.checks import check_edge_index, check_edge_types
 from graphrnn.graph.plan import FLOWS, TopologicalPlan, build_topological_plan
 from graphrnn.graph.planner import Planner
@@ -126,9 +127,9 @@ class RecurrentMessagePassing(OneLineRepr, MessagePassing):
         super().__init__(aggr=aggr, flow=flow, node_dim=0)
         if schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
-        if schedule == "synchronous" and not _is_positive_int(num_steps):
+        if schedule == "synchronous" and not is_positive_int(num_steps):
             raise ValueError(f"schedule='synchronous' needs num_steps >= 1 (an int), got {num_steps!r}")
-        if not _is_positive_int(num_edge_types):
+        if not is_positive_int(num_edge_types):
             raise ValueError(f"num_edge_types must be >= 1 (an int), got {num_edge_types!r}")
         if schedule == "topological" and self._fuses_message_and_aggregate():
             raise TypeError(f"{type(self).__name__} overrides message_and_aggregate, which only the synchronous "
@@ -395,7 +396,7 @@ class RecurrentMessagePassing(OneLineRepr, MessagePassing):
 
     def _synchronous_steps(self, num_steps: Optional[int]) -> int:
         steps = self.num_steps if num_steps is None else num_steps
-        if not _is_positive_int(steps):
+        if not is_positive_int(steps):
             raise ValueError(f"num_steps must be >= 1 (an int), got {steps!r}")
         if not self.tie_weights and self.num_steps is not None and steps > self.num_steps:
             raise ValueError(f"untied weights exist for {self.num_steps} steps, got num_steps={steps}")
@@ -542,8 +543,6 @@ def _check_input_names(node_inputs: Dict[str, Tensor], edge_inputs: Dict[str, Te
                          f"({sorted(_SCHEDULE_NAMES)}); rename the input")
 
 
-def _is_positive_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def _state_tensors(state: State, name: str) -> Dict[str, Tensor]:

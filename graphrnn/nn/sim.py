@@ -7,6 +7,7 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.data.data import BaseData
 
+from graphrnn.counts import is_int
 from graphrnn.data.graphs import (
     NUM_SCENE_EDGE_TYPES,
     PERSON_TO_PERSON,
@@ -410,7 +411,7 @@ def _activation(name: str):
 
 def _check_positive(**values: int) -> None:
     for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        if not is_int(value) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 

@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 from torch.nn import Linear
 
+from graphrnn.counts import is_int
 from graphrnn.graph.checks import device_assert
 
 from ._layer_inputs import check_edge_vector, check_edges, check_node_features
@@ -184,7 +185,7 @@ class NaryTreeLSTM(_TreeLSTM):
 
     def __init__(self, in_channels: int, out_channels: int, N: int) -> None:
         super().__init__(in_channels, out_channels)
-        if isinstance(N, bool) or not isinstance(N, int) or N < 1:
+        if not is_int(N) or N < 1:
             raise ValueError(f"NaryTreeLSTM: N (children per node) must be a positive int, got {N!r}")
         self.N = N
         self.U_iou = Linear(N * out_channels, 3 * out_channels, bias=False)

@@ -10,6 +10,7 @@ from typing import Dict, Optional
 import torch
 from torch import Tensor
 
+from graphrnn.counts import is_int, is_positive_int
 from graphrnn.graph.checks import device_assert
 from graphrnn.graph.plan import TopologicalPlan
 
@@ -98,21 +99,21 @@ def check_index_device(index: Tensor, x: Tensor, name: str = "edge_index", featu
 
 
 def check_positive_ints(layer: str, **sizes) -> None:
-    """Constructor sizes (channels, counts) must be ints >= 1: a float or 0 would otherwise fail inside torch
-    (``empty()`` argument errors, a division by zero in an init) or build a layer with empty weights."""
+    """Constructor sizes (channels, counts) must be ints >= 1 (numpy's too): a float or 0 would otherwise fail
+    inside torch (``empty()`` argument errors, a division by zero in an init) or build a layer with empty weights."""
     for name, value in sizes.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        if not is_positive_int(value):
             raise ValueError(f"{layer}: {name} must be >= 1 (a positive int), got {value!r}")
 
 
 def check_num_graphs(num_graphs, layer: str) -> int:
     """A caller's graph count (``data.num_graphs``): an int >= 0 (a float, bool or string failed inside torch or was
     read as 1)."""
-    if isinstance(num_graphs, bool) or not isinstance(num_graphs, int):
+    if not is_int(num_graphs):
         raise TypeError(f"{layer}: num_graphs must be an int (data.num_graphs), got {num_graphs!r}")
     if num_graphs < 0:
         raise ValueError(f"{layer}: num_graphs must be >= 0 (data.num_graphs), got {num_graphs}")
-    return num_graphs
+    return int(num_graphs)
 
 
 def check_on_device(layer: str, device: torch.device, **tensors) -> None:

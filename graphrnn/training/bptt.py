@@ -14,6 +14,7 @@ from typing import Callable, List, Optional, Tuple
 import torch
 from torch import Tensor, nn
 
+from graphrnn.counts import is_int
 from graphrnn.data import chain_edge_index
 
 from .trainer import NonFiniteError
@@ -54,7 +55,7 @@ def truncated_bptt(step: StepFn, x: Tensor, targets: Tensor, loss_fn: Callable[[
         NonFiniteError: (a ``ValueError``) when a window's loss is NaN or infinite, before its update.
     """
     k2 = k1 if k2 is None else k2
-    if any(isinstance(k, bool) or not isinstance(k, int) for k in (k1, k2)):
+    if any(not is_int(k) for k in (k1, k2)):
         raise ValueError(f"k1 and k2 must be integers (steps), got k1={k1!r}, k2={k2!r}")
     if max_grad_norm is not None and not 0 < max_grad_norm < float("inf"):
         # clip_grad_norm_ with a negative norm multiplies every gradient by a negative factor: ascent, silently

@@ -8,6 +8,8 @@ import os
 from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional, Union
 
+from graphrnn.counts import is_int
+
 __all__ = ["TrainConfig", "OPTIMIZERS", "LR_SCHEDULES", "MODES"]
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
@@ -183,7 +185,7 @@ def _check_at_least(name: str, value: Any, low: float) -> None:
 
 
 def _check_int(name: str, value: Any, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+    if not is_int(value) or value < low:
         raise ValueError(f"TrainConfig.{name} must be an integer >= {low}, got {value!r}")
 
 

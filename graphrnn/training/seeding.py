@@ -24,6 +24,8 @@ from typing import Any, Dict, List, Mapping, Optional
 import numpy as np
 import torch
 
+from graphrnn.counts import is_int
+
 __all__ = ["seed_everything", "epoch_generator", "get_rng_state", "set_rng_state"]
 
 _NUMPY_SEED_MODULUS = 2**32
@@ -39,7 +41,7 @@ def seed_everything(seed: int) -> None:
     Raises:
         ValueError: if ``seed`` is not a non-negative integer.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+    if not is_int(seed) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     random.seed(seed)
     np.random.seed(seed % _NUMPY_SEED_MODULUS)
