@@ -16,7 +16,6 @@ tested). Normalise both sides first when the texts may differ in form, e.g.
 """
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence, Set
 
@@ -28,7 +27,6 @@ __all__ = ["as_references", "as_tokens", "check_max_order", "check_pairs", "clip
            "ngram_counts", "scalar_token"]
 
 Tokens = Sequence[Hashable]
-_SPACE = re.compile(r"\s")
 
 
 def ngram_counts(tokens: Sequence[Hashable], n: int) -> Counter:
@@ -82,13 +80,12 @@ def as_tokens(tokens, what: str = "hypothesis") -> list:
     if getattr(tokens, "ndim", 1) != 1:  # a numpy array
         raise ValueError(f"a {what} array must be 1-d (one sequence), got shape {tuple(tokens.shape)}")
     tokens = _as_list(tokens, f"a {what}")
-    for index, token in enumerate(tokens):
-        if isinstance(token, str):
-            if _SPACE.search(token):
-                raise ValueError(f"a {what} token holds white space ({token[:40]!r}): a sentence not split into "
-                                 "tokens (e.g. refs=[['the cat sat']] instead of [['the', 'cat', 'sat']]) would "
-                                 "match nothing; split it first (text.split())")
-        elif isinstance(token, Tensor):
+    if len(tokens) == 1 and isinstance(tokens[0], str) and len(tokens[0].split()) > 1:
+        raise ValueError(f"a {what} is one token of several words ({tokens[0][:40]!r}): a sentence not split into "
+                         "tokens (e.g. refs=[['the cat sat']] instead of [['the', 'cat', 'sat']]) would match "
+                         "nothing; split it first (text.split())")
+    for index, token in enumerate(tokens):  # other tokens may hold white space: code ('\n', "'a b'"), subwords (' cat')
+        if isinstance(token, Tensor):
             tokens[index] = scalar_token(token, what)
         elif not isinstance(token, Hashable) or isinstance(token, Iterator):
             raise TypeError(f"the tokens of a {what} must be hashable (ints or strings), got a "

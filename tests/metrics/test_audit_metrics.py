@@ -75,10 +75,10 @@ def test_rouge2_text_refuses_references_rouge_score_would_drop():
 def test_an_unsplit_reference_inside_a_list_is_refused_not_scored_zero():
     hyp = "the cat sat on the mat".split()
     # sacrebleu's layout (one list of reference strings) used to score 0.0: 'the cat sat on the mat' was one token
-    with pytest.raises(ValueError, match=r"a reference token holds white space \('the cat sat on the mat'\)"):
+    with pytest.raises(ValueError, match=r"a reference is one token of several words \('the cat sat on the mat'\)"):
         corpus_bleu([hyp], [["the cat sat on the mat"]])
-    with pytest.raises(ValueError, match=r"a hypothesis token holds white space"):
-        rouge_n(["the cat", "sat"], hyp, n=1)
+    with pytest.raises(ValueError, match=r"a hypothesis is one token of several words"):
+        rouge_n(["the cat sat"], hyp, n=1)
     assert corpus_bleu([hyp], [[hyp]]) == pytest.approx(100.0)  # several references, each split: fine
 
 
@@ -92,3 +92,10 @@ def test_a_padded_batch_tensor_of_ids_is_refused(batch):
         corpus_bleu(refs, batch)
     assert corpus_bleu([row[row != 0].tolist() for row in torch.as_tensor(batch)], refs) == \
         corpus_bleu(refs, refs)
+
+
+def test_tokens_that_hold_white_space_are_scored_as_tokens():
+    # code tokens (Python's tokenize: '\n', indentation, string literals) and subwords (' cat') are tokens
+    code = ["x", "=", "'hello world'", "\n", "    ", "return"]
+    assert corpus_bleu([code], [[code]]) == pytest.approx(100.0)
+    assert rouge_n([" the", " cat", " sat"], [" the", " cat", " sat"], n=2)["f1"] == pytest.approx(1.0)
