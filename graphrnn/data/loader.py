@@ -245,8 +245,9 @@ def _check_planners_reach_workers(plans: Mapping[str, Callable], kwargs: Mapping
     if not plans or not kwargs.get("num_workers"):
         return
     context = kwargs.get("multiprocessing_context")
+    # allow_none=True: reading the default must not fix it (a later set_start_method would then fail)
     method = context if isinstance(context, str) else context.get_start_method() if context is not None else \
-        multiprocessing.get_start_method(allow_none=False)
+        multiprocessing.get_start_method(allow_none=True) or multiprocessing.get_all_start_methods()[0]
     if method == "fork":
         return
     for name, planner in plans.items():

@@ -171,3 +171,20 @@ def test_a_dataset_that_is_not_a_list_of_graphs_is_refused(dataset, message):
 def test_a_tuple_of_graphs_is_a_dataset():
     graphs = tuple(chain_graph(torch.zeros(3, 2)) for _ in range(3))
     assert [batch.num_graphs for batch in DataLoader(graphs, batch_size=2)] == [2, 1]
+
+
+def test_building_a_loader_with_workers_leaves_the_start_method_unset():
+    # before: the picklability check read multiprocessing.get_start_method(allow_none=False), which fixes the
+    # method, so a later multiprocessing.set_start_method("spawn") raised 'context has already been set'
+    import subprocess
+    import sys
+
+    script = ("import multiprocessing, torch\n"
+              "from graphrnn.data import DataLoader, chain_graph\n"
+              "from graphrnn.nn import ChainRNN\n"
+              "DataLoader([chain_graph(torch.zeros(3, 2))] * 2, batch_size=2, num_workers=1,\n"
+              "           plans={'plan': ChainRNN(2, 3).planner()})\n"
+              "assert multiprocessing.get_start_method(allow_none=True) is None\n"
+              "multiprocessing.set_start_method('spawn')\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
