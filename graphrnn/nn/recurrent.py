@@ -388,9 +388,7 @@ class RecurrentMessagePassing(OneLineRepr, MessagePassing):
             edge_type = check_edge_type_shape(edge_type, edge_index.size(1), self.num_edge_types)
         edge_states = _state_tensors(edge_state, "edge_state") if edge_state is not None else {}
         check_edge_inputs({**edge_states, **edge_inputs}, edge_index.size(1))
-        self._check_input_dtypes(node_inputs, edge_inputs)
-        if not torch.is_autocast_enabled(edge_index.device.type):  # autocast may hand the cell a lower precision
-            self._check_input_dtypes(states, edge_states)
+        self._check_input_dtypes({**node_inputs, **states}, {**edge_inputs, **edge_states})
         return self._run_synchronous(steps, edge_index.long(), state, edge_type, edge_state, node_inputs,
                                      edge_inputs)
 

@@ -79,13 +79,20 @@ def check_features(x: Tensor, name: str, enabled: bool = True, skippable: bool =
                       f"{name} has a NaN or inf value; it would spread to every node downstream. Clean the input{skip}")
 
 
+def _autocast_dtype(x: Tensor) -> bool:
+    """``x`` has the lower precision that autocast, enabled on its device, computes in (e.g. the bfloat16 output
+    of a linear layer run under ``torch.autocast``): the layer's own products are autocast too."""
+    device_type = x.device.type
+    return torch.is_autocast_enabled(device_type) and x.dtype == torch.get_autocast_dtype(device_type)
+
+
 def check_dtype(x: Tensor, weight: Tensor, name: str, layer: str) -> None:
-    """``x`` must have the dtype of the layer's parameters (no silent up- or down-cast) and sit on their
-    device (a host check of metadata: no sync)."""
+    """``x`` must have the dtype of the layer's parameters (no silent up- or down-cast), or the dtype autocast
+    computes in while it is on, and sit on their device (a host check of metadata: no sync)."""
     if x.device != weight.device:
         raise ValueError(f"{name} is on {x.device} but {layer}'s parameters are on {weight.device}; move the "
                          f"input with {name}.to({str(weight.device)!r}) or the layer with layer.to({str(x.device)!r})")
-    if x.dtype != weight.dtype:
+    if x.dtype != weight.dtype and not _autocast_dtype(x):
         fix = "double()" if x.dtype == torch.float64 else ("float()" if x.dtype == torch.float32 else f"to({x.dtype})")
         raise TypeError(f"{name} is {x.dtype} but {layer}'s parameters are {weight.dtype}; call "
                         f"layer.{fix} on the layer, or convert the input with {name}.to({weight.dtype})")
