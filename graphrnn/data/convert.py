@@ -166,11 +166,20 @@ def _as_int(value: Any) -> Optional[int]:
     return None
 
 
+def _as_type_id(value: Any) -> Optional[int]:
+    """An edge type id: an integer, or a whole float (``2.0``, as GraphML and pandas write integer columns) taken
+    as the integer it holds; ``None`` for anything else (a label, or a float that is not whole)."""
+    as_int = _as_int(value)
+    if as_int is None and _is_float(value) and math.isfinite(float(value)) and float(value).is_integer():
+        return int(float(value))
+    return as_int
+
+
 def _edge_types(edges: List[Tuple], attr: str, edge_types: Optional[EdgeTypes]) -> Tuple[Tensor, Optional[list]]:
     """``(edge_type LongTensor [E], names or None)`` from the ``attr`` attribute of every edge."""
     values = [_edge_type_value(u, v, attrs, attr) for u, v, attrs in edges]
     if edge_types is None:
-        ints = [_as_int(value) for value in values]
+        ints = [_as_type_id(value) for value in values]
         if all(i is not None for i in ints):
             return _check_type_ids(ints, edges, attr), None
         _refuse_numbers_as_labels(values, ints, edges, attr)
@@ -188,17 +197,15 @@ def _is_float(value: Any) -> bool:
 
 
 def _refuse_numbers_as_labels(values: List[Any], ints: List[Optional[int]], edges: List[Tuple], attr: str) -> None:
-    """Floats among the edge types would be numbered as labels, by sorted value: ``{1, 2.0}`` became ids
-    ``{0, 1}``, so type 1 read as 0. Whole floats (``2.0``, as GraphML or pandas write ints) are refused with the
-    cast to make; other floats are not type ids at all."""
+    """Floats that are not whole numbers are not type ids, and numbered as labels by sorted value they would
+    shift the ids of the integer types beside them (``{1, 2.5}`` would become ``{0, 1}``). Whole floats
+    (``2.0``) are read as their integers before this (:func:`_as_type_id`); beside labels they are refused too."""
     for value, (u, v, _) in zip(values, edges):
         if _is_float(value):
-            whole = float(value) == int(float(value)) if math.isfinite(float(value)) else False
-            fix = (f"cast the edge types to int (e.g. G.edges[u, v][{attr!r}] = int(value)); numbered as labels, "
-                   f"their ids would follow their sorted order, not their values" if whole else
-                   "edge types are integer ids >= 0, or labels such as strings mapped through edge_types")
             kind = "mixed with integer types" if any(i is not None for i in ints) else "a float"
-            raise ValueError(f"edge ({u!r}, {v!r}) has {attr}={value!r}, {kind}; {fix}")
+            raise ValueError(f"edge ({u!r}, {v!r}) has {attr}={value!r}, {kind}; edge types are integer ids >= 0 "
+                             "(whole floats such as 2.0 are read as 2), or labels such as strings mapped through "
+                             "edge_types")
 
 
 def _edge_type_value(u: Any, v: Any, attrs: Mapping, attr: str) -> Any:

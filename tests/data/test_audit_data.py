@@ -54,28 +54,26 @@ def test_from_networkx_refuses_attribute_names_the_collate_writes(name):
 
 
 @pytest.mark.parametrize("second", [2.0, np.float64(2.0), torch.tensor(2.0)])
-def test_whole_float_edge_types_are_refused_not_renumbered(second):
+def test_whole_float_edge_types_are_read_as_their_integers_not_renumbered(second):
     G = nx.DiGraph()
     G.add_edge(0, 1, t=1)
     G.add_edge(1, 2, t=second)
-    # numbered as labels {1, 2.0} -> ids {0, 1}: type 1 used to become 0 without a word
-    with pytest.raises(ValueError, match=r"edge \(1, 2\) has t=.*2.*mixed with integer types; cast the edge types to "
-                                         "int"):
-        from_networkx(G, edge_type_attr="t")
-    G.edges[1, 2]["t"] = int(second)
+    # numbered as labels {1, 2.0} -> ids {0, 1}: type 1 used to become 0 without a word; 2.0 is type 2
     assert from_networkx(G, edge_type_attr="t").edge_type.tolist() == [1, 2]
 
 
-def test_float_edge_types_alone_are_refused_unless_edge_types_maps_them():
+def test_float_edge_types_that_are_not_whole_are_refused_unless_edge_types_maps_them():
     G = nx.DiGraph()
     G.add_edge(0, 1, t=1.0)
-    G.add_edge(1, 2, t=2.0)
-    with pytest.raises(ValueError, match=r"edge \(0, 1\) has t=1\.0, a float; cast the edge types to int"):
-        from_networkx(G, edge_type_attr="t")
+    G.add_edge(1, 2, t=2.0)  # as GraphML and pandas write integer columns
+    assert from_networkx(G, edge_type_attr="t").edge_type.tolist() == [1, 2]
     G.edges[0, 1]["t"] = 0.5
-    with pytest.raises(ValueError, match=r"t=0\.5, a float; edge types are integer ids >= 0, or labels"):
+    with pytest.raises(ValueError, match=r"t=0\.5, mixed with integer types; edge types are integer ids >= 0"):
         from_networkx(G, edge_type_attr="t")
-    data = from_networkx(G, edge_type_attr="t", edge_types={0.5: 3, 2.0: 1})
+    G.edges[1, 2]["t"] = 2.5
+    with pytest.raises(ValueError, match=r"t=0\.5, a float; edge types are integer ids >= 0"):
+        from_networkx(G, edge_type_attr="t")
+    data = from_networkx(G, edge_type_attr="t", edge_types={0.5: 3, 2.5: 1})
     assert data.edge_type.tolist() == [3, 1]
 
 
