@@ -11,7 +11,8 @@ the graph it is given, which a symbolic trace cannot follow. Convert the data in
 """
 from __future__ import annotations
 
-from typing import Dict, Optional
+import warnings
+from typing import Dict, List, Optional
 
 import torch
 from torch import Tensor
@@ -20,12 +21,17 @@ from torch_geometric.data import Data, HeteroData
 __all__ = ["from_hetero", "to_hetero"]
 
 
-def from_hetero(hetero: HeteroData, pad_features: bool = True) -> Data:
+def from_hetero(hetero: HeteroData, pad_features: bool = True, strict: bool = False) -> Data:
     r"""A ``HeteroData`` as one typed graph: ``x``, ``edge_index``, ``node_type``, ``edge_type`` and names.
 
     Nodes are numbered type by type (in ``hetero.node_types`` order), edges likewise. Every
-    other per-node attribute (``y``, ...) and per-edge attribute (``edge_attr``, ...) is carried
-    over, concatenated type by type; graph-level attributes are kept as they are.
+    other per-node attribute (``y``, ...) and per-edge attribute (``edge_attr``, ...) that every
+    node (edge) type holds as a tensor of one dtype and width is carried over, concatenated type
+    by type; graph-level attributes are kept as they are. One that only some types hold (``y``
+    and ``train_mask`` on the labelled type of IMDB or DBLP, ``edge_label`` on the edge type a
+    link predictor scores) or that is not a tensor (a ``NeighborLoader``'s ``batch_size``) cannot
+    become part of one typed graph: it is left out with a warning that names it (``strict=True``
+    refuses it instead).
     ``data.node_type_names`` (list of str) and ``data.edge_type_names`` (list of
     ``(source, relation, target)``) name the type ids; ``data.node_feature_widths`` records each
     node type's feature width, so :func:`to_hetero` restores them.
@@ -34,13 +40,15 @@ def from_hetero(hetero: HeteroData, pad_features: bool = True) -> Data:
         hetero (HeteroData): the graph.
         pad_features (bool): zero-pad every node type's ``x`` to the widest, so that all nodes
             share one ``x`` (a layer then reads a type's first columns). (default: ``True``)
+        strict (bool): refuse an attribute that some types lack or that is not a tensor, instead
+            of leaving it out with a warning. (default: ``False``)
 
     Raises:
         TypeError: if ``hetero`` is not a ``HeteroData``.
         ValueError: if it has no node types, node types disagree on whether they have ``x`` or on its
             dtype, an ``edge_index`` is malformed or refers to a node outside its type, or another
-            attribute is missing from some node (edge) types or differs in dtype or width across
-            them (PyG's ``to_homogeneous`` would drop it silently).
+            attribute that every type holds differs in dtype or width across them; with ``strict``,
+            also one that some types lack or that is not a tensor.
     """
     if not isinstance(hetero, HeteroData):
         raise TypeError(f"from_hetero takes a torch_geometric HeteroData, got {type(hetero).__name__}; a Data "
@@ -65,8 +73,8 @@ def from_hetero(hetero: HeteroData, pad_features: bool = True) -> Data:
         for node_type in with_x:
             x = source[node_type].x.view(source[node_type].num_nodes, -1)
             source[node_type].x = torch.nn.functional.pad(x, (0, width - x.size(1)))
-    node_attrs = _shared_attributes(hetero, "node")
-    edge_attrs = _shared_attributes(hetero, "edge")
+    node_attrs = _shared_attributes(hetero, "node", strict)
+    edge_attrs = _shared_attributes(hetero, "edge", strict)
     data = source.to_homogeneous(node_attrs=node_attrs, edge_attrs=edge_attrs)
     data.node_type_names = list(hetero.node_types)
     data.edge_type_names = [tuple(t) for t in hetero.edge_types]
@@ -78,33 +86,42 @@ def from_hetero(hetero: HeteroData, pad_features: bool = True) -> Data:
 _OWN = {"node": {"num_nodes", "node_type"}, "edge": {"edge_index", "edge_type"}}
 
 
-def _shared_attributes(hetero: HeteroData, kind: str) -> list:
-    """The per-node (``kind="node"``) or per-edge attributes to carry into the typed graph: every attribute of
-    the stores of that kind. One that some types lack, or hold with another dtype or another width, would be
-    dropped by PyG's ``to_homogeneous`` without a word, so it is refused."""
+def _shared_attributes(hetero: HeteroData, kind: str, strict: bool) -> List[str]:
+    """The per-node (``kind="node"``) or per-edge attributes to carry into the typed graph: those every store of
+    that kind holds as a tensor. The others are left out with a warning naming them (PyG's ``to_homogeneous``
+    drops them without a word), or refused when ``strict``; one held with different dtypes or widths is refused."""
     stores = hetero.node_stores if kind == "node" else hetero.edge_stores
     if not stores:
         return []
     names = sorted({name for store in stores for name in store.keys()} - _OWN[kind])
+    kept, left_out = [], []
     for name in names:
-        lacking = [store._key for store in stores if not isinstance(store.get(name), Tensor)]
-        if len(lacking) == len(stores) and any(name in store for store in stores):
-            raise ValueError(f"{kind} attribute {name!r} is not a tensor, so it cannot become part of one typed "
-                             "graph (PyG would drop it silently); keep it on the graph itself (hetero.<name> = ...) "
-                             f"or delete it from the {kind} types")
-        if lacking:
-            having = [store._key for store in stores if isinstance(store.get(name), Tensor)]
-            raise ValueError(f"{kind} types {lacking} have no tensor {name!r} while {having} have one; from_hetero "
-                             f"keeps an attribute only when every {kind} type has it (PyG would drop it silently): "
-                             f"give it to every {kind} type (e.g. zeros, or -1 for no label) or delete it from all")
-        if name == "x" and kind == "node":
-            continue  # checked and padded by from_hetero itself
-        shapes = {store._key: (str(store[name].dtype), list(store[name].shape[1:])) for store in stores}
-        if len(set(map(str, shapes.values()))) > 1:
-            raise ValueError(f"{kind} attribute {name!r} has different dtypes or widths across {kind} types "
-                             f"({shapes}); one typed graph holds one {name!r} tensor: convert them to one dtype "
-                             "and width first")
-    return names
+        having = [store._key for store in stores if isinstance(store.get(name), Tensor)]
+        if len(having) < len(stores):
+            lacking = [store._key for store in stores if store._key not in having]
+            reason = (f"{name!r} (not a tensor)" if not having else
+                      f"{name!r} (held by {having}, not by {lacking})")
+            left_out.append(reason)
+            continue
+        if not (name == "x" and kind == "node"):  # x is checked and padded by from_hetero itself
+            _check_same_layout(stores, name, kind)
+        kept.append(name)
+    if left_out:
+        message = (f"from_hetero leaves out {kind} attributes {', '.join(left_out)}: one typed graph holds an "
+                   f"attribute for every {kind} or none. Give it to every {kind} type (e.g. zeros, or -1 for "
+                   "no label), or read it from the HeteroData by type")
+        if strict:
+            raise ValueError(message)
+        warnings.warn(message, stacklevel=3)
+    return kept
+
+
+def _check_same_layout(stores, name: str, kind: str) -> None:
+    shapes = {store._key: (str(store[name].dtype), list(store[name].shape[1:])) for store in stores}
+    if len(set(map(str, shapes.values()))) > 1:
+        raise ValueError(f"{kind} attribute {name!r} has different dtypes or widths across {kind} types "
+                         f"({shapes}); one typed graph holds one {name!r} tensor: convert them to one dtype "
+                         "and width first")
 
 
 def _check_edges(hetero: HeteroData) -> None:

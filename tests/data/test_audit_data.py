@@ -107,11 +107,26 @@ def test_from_hetero_keeps_labels_and_edge_attributes():
     assert back["scene"].y.tolist() == [4] and back["scene", "has", "person"].edge_attr.tolist() == [[3.0]]
 
 
-def test_from_hetero_refuses_attributes_it_would_drop():
+def test_from_hetero_names_the_attributes_it_leaves_out_and_refuses_them_when_strict():
+    # labels on one node type only (IMDB, DBLP), or a NeighborLoader's int batch_size: PyG drops them silently
     hetero = _labelled_hetero()
     del hetero["scene"].y
-    with pytest.raises(ValueError, match=r"node types \['scene'\] have no tensor 'y' while \['person'\] have one"):
-        from_hetero(hetero)
+    with pytest.warns(UserWarning, match=r"leaves out node attributes 'y' \(held by \['person'\], not by "
+                                         r"\['scene'\]\)"):
+        data = from_hetero(hetero)
+    assert "y" not in data and data.num_nodes == 3
+    with pytest.raises(ValueError, match=r"leaves out node attributes 'y'"):
+        from_hetero(hetero, strict=True)
+    hetero = _labelled_hetero()
+    hetero["person"].names = ["ann", "bob"]
+    hetero["scene"].names = ["court"]
+    with pytest.warns(UserWarning, match=r"'names' \(not a tensor\)"):
+        assert "names" not in from_hetero(hetero)
+    with pytest.raises(ValueError, match=r"'names' \(not a tensor\)"):
+        from_hetero(hetero, strict=True)
+
+
+def test_from_hetero_refuses_an_attribute_of_different_dtypes_or_widths():
     hetero = _labelled_hetero()
     hetero["scene"].y = torch.tensor([0.5])
     with pytest.raises(ValueError, match=r"node attribute 'y' has different dtypes or widths across node types"):
@@ -119,11 +134,6 @@ def test_from_hetero_refuses_attributes_it_would_drop():
     hetero = _labelled_hetero()
     hetero["scene", "has", "person"].edge_attr = torch.tensor([[3.0, 4.0]])
     with pytest.raises(ValueError, match=r"edge attribute 'edge_attr' has different dtypes or widths"):
-        from_hetero(hetero)
-    hetero = _labelled_hetero()
-    hetero["person"].names = ["ann", "bob"]
-    hetero["scene"].names = ["court"]
-    with pytest.raises(ValueError, match=r"node attribute 'names' is not a tensor"):
         from_hetero(hetero)
 
 
