@@ -64,11 +64,23 @@ def plain_or_gz(path: os.PathLike | str) -> Path | None:
     plain = Path(path)
     packed = plain.with_name(plain.name + ".gz")
     if packed.is_file() and plain.is_file():
-        if _read_bytes(packed) != plain.read_bytes():
+        if not _same_text(packed, plain):
             raise DataFormatError(f"{plain} and {packed.name} both exist and differ; one would be read and the other "
                                   "ignored: keep one of them")
         return packed
     return packed if packed.is_file() else plain if plain.is_file() else None
+
+
+def _same_text(packed: Path, plain: Path) -> bool:
+    """The two files hold the same bytes, or the same lines once read (line ends, byte-order marks and
+    trailing blank lines are what a copy made on another system changes)."""
+    packed_bytes, plain_bytes = _read_bytes(packed), plain.read_bytes()
+    if packed_bytes == plain_bytes:
+        return True
+    try:
+        return decode_lines(packed_bytes, str(packed), "text") == decode_lines(plain_bytes, str(plain), "text")
+    except DataFormatError:
+        return False
 
 
 def read_lines(path: os.PathLike | str, what: str) -> List[str]:

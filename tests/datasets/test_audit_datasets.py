@@ -209,6 +209,8 @@ def test_a_file_and_a_different_gz_of_the_same_name_are_refused(tmp_path):
         read_parallel(tmp_path, "train", "xx", "yy")
     (tmp_path / "train.xx.gz").write_bytes(gzip.compress(b"one\ntwo\n"))  # gunzip -k leaves both: same text
     assert read_parallel(tmp_path, "train", "xx", "yy") == [("one", "ONE"), ("two", "TWO")]
+    (tmp_path / "train.xx.gz").write_bytes(gzip.compress(b"\xef\xbb\xbfone\r\ntwo\r\n\r\n"))  # a Windows copy
+    assert read_parallel(tmp_path, "train", "xx", "yy") == [("one", "ONE"), ("two", "TWO")]
 
 
 
