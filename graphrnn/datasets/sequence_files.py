@@ -47,12 +47,17 @@ def read_labelled_sequences(path: os.PathLike | str) -> List[Tuple[str, str]]:
     records = []
     columns = ColumnCount(path, name, "Quote the sequence (\"good, really\",pos)" if not tab else
                           "Remove tabs from the text, or write it as a quoted .csv")
+    index_column = False  # pandas' to_csv writes its index as a first column, named '' in the header
     for number, line in enumerate(read_lines(path, f"one {expected} record"), start=1):
         at = where(path, number)
         if not line.strip():
             raise DataFormatError(f"{at}: empty line; expected {expected} (remove blank lines)")
         fields = line.split("\t") if tab else _csv_fields(line, at)
         columns.check(fields, number, quoted=not tab and '"' in line)
+        if number == 1:
+            index_column = _is_index_header(fields)
+        if index_column:
+            fields = _without_index(fields, number, at)
         if number == 1 and [f.strip().lower() for f in fields[:2]] == _HEADER:
             continue
         if number == 1 and len(fields) > 1 and fields[0].strip().lower() == _HEADER[1]:
@@ -67,6 +72,20 @@ def read_labelled_sequences(path: os.PathLike | str) -> List[Tuple[str, str]]:
                 raise DataFormatError(f"{at}: the {what} is empty; expected {expected} with both filled")
         records.append((sequence, label))
     return _without_named_header(records)
+
+
+def _is_index_header(fields: List[str]) -> bool:
+    """A header whose first column has no name and whose last names the label: ``,text,label``, as pandas'
+    ``DataFrame.to_csv`` writes it with its index."""
+    return len(fields) >= 3 and not fields[0].strip() and fields[-1].strip().lower() == _HEADER[1]
+
+
+def _without_index(fields: List[str], number: int, at: str) -> List[str]:
+    if number > 1 and not fields[0].strip().lstrip("-").isdigit():
+        raise DataFormatError(f"{at}: the header's first column has no name, as pandas writes its index, but this "
+                              f"record's first field {fields[0]!r} is not an index; write the file with "
+                              "to_csv(..., index=False), or name the first column")
+    return fields[1:]
 
 
 def _other_separator(line: str, tab: bool) -> str:

@@ -79,3 +79,19 @@ def test_sentences_variants_give_the_plain_sentences(tmp_path):
     (tmp_path / "lm.txt").write_bytes("\ufeffone two . \r\nthree .\t\r\n\r\n".encode("utf-8"))
     (tmp_path / "mac.txt").write_bytes(b"one two .\rthree .\r")
     assert read_sentences(tmp_path / "lm.txt") == read_sentences(tmp_path / "mac.txt") == ["one two .", "three ."]
+
+
+@pytest.mark.parametrize("suffix, separator", [(".csv", ","), (".tsv", "\t")])
+def test_a_pandas_index_column_is_read_past(tmp_path, suffix, separator):
+    # pandas' DataFrame.to_csv(path) writes its index as an unnamed first column: ',text,label' then '0,good,pos'
+    # (before: 'the sequence is empty' for the header, as its first field has no name)
+    path = tmp_path / f"reviews{suffix}"
+    rows = [["", "text", "label"], ["0", "good film", "pos"], ["1", "bad, really", "neg"], ["2", "fine", "pos"]]
+    quote = (lambda f: f'"{f}"' if "," in f else f) if separator == "," else (lambda f: f)
+    path.write_text("".join(separator.join(quote(f) for f in row) + "\n" for row in rows), encoding="utf-8")
+    assert read_labelled_sequences(path) == [("good film", "pos"), ("bad, really", "neg"), ("fine", "pos")]
+    path.write_text(",text,label\n0,good film,pos\nx,bad,neg\n", encoding="utf-8")
+    if suffix == ".csv":
+        with pytest.raises(DataFormatError, match=r"reviews.csv:3: the header's first column has no name, as pandas "
+                                                  r"writes its index, but this record's first field 'x'"):
+            read_labelled_sequences(path)
