@@ -208,6 +208,7 @@ def check_arguments(args: argparse.Namespace) -> None:
     Raises:
         CommandLineError: naming the option, what came and what to do.
     """
+    _expand_home(args)
     values = vars(args)
     for name in POSITIVE_COUNTS:
         _check_count(name, values.get(name))
@@ -234,6 +235,16 @@ def check_arguments(args: argparse.Namespace) -> None:
 
 #: Options that take a path: an empty one is read as '.', the current directory.
 PATH_OPTIONS = ("--out", "--data", "--checkpoint", "--input")
+
+
+def _expand_home(args: argparse.Namespace) -> None:
+    """``~`` at the start of a path option means the home directory, as in a shell (a quoted ``'~/data'``, or
+    ``--data=~/data``, reaches us unexpanded and would name a folder called ``~``)."""
+    for option in PATH_OPTIONS:
+        name = option[2:]
+        value = getattr(args, name, None)
+        if isinstance(value, Path) and str(value).startswith("~"):
+            setattr(args, name, value.expanduser())
 
 
 def check_empty_paths(argv: Sequence[str]) -> None:

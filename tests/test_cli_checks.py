@@ -374,3 +374,14 @@ def test_resume_refuses_another_model(tmp_path, option, before, after):
     with pytest.raises(CommandLineError, match=f"trained with {flag}.*go on training the run's weights in another "
                                                "model; resume (with|without) " + flag):
         reconcile_resumed(args(after), {option: before if option != "hidden" else None}, lambda message: None)
+
+
+def test_a_path_starting_with_a_tilde_is_the_home_directory(capsys, tmp_path, monkeypatch):
+    # '--data=~/x' (or a quoted '~/x') reaches argparse unexpanded: it named a folder called '~'
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "digits.csv").write_text("".join(f"{i} {i + 1},{'ab'[i % 2]}\n" for i in range(40)))
+    status, summary, err = run_cli(capsys, "train", "rnn", "--data=~/digits.csv", "--epochs", "1", "--hidden", "4",
+                                   "--out", "~/run", "--device", "cpu")
+    assert status == 0, err
+    assert (tmp_path / "run" / "best.pt").is_file() and not (tmp_path / "~").exists()
