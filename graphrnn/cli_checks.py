@@ -244,7 +244,10 @@ def _expand_home(args: argparse.Namespace) -> None:
         name = option[2:]
         value = getattr(args, name, None)
         if isinstance(value, Path) and str(value).startswith("~"):
-            setattr(args, name, value.expanduser())
+            try:
+                setattr(args, name, value.expanduser())
+            except RuntimeError:  # ~user that does not exist: a file named so, as the shell leaves it
+                pass
 
 
 def check_empty_paths(argv: Sequence[str]) -> None:

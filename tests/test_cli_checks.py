@@ -385,3 +385,14 @@ def test_a_path_starting_with_a_tilde_is_the_home_directory(capsys, tmp_path, mo
                                    "--out", "~/run", "--device", "cpu")
     assert status == 0, err
     assert (tmp_path / "run" / "best.pt").is_file() and not (tmp_path / "~").exists()
+
+
+def test_a_tilde_path_of_an_unknown_user_is_kept_as_written():
+    import argparse
+    from pathlib import Path
+
+    from graphrnn.cli_checks import _expand_home
+
+    args = argparse.Namespace(data=Path("~no_such_user_here/x.csv"), out=None, checkpoint=None, input=None)
+    _expand_home(args)  # before: 'Could not determine home directory' (a RuntimeError) for a file named so
+    assert args.data == Path("~no_such_user_here/x.csv")

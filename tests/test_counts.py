@@ -48,3 +48,23 @@ def test_decoders_take_numpy_token_ids_and_lengths():
     assert greedy(step, state, np.int64(1), np.int64(2), np.int64(3)) == greedy(step, state, 1, 2, 3)
     assert beam_search(step, state, np.int64(1), np.int64(2), np.int64(2), np.int64(3)) == \
         beam_search(step, state, 1, 2, 2, 3)
+
+
+def test_numpy_sizes_become_python_ints_so_narrow_ones_cannot_overflow():
+    # before: ChainRNN(np.uint8(100), np.uint8(100)) built weight_ih of 144 rows (4 * 100 wrapped in uint8) and kept
+    # numpy scalars as attributes (json.dumps(model.hidden_channels) failed)
+    import json
+
+    from graphrnn.nn.attention import Attention
+    from graphrnn.training import seed_everything
+
+    layer = ChainRNN(np.uint8(100), np.uint8(100))
+    assert layer.cell.weight_ih.shape == (400, 100) and type(layer.hidden_channels) is int
+    model = SequenceClassifier(np.uint8(8), np.uint8(200), np.uint8(3), bidirectional=True)
+    assert model.head.in_features == 400 and json.dumps([model.encoder.hidden_channels, model.head.out_features])
+    assert DAGNN(np.int8(100), np.int8(100)).hidden_channels == 100
+    assert Attention("mlp", np.int64(8), np.int64(16)).memory == 16
+    seed_everything(np.int64(3))
+    first = torch.rand(1)
+    seed_everything(3)
+    assert torch.equal(first, torch.rand(1))

@@ -107,7 +107,8 @@ def _shared_attributes(hetero: HeteroData, kind: str, strict: bool) -> List[str]
             _check_same_layout(stores, name, kind)
         kept.append(name)
     if left_out:
-        message = (f"from_hetero leaves out {kind} attributes {', '.join(left_out)}: one typed graph holds an "
+        verb = "cannot carry" if strict else "leaves out"
+        message = (f"from_hetero {verb} {kind} attributes {', '.join(left_out)}: one typed graph holds an "
                    f"attribute for every {kind} or none. Give it to every {kind} type (e.g. zeros, or -1 for "
                    "no label), or read it from the HeteroData by type")
         if strict:

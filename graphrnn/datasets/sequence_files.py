@@ -75,9 +75,9 @@ def read_labelled_sequences(path: os.PathLike | str) -> List[Tuple[str, str]]:
 
 
 def _is_index_header(fields: List[str]) -> bool:
-    """A header whose first column has no name and whose last names the label: ``,text,label``, as pandas'
-    ``DataFrame.to_csv`` writes it with its index."""
-    return len(fields) >= 3 and not fields[0].strip() and fields[-1].strip().lower() == _HEADER[1]
+    """A header whose first column has no name and whose third names the label: ``,text,label`` (later columns
+    are ignored), as pandas' ``DataFrame.to_csv`` writes it with its index."""
+    return len(fields) >= 3 and not fields[0].strip() and fields[2].strip().lower() == _HEADER[1]
 
 
 def _without_index(fields: List[str], number: int, at: str) -> List[str]:

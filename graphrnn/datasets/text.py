@@ -213,7 +213,8 @@ class ColumnCount:
             self.first, self.first_quoted = (line, columns, present), quoted
             return
         first_line, first_columns, first_present = self.first
-        if columns > max(first_columns, first_present) and not quoted:
+        wider = columns > max(first_columns, first_present) or (present > first_present and columns > first_columns)
+        if wider and not quoted:
             raise DataFormatError(f"{where(self.path, line)}: {columns} {self.separator}-separated columns, but line "
                                   f"{first_line} has {first_columns}; a {self.separator} inside the text would "
                                   f"cut it there and shift the rest into the next column. {self.hint}")

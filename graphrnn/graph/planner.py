@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
+from torch import Tensor
+
 from graphrnn.counts import is_int
 from graphrnn.graph.checks import check_edge_types
 from graphrnn.graph.plan import FLOWS, TopologicalPlan, build_topological_plan
@@ -61,6 +63,11 @@ def _num_nodes(data, edge_index_key: str) -> int:
     for name in (f"{prefix}x", f"{prefix}num_nodes", prefix.rstrip("_")):
         value = getattr(data, name, None)
         if value is not None:
-            return int(value) if is_int(value) else value.size(0)
+            if is_int(value):
+                return int(value)
+            if isinstance(value, Tensor) and value.dim() >= 1:
+                return value.size(0)
+            raise TypeError(f"{name} must be a node count (an int) or features (a tensor with a row per node), got "
+                            f"{value!r}")
     raise ValueError(f"cannot tell how many nodes {edge_index_key!r} has: give the batch '{prefix}x' or "
                      f"'{prefix}num_nodes'")

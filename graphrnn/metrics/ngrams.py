@@ -80,10 +80,11 @@ def as_tokens(tokens, what: str = "hypothesis") -> list:
     if getattr(tokens, "ndim", 1) != 1:  # a numpy array
         raise ValueError(f"a {what} array must be 1-d (one sequence), got shape {tuple(tokens.shape)}")
     tokens = _as_list(tokens, f"a {what}")
-    if len(tokens) == 1 and isinstance(tokens[0], str) and len(tokens[0].split()) > 1:
-        raise ValueError(f"a {what} is one token of several words ({tokens[0][:40]!r}): a sentence not split into "
-                         "tokens (e.g. refs=[['the cat sat']] instead of [['the', 'cat', 'sat']]) would match "
-                         "nothing; split it first (text.split())")
+    words = [token for token in tokens if isinstance(token, str)]
+    if words and all(len(token.split()) > 1 for token in words):
+        raise ValueError(f"a {what} is made of tokens of several words ({words[0][:40]!r}): sentences not split "
+                         "into tokens (e.g. refs=[['the cat sat', 'a cat sat']] instead of [['the', 'cat', 'sat'], "
+                         "['a', 'cat', 'sat']]) would match nothing; split them first (text.split())")
     for index, token in enumerate(tokens):  # other tokens may hold white space: code ('\n', "'a b'"), subwords (' cat')
         if isinstance(token, Tensor):
             tokens[index] = scalar_token(token, what)

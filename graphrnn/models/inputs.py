@@ -27,6 +27,7 @@ class SequenceInput(nn.Module):
         if not is_positive_int(in_channels):
             what = "the vocabulary size, as tokens=True" if tokens else "the features per element"
             raise ValueError(f"in_channels must be a positive integer ({what}), got {in_channels!r}")
+        in_channels = int(in_channels)
         self.in_channels = in_channels
         self.tokens = tokens
         self.embedding = nn.Embedding(in_channels, embedding_dim) if tokens else None

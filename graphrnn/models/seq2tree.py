@@ -91,6 +91,7 @@ class Seq2Tree(OneLineRepr, nn.Module):
         super().__init__()
         if not is_positive_int(num_labels):
             raise ValueError(f"num_labels (the tree label vocabulary) must be a positive integer, got {num_labels!r}")
+        num_labels = int(num_labels)
         self.encoder = SequenceEncoder(num_tokens, hidden_channels, encoder_layers, cell, bidirectional,
                                        tokens=True, embedding_dim=embedding_dim or hidden_channels)
         self.num_labels, self.attention_type, self.dropout_p = num_labels, attention, dropout

@@ -90,8 +90,11 @@ class SequenceEncoder(OneLineRepr, nn.Module):
                  bidirectional: bool = False, dropout: float = 0.0, tokens: bool = False,
                  embedding_dim: Optional[int] = None) -> None:
         super().__init__()
-        if num_layers < 1:
-            raise ValueError(f"num_layers must be >= 1, got {num_layers}")
+        if not is_positive_int(num_layers):
+            raise ValueError(f"num_layers must be >= 1 (an int), got {num_layers!r}")
+        if not is_positive_int(hidden_channels):
+            raise ValueError(f"hidden_channels must be a positive integer, got {hidden_channels!r}")
+        hidden_channels, num_layers = int(hidden_channels), int(num_layers)
         self.hidden_channels, self.num_layers = hidden_channels, num_layers
         self.bidirectional = bidirectional
         self.inputs = SequenceInput(in_channels, tokens, embedding_dim or hidden_channels)
@@ -211,6 +214,7 @@ class _SequenceModel(OneLineRepr, nn.Module):
         if not is_positive_int(out_channels):
             raise ValueError(f"out_channels (classes, or outputs per element) must be a positive integer, got "
                              f"{out_channels!r}")
+        out_channels = int(out_channels)
         self.encoder = SequenceEncoder(in_channels, hidden_channels, num_layers, cell, bidirectional, dropout,
                                        tokens, embedding_dim)
         self.head = nn.Linear(self.encoder.out_channels, out_channels)

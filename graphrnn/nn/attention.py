@@ -6,7 +6,7 @@ from typing import Optional
 import torch
 from torch import Tensor, nn
 
-from graphrnn.counts import is_int
+from graphrnn.counts import is_positive_int
 from graphrnn.graph.checks import device_assert
 from graphrnn.nn.one_line_repr import OneLineRepr
 from graphrnn.nn.validation import check_dtype, check_index_device
@@ -45,9 +45,9 @@ class Attention(OneLineRepr, nn.Module):
         super().__init__()
         if kind not in KINDS:
             raise ValueError(f"attention must be one of {KINDS}, got {kind!r}")
-        if not is_int(hidden) or isinstance(memory, bool) \
-                or not isinstance(memory, int) or hidden < 1 or memory < 1:
+        if not is_positive_int(hidden) or not is_positive_int(memory):
             raise ValueError(f"Attention: hidden and memory must be integers >= 1, got {hidden!r} and {memory!r}")
+        hidden, memory = int(hidden), int(memory)
         self.kind = kind
         self.hidden, self.memory = hidden, memory
         if kind == "dot" and hidden != memory:

@@ -95,6 +95,8 @@ class ChainRNN(RecurrentMessagePassing):
         super().__init__(schedule="topological", aggr="sum", flow=flow, edge_types=edge_types)
         if edge_dim is not None and (not is_int(edge_dim) or edge_dim < 1):
             raise ValueError(f"edge_dim must be a positive int (the width of edge_attr) or None, got {edge_dim!r}")
+        in_channels, hidden_channels, edge_dim = (int(v) if is_int(v) else v for v in (in_channels, hidden_channels,
+                                                                                      edge_dim))
         self.edge_dim = edge_dim
         self.edge_lin = nn.Linear(edge_dim, hidden_channels, bias=False) if edge_dim is not None else None
         self.in_channels = in_channels

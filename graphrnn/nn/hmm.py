@@ -363,6 +363,7 @@ class HMM(OneLineRepr, nn.Module):
         for name, value in (("num_states", num_states), ("num_symbols", num_symbols)):
             if not is_int(value) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
+        num_states, num_symbols = int(num_states), int(num_symbols)
         self.num_states = num_states
         self.num_symbols = num_symbols
         factory = {"dtype": dtype, "device": device}

@@ -135,9 +135,9 @@ class RecurrentMessagePassing(OneLineRepr, MessagePassing):
             raise TypeError(f"{type(self).__name__} overrides message_and_aggregate, which only the synchronous "
                             "schedule calls; the topological schedule calls message and aggregate level by level")
         self.schedule = schedule
-        self.num_steps = num_steps
+        self.num_steps = int(num_steps) if num_steps is not None else None
         self.tie_weights = tie_weights
-        self.num_edge_types = num_edge_types
+        self.num_edge_types = int(num_edge_types)
         self.aggregate_per_type = aggregate_per_type
         self.edge_types = check_edge_types(edge_types)
         hooks = ("message", "update", "edge_update", "initial_message", "message_and_aggregate")

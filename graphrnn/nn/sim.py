@@ -61,8 +61,9 @@ class SceneUnary(OneLineRepr, nn.Module):
     def __init__(self, person_channels: int, scene_channels: int, hidden_channels: int, num_actions: int,
                  num_activities: int, activation: str = "relu") -> None:
         super().__init__()
-        _check_positive(person_channels=person_channels, scene_channels=scene_channels,
-                        hidden_channels=hidden_channels, num_actions=num_actions, num_activities=num_activities)
+        person_channels, scene_channels, hidden_channels, num_actions, num_activities = _check_positive(
+            person_channels=person_channels, scene_channels=scene_channels, hidden_channels=hidden_channels,
+            num_actions=num_actions, num_activities=num_activities)
         self.activation = _activation(activation)
         self.activation_name = activation
         self.person_proj = nn.Linear(person_channels, hidden_channels)
@@ -238,7 +239,8 @@ class StructureInferenceMachine(RecurrentMessagePassing):
         if not isinstance(output_activation, bool):
             raise TypeError(f"output_activation must be True or False, got {output_activation!r}")
         message_channels = hidden_channels if message_channels is None else message_channels
-        _check_positive(num_iterations=num_iterations, message_channels=message_channels)
+        num_iterations, message_channels = _check_positive(num_iterations=num_iterations,
+                                                           message_channels=message_channels)
         super().__init__(schedule="synchronous", num_steps=num_iterations, tie_weights=tie_weights,
                          num_edge_types=NUM_SCENE_EDGE_TYPES, aggregate_per_type=True, aggr="mean")
         self.num_actions, self.num_activities = num_actions, num_activities
@@ -409,10 +411,12 @@ def _activation(name: str):
     return ACTIVATIONS[name]
 
 
-def _check_positive(**values: int) -> None:
+def _check_positive(**values: int) -> Tuple[int, ...]:
+    """The values as Python ints (numpy's are taken), in order; a ValueError for one that is not an int >= 1."""
     for name, value in values.items():
         if not is_int(value) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return tuple(int(value) for value in values.values())
 
 
 def _check_width(x: Tensor, expected: int, name: str, argument: str) -> None:

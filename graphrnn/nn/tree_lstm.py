@@ -30,6 +30,7 @@ class _TreeLSTM(RecurrentMessagePassing):
     def __init__(self, in_channels: int, out_channels: int) -> None:
         super().__init__(schedule="topological", aggr="sum", flow="target_to_source")
         check_positive_ints(type(self).__name__, in_channels=in_channels, out_channels=out_channels)
+        in_channels, out_channels = int(in_channels), int(out_channels)
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.W_iouf = Linear(in_channels, 4 * out_channels)
@@ -187,6 +188,7 @@ class NaryTreeLSTM(_TreeLSTM):
         super().__init__(in_channels, out_channels)
         if not is_int(N) or N < 1:
             raise ValueError(f"NaryTreeLSTM: N (children per node) must be a positive int, got {N!r}")
+        N, out_channels = int(N), self.out_channels
         self.N = N
         self.U_iou = Linear(N * out_channels, 3 * out_channels, bias=False)
         self.U_f = Linear(N * out_channels, N * out_channels, bias=False)

@@ -79,11 +79,12 @@ def check_features(x: Tensor, name: str, enabled: bool = True, skippable: bool =
                       f"{name} has a NaN or inf value; it would spread to every node downstream. Clean the input{skip}")
 
 
-def _autocast_dtype(x: Tensor) -> bool:
+def _autocast_dtype(x: Tensor, weight_dtype: torch.dtype) -> bool:
     """``x`` has the lower precision that autocast, enabled on its device, computes in (e.g. the bfloat16 output
     of a linear layer run under ``torch.autocast``): the layer's own products are autocast too."""
     device_type = x.device.type
-    return torch.is_autocast_enabled(device_type) and x.dtype == torch.get_autocast_dtype(device_type)
+    return (torch.is_autocast_enabled(device_type) and x.dtype == torch.get_autocast_dtype(device_type)
+            and weight_dtype == torch.float32)  # autocast lowers float32 products only
 
 
 def check_dtype(x: Tensor, weight: Tensor, name: str, layer: str) -> None:
@@ -92,7 +93,7 @@ def check_dtype(x: Tensor, weight: Tensor, name: str, layer: str) -> None:
     if x.device != weight.device:
         raise ValueError(f"{name} is on {x.device} but {layer}'s parameters are on {weight.device}; move the "
                          f"input with {name}.to({str(weight.device)!r}) or the layer with layer.to({str(x.device)!r})")
-    if x.dtype != weight.dtype and not _autocast_dtype(x):
+    if x.dtype != weight.dtype and not _autocast_dtype(x, weight.dtype):
         fix = "double()" if x.dtype == torch.float64 else ("float()" if x.dtype == torch.float32 else f"to({x.dtype})")
         raise TypeError(f"{name} is {x.dtype} but {layer}'s parameters are {weight.dtype}; call "
                         f"layer.{fix} on the layer, or convert the input with {name}.to({weight.dtype})")

@@ -43,6 +43,7 @@ def seed_everything(seed: int) -> None:
     """
     if not is_int(seed) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = int(seed)  # random.seed refuses numpy integers
     random.seed(seed)
     np.random.seed(seed % _NUMPY_SEED_MODULUS)
     torch.manual_seed(seed)  # also seeds every CUDA device

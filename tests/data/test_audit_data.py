@@ -115,7 +115,7 @@ def test_from_hetero_names_the_attributes_it_leaves_out_and_refuses_them_when_st
                                          r"\['scene'\]\)"):
         data = from_hetero(hetero)
     assert "y" not in data and data.num_nodes == 3
-    with pytest.raises(ValueError, match=r"leaves out node attributes 'y'"):
+    with pytest.raises(ValueError, match=r"cannot carry node attributes 'y'"):
         from_hetero(hetero, strict=True)
     hetero = _labelled_hetero()
     hetero["person"].names = ["ann", "bob"]

@@ -95,3 +95,12 @@ def test_a_pandas_index_column_is_read_past(tmp_path, suffix, separator):
         with pytest.raises(DataFormatError, match=r"reviews.csv:3: the header's first column has no name, as pandas "
                                                   r"writes its index, but this record's first field 'x'"):
             read_labelled_sequences(path)
+
+
+def test_the_label_of_a_pandas_file_is_its_third_header_column(tmp_path):
+    path = tmp_path / "reviews.csv"
+    path.write_text(",text,label,source\n0,good film,pos,imdb\n1,bad,neg,imdb\n", encoding="utf-8")
+    assert read_labelled_sequences(path) == [("good film", "pos"), ("bad", "neg")]
+    path.write_text(",text,extra,label\n0,good film,x,pos\n1,bad,y,neg\n", encoding="utf-8")
+    with pytest.raises(DataFormatError):  # the label is not in the third column: not read as the pandas layout
+        read_labelled_sequences(path)

@@ -168,3 +168,12 @@ def test_pairs_with_an_attribution_missing_on_some_lines_still_read(tmp_path):
     path = tmp_path / "pairs.tsv"
     path.write_text("Go.\tVa !\tCC-BY\nHi.\tSalut !\t\nRun!\tCours !\tCC-BY\n", encoding="utf-8")
     assert [target for _, target in read_tsv_pairs(path)] == ["Va !", "Salut !", "Cours !"]
+
+
+def test_a_padded_first_record_does_not_hide_a_comma_inside_a_later_text(tmp_path):
+    from graphrnn.datasets.sequence_files import read_labelled_sequences
+
+    path = tmp_path / "labelled.csv"
+    path.write_text("good,pos,\ngood, really,pos,\n", encoding="utf-8")  # 4 fields against the first's 3
+    with pytest.raises(DataFormatError, match=r"labelled.csv:2: 3 comma-separated columns, but line 1 has 2"):
+        read_labelled_sequences(path)

@@ -75,9 +75,10 @@ def test_rouge2_text_refuses_references_rouge_score_would_drop():
 def test_an_unsplit_reference_inside_a_list_is_refused_not_scored_zero():
     hyp = "the cat sat on the mat".split()
     # sacrebleu's layout (one list of reference strings) used to score 0.0: 'the cat sat on the mat' was one token
-    with pytest.raises(ValueError, match=r"a reference is one token of several words \('the cat sat on the mat'\)"):
+    refused = r"a reference is made of tokens of several words \('the cat sat on the mat'\)"
+    with pytest.raises(ValueError, match=refused):
         corpus_bleu([hyp], [["the cat sat on the mat"]])
-    with pytest.raises(ValueError, match=r"a hypothesis is one token of several words"):
+    with pytest.raises(ValueError, match=r"a hypothesis is made of tokens of several words"):
         rouge_n(["the cat sat"], hyp, n=1)
     assert corpus_bleu([hyp], [[hyp]]) == pytest.approx(100.0)  # several references, each split: fine
 
@@ -99,3 +100,12 @@ def test_tokens_that_hold_white_space_are_scored_as_tokens():
     code = ["x", "=", "'hello world'", "\n", "    ", "return"]
     assert corpus_bleu([code], [[code]]) == pytest.approx(100.0)
     assert rouge_n([" the", " cat", " sat"], [" the", " cat", " sat"], n=2)["f1"] == pytest.approx(1.0)
+
+
+def test_several_unsplit_references_in_one_list_are_refused():
+    # NLTK's layout of several reference strings: read as one reference of two 'tokens', every score 0
+    hyp = "the cat sat on the mat".split()
+    with pytest.raises(ValueError, match=r"a reference is made of tokens of several words"):
+        corpus_bleu([hyp], [["the cat sat on the mat", "a cat sat on a mat"]])
+    with pytest.raises(ValueError, match=r"a reference is made of tokens of several words"):
+        rouge_n(hyp, ["the cat sat", "a cat sat"], n=2)

@@ -56,3 +56,11 @@ def test_the_synchronous_schedule_takes_node_inputs_in_autocast_precision():
                                atol=3e-2, rtol=3e-2)
     with pytest.raises(TypeError, match="x0 is torch.bfloat16"):
         layer.propagate_synchronous(edges, h, node_inputs={"x0": h.to(torch.bfloat16)})
+
+
+def test_a_float64_layer_under_autocast_still_names_the_dtype():
+    # autocast lowers float32 products only: a float64 layer given bfloat16 x failed inside torch's matmul
+    layer = ChainRNN(3, 4).double()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        with pytest.raises(TypeError, match="x is torch.bfloat16 but ChainRNN's parameters are torch.float64"):
+            layer(torch.randn(4, 3, dtype=torch.bfloat16), EDGES)
