@@ -202,7 +202,9 @@ def _refuse_numbers_as_labels(values: List[Any], ints: List[Optional[int]], edge
     (``2.0``) are read as their integers before this (:func:`_as_type_id`); beside labels they are refused too."""
     for value, (u, v, _) in zip(values, edges):
         if _is_float(value):
-            kind = "mixed with integer types" if any(i is not None for i in ints) else "a float"
+            labels = any(i is None and not _is_float(other) for i, other in zip(ints, values))
+            kind = ("mixed with labels" if labels else "mixed with integer types" if any(i is not None for i in ints)
+                    else "a float")
             raise ValueError(f"edge ({u!r}, {v!r}) has {attr}={value!r}, {kind}; edge types are integer ids >= 0 "
                              "(whole floats such as 2.0 are read as 2), or labels such as strings mapped through "
                              "edge_types")
@@ -223,6 +225,9 @@ def _check_type_ids(ids: List[int], edges: List[Tuple], attr: str) -> Tensor:
             raise ValueError(
                 f"edge ({u!r}, {v!r}) has {attr}={value}; integer edge types must be >= 0"
             )
+        if value >= 2 ** 63:
+            raise ValueError(f"edge ({u!r}, {v!r}) has {attr}={value}, too large for an edge type id (int64); "
+                             "number the types 0, 1, ... or map them through edge_types")
     return torch.tensor(ids, dtype=torch.long)
 
 

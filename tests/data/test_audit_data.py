@@ -200,3 +200,15 @@ def test_tuples_of_graphs_are_checked_position_by_position():
         check_batchable([(graph(3),), (graph(3), graph(3))], "pairs")
     source, label = next(iter(DataLoader([(graph(3), 1), (graph(3), 2)], batch_size=2)))
     assert source.num_graphs == 2 and label.tolist() == [1, 2]
+
+
+def test_edge_type_messages_name_what_the_float_is_mixed_with_and_huge_ids():
+    G = nx.DiGraph()
+    G.add_edge(0, 1, t="a")
+    G.add_edge(1, 2, t=2.5)
+    with pytest.raises(ValueError, match=r"t=2\.5, mixed with labels"):
+        from_networkx(G, edge_type_attr="t")
+    G.edges[1, 2]["t"] = 1e30  # a whole float, but no int64 id (was torch's 'Overflow when unpacking long')
+    G.edges[0, 1]["t"] = 0
+    with pytest.raises(ValueError, match=r"too large for an edge type id \(int64\)"):
+        from_networkx(G, edge_type_attr="t")
