@@ -216,17 +216,7 @@ def test_sim_scores_test_once_after_choosing_the_epoch_on_validation(monkeypatch
 
     data = sim.synthetic_data(40, 20, seed=0)
     probe = TrainerProbe(monkeypatch)
-    fitting = [0]
-    real_fit = Trainer.fit  # the probe's fit
-
-    def fit(trainer):
-        fitting[0] += 1
-        try:
-            return real_fit(trainer)
-        finally:
-            fitting[0] -= 1
-
-    monkeypatch.setattr(Trainer, "fit", fit)
+    fitting = _fit_counter(monkeypatch)  # wraps the probe's fit
     reads, real_evaluate = [], sim.evaluate
     monkeypatch.setattr(sim, "evaluate", lambda model, scenes, *a, **k: (
         reads.append((scenes is data.test, fitting[0] > 0)), real_evaluate(model, scenes, *a, **k))[1])

@@ -68,6 +68,17 @@ def cycle_edges(length: int, offset: int = 0) -> Edges:
 
 
 @st.composite
+def permuted_dags(draw, max_nodes: int) -> Tuple[int, Edges]:
+    """A small random DAG ``(n, edges)`` of 1 to ``max_nodes`` nodes: edges u -> v (u < v) drawn without
+    repeats, at most 2n of them, then the nodes relabelled by a random permutation."""
+    n = draw(st.integers(1, max_nodes))
+    pairs = [(u, v) for u in range(n) for v in range(u + 1, n)]
+    edges = draw(st.lists(st.sampled_from(pairs), unique=True, max_size=2 * n)) if pairs else []
+    perm = draw(st.permutations(range(n)))
+    return n, [(perm[u], perm[v]) for u, v in edges]
+
+
+@st.composite
 def dags(draw, min_nodes: int = 0, max_nodes: int = 40, kind: str = "general",
          max_density: float = 0.5) -> Tuple[int, Edges]:
     """Random DAG (num_nodes, edges) with edges u -> v for u < v under a random relabelling.

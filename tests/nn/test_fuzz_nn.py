@@ -10,7 +10,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from nn_testing import child_sum_reference
+from nn_testing import child_sum_reference, permuted_dags
 
 from graphrnn.data import PARENT, DataLoader, chain_graph, scene_graph, tree_graph
 from graphrnn.nn import DRNN, HMM, ChainRNN, StructureInferenceMachine
@@ -43,22 +43,14 @@ def outcome(call):
         return None, error
 
 
-@st.composite
-def dag(draw, max_nodes=8):
-    n = draw(st.integers(1, max_nodes))
-    pairs = [(u, v) for u in range(n) for v in range(u + 1, n)]
-    edges = draw(st.lists(st.sampled_from(pairs), unique=True, max_size=2 * n)) if pairs else []
-    perm = draw(st.permutations(range(n)))
-    return n, [(perm[u], perm[v]) for u, v in edges]
-
-
 CHAIN_CORRUPTIONS = ["none", "float edges", "transposed edges", "out of range", "negative", "self loop", "cycle",
                      "wide x", "int x", "float64 x", "nan x", "foreign plan", "plan type", "short edge_weight",
                      "nan edge_weight", "edge_types without edge_type", "1-d edges"]
 
 
 @FUZZ
-@given(dag(), st.sampled_from(CHAIN_CORRUPTIONS), st.sampled_from(["lstm", "gru", "rnn"]), st.booleans())
+@given(permuted_dags(max_nodes=8), st.sampled_from(CHAIN_CORRUPTIONS),
+       st.sampled_from(["lstm", "gru", "rnn"]), st.booleans())
 def test_chain_rnn(graph, corruption, cell, with_plan):
     n, edges = graph
     generator = torch.Generator().manual_seed(n)
