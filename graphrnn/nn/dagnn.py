@@ -57,8 +57,9 @@ class DAGNNConv(RecurrentMessagePassing):
     def __init__(self, in_channels: int, hidden_channels: int, num_edge_types: int = 1, reverse: bool = False) -> None:
         super().__init__(schedule="topological", aggr="sum", num_edge_types=num_edge_types,
                          flow="target_to_source" if reverse else "source_to_target")
-        check_positive_ints(type(self).__name__, in_channels=in_channels, hidden_channels=hidden_channels)
-        in_channels, hidden_channels, num_edge_types = int(in_channels), int(hidden_channels), int(num_edge_types)
+        in_channels, hidden_channels = check_positive_ints(type(self).__name__, in_channels=in_channels,
+                                                           hidden_channels=hidden_channels)
+        num_edge_types = self.num_edge_types  # checked and made an int by the base
         self.in_channels, self.hidden_channels, self.reverse = in_channels, hidden_channels, reverse
         self.attention = Linear(in_channels + hidden_channels, 1)
         self.edge_embedding = Linear(num_edge_types, hidden_channels) if num_edge_types > 1 else None
@@ -153,10 +154,9 @@ class DAGNN(nn.Module):
                  num_edge_types: int = 1, readout: Optional[str] = None, readout_nodes: str = "sinks",
                  include_input: bool = True) -> None:
         super().__init__()
-        check_positive_ints("DAGNN", in_channels=in_channels, hidden_channels=hidden_channels, num_layers=num_layers,
-                            num_edge_types=num_edge_types)
-        in_channels, hidden_channels = int(in_channels), int(hidden_channels)
-        num_layers, num_edge_types = int(num_layers), int(num_edge_types)
+        in_channels, hidden_channels, num_layers, num_edge_types = check_positive_ints(
+            "DAGNN", in_channels=in_channels, hidden_channels=hidden_channels, num_layers=num_layers,
+            num_edge_types=num_edge_types)
         if readout not in READOUTS:
             raise ValueError(f"DAGNN: readout must be one of {READOUTS}, got {readout!r}")
         if readout_nodes not in _READOUT_NODES:

@@ -117,8 +117,8 @@ class DRNN(OneLineRepr, nn.Module):
         super().__init__()
         optional = {name: value for name, value in (("embedding_dim", embedding_dim),
                                                     ("memory_channels", memory_channels)) if value is not None}
-        check_positive_ints("DRNN", num_labels=num_labels, hidden_channels=hidden_channels, **optional)
-        num_labels, hidden_channels = int(num_labels), int(hidden_channels)
+        num_labels, hidden_channels = check_positive_ints("DRNN", num_labels=num_labels,
+                                                          hidden_channels=hidden_channels, **optional)[:2]
         embedding_dim, memory_channels = (None if v is None else int(v) for v in (embedding_dim, memory_channels))
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")

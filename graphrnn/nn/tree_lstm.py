@@ -29,8 +29,8 @@ class _TreeLSTM(RecurrentMessagePassing):
 
     def __init__(self, in_channels: int, out_channels: int) -> None:
         super().__init__(schedule="topological", aggr="sum", flow="target_to_source")
-        check_positive_ints(type(self).__name__, in_channels=in_channels, out_channels=out_channels)
-        in_channels, out_channels = int(in_channels), int(out_channels)
+        in_channels, out_channels = check_positive_ints(type(self).__name__, in_channels=in_channels,
+                                                        out_channels=out_channels)
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.W_iouf = Linear(in_channels, 4 * out_channels)

@@ -35,9 +35,8 @@ class TypedLinear(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, num_types: int, bias: bool = True) -> None:
         super().__init__()
-        check_positive_ints(type(self).__name__, in_channels=in_channels, out_channels=out_channels,
-                            num_types=num_types)
-        in_channels, out_channels, num_types = int(in_channels), int(out_channels), int(num_types)
+        in_channels, out_channels, num_types = check_positive_ints(type(self).__name__, in_channels=in_channels,
+                                                                   out_channels=out_channels, num_types=num_types)
         self.in_channels, self.out_channels, self.num_types = in_channels, out_channels, num_types
         self.weight = nn.Parameter(torch.empty(num_types, out_channels, in_channels))
         self.bias = nn.Parameter(torch.empty(num_types, out_channels)) if bias else None

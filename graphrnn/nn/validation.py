@@ -5,7 +5,7 @@ checked where the plan is built (on the CPU) or queued as an asynchronous device
 """
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -106,12 +106,14 @@ def check_index_device(index: Tensor, x: Tensor, name: str = "edge_index", featu
                          "(batch.to(device) moves a whole PyG batch)")
 
 
-def check_positive_ints(layer: str, **sizes) -> None:
+def check_positive_ints(layer: str, **sizes) -> Tuple[int, ...]:
     """Constructor sizes (channels, counts) must be ints >= 1 (numpy's too): a float or 0 would otherwise fail
-    inside torch (``empty()`` argument errors, a division by zero in an init) or build a layer with empty weights."""
+    inside torch (``empty()`` argument errors, a division by zero in an init) or build a layer with empty weights.
+    Returns them as Python ints, in order (a numpy ``uint8`` would wrap around in ``4 * hidden``)."""
     for name, value in sizes.items():
         if not is_positive_int(value):
             raise ValueError(f"{layer}: {name} must be >= 1 (a positive int), got {value!r}")
+    return tuple(int(value) for value in sizes.values())
 
 
 def check_num_graphs(num_graphs, layer: str) -> int:
