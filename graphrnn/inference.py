@@ -23,7 +23,6 @@ Kinds of checkpoint, with their ``graphrnn predict`` task, one input and one pre
 from __future__ import annotations
 
 import json
-import numbers
 import os
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type
@@ -114,7 +113,7 @@ class TrainedModel(nn.Module):
             raise TypeError("inputs must be a list of inputs (one string per example), got one string; "
                             "wrap it in a list")
         self._check_beam(beam)
-        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+        if not is_int(batch_size) or batch_size < 1:
             raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
         items = [self._parse_located(line, where(source, number)) for number, line in enumerate(inputs, start=1)]
         self.model.eval()

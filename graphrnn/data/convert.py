@@ -18,6 +18,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
+from graphrnn.counts import is_int
 from graphrnn.data.loader import COLLATE_WRITES
 from graphrnn.graph.checks import check_edge_index
 
@@ -155,9 +156,7 @@ def _edge_index(edges: List[Tuple], position: Dict[Hashable, int]) -> Tensor:
 
 def _as_int(value: Any) -> Optional[int]:
     """``value`` as a python int when it is an integer (not a bool), else ``None``."""
-    if isinstance(value, (bool, np.bool_)):
-        return None
-    if isinstance(value, numbers.Integral):
+    if is_int(value):
         return int(value)
     if isinstance(value, Tensor) and value.dim() == 0 and not (
         value.is_floating_point() or value.is_complex() or value.dtype == torch.bool

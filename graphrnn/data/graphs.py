@@ -14,13 +14,13 @@ every other field is concatenated unchanged by PyG batching.
 """
 from __future__ import annotations
 
-import numbers
 from typing import Any, Optional
 
 import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
+from graphrnn.counts import is_int
 from graphrnn.data._checks import require_integer, to_float_features, to_index_vector, to_tensor
 from graphrnn.graph.levels import topological_levels
 
@@ -70,7 +70,7 @@ def _check_count(name: str, value: Any) -> int:
     if isinstance(value, Tensor) and value.dim() == 0 and not (value.is_floating_point() or value.is_complex()
                                                                or value.dtype == torch.bool):
         value = int(value)
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    if not is_int(value):
         raise TypeError(f"{name} must be an integer (a count), got {type(value).__name__} {value!r}; "
                         "round it explicitly, e.g. int(n), if a whole number was meant")
     if value < 0:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import numbers
 import pickle
 from collections.abc import Iterator
 from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Sequence, Tuple
@@ -11,6 +10,8 @@ import torch
 from torch import Tensor
 from torch_geometric.data.data import BaseData
 from torch_geometric.loader import DataLoader as PyGDataLoader
+
+from graphrnn.counts import is_int
 
 __all__ = ["DataLoader", "PlanningCollater", "check_batchable", "check_dataset", "planners_of"]
 
@@ -294,7 +295,7 @@ class DataLoader(PyGDataLoader):
             if not isinstance(name, str) or not name.isidentifier() or not callable(planner):
                 raise TypeError(f"plans maps attribute names to planners (layer.planner()), got {name!r}: "
                                 f"{type(planner).__name__}")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+        if not is_int(batch_size) or batch_size < 1:
             raise ValueError(f"batch_size must be an integer >= 1 (graphs per batch), got {batch_size!r}")
         check_dataset(dataset)
         _check_planners_reach_workers(plans or {}, kwargs)

@@ -1,7 +1,6 @@
 """Token vocabularies with the special tokens ``<pad> <bos> <eos> <unk>`` and a count cut-off."""
 from __future__ import annotations
 
-import numbers
 import re
 import unicodedata
 from collections import Counter
@@ -72,7 +71,7 @@ def _id_list(ids) -> List[int]:
         return ids.tolist()
     ids = list(ids)
     for i in ids:
-        if isinstance(i, bool) or not isinstance(i, numbers.Integral):
+        if not is_int(i):
             raise TypeError(f"decode takes integer token ids, got {type(i).__name__} {i!r:.40}")
     return [int(i) for i in ids]
 

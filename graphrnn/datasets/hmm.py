@@ -10,13 +10,13 @@ Everything is seeded by a :class:`torch.Generator` only; the global RNG is never
 """
 from __future__ import annotations
 
-import numbers
 from typing import List, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
+from graphrnn.counts import is_int
 from graphrnn.data import chain_graph
 from graphrnn.nn.hmm import HMM
 
@@ -94,7 +94,7 @@ def sample_hmm_dataset(hmm_or_probs: Union[HMM, Probs], num_sequences: int, min_
         raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
     counts = []
     for name, value in (("num_sequences", num_sequences), ("min_length", min_length), ("max_length", max_length)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral):  # numpy integers pass, 2.0 does not
+        if not is_int(value):  # numpy integers pass, 2.0 does not
             raise ValueError(f"{name} must be an int, got {value!r}")
         counts.append(int(value))
     num_sequences, min_length, max_length = counts

@@ -7,11 +7,12 @@ without a host-device synchronisation on accelerators.
 """
 from __future__ import annotations
 
-from numbers import Integral
 from typing import Callable, Optional, Tuple
 
 import torch
 from torch import Tensor
+
+from graphrnn.counts import is_int
 
 __all__ = ["check_edge_index", "check_edge_index_format", "check_edge_type", "check_edge_types", "check_levels",
            "check_index_dtype", "check_batch_vector", "check_num_nodes", "check_recorded", "device_assert",
@@ -88,7 +89,7 @@ def check_num_nodes(num_nodes, name: str = "num_nodes") -> int:
     """
     if isinstance(num_nodes, Tensor) and num_nodes.dim() == 0 and num_nodes.dtype in (torch.int64, torch.int32):
         num_nodes = int(num_nodes)
-    if isinstance(num_nodes, bool) or not isinstance(num_nodes, Integral):
+    if not is_int(num_nodes):
         shown = f"{num_nodes!r}" if isinstance(num_nodes, (float, str)) else type(num_nodes).__name__
         raise TypeError(f"{name} must be an int (the number of nodes, e.g. x.size(0) or data.num_nodes), got {shown}")
     num_nodes = int(num_nodes)  # numpy integers too
@@ -193,7 +194,7 @@ def check_edge_types(edge_types) -> Optional[Tuple[int, ...]]:
     if edge_types is None:
         return None
     if isinstance(edge_types, (int, str, bytes, Tensor)) or not hasattr(edge_types, "__iter__") or not all(
-            isinstance(t, Integral) and not isinstance(t, bool) and t >= 0 for t in edge_types):
+            is_int(t) and t >= 0 for t in edge_types):
         raise TypeError(f"edge_types must be a list of non-negative ints such as [PARENT], got {edge_types!r}")
     edge_types = tuple(int(t) for t in edge_types)
     if len(edge_types) == 0:
